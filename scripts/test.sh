@@ -1,0 +1,44 @@
+#!/bin/sh
+# scripts/test.sh: the whole test suite, as CI runs it (.ci/run calls this).
+#
+# 1. installs dependencies (scripts/install-deps.sh; needs root the first time)
+# 2. main build (-Wall -Wextra -Werror), all tests under ctest, including the
+#    install test that builds examples/consumer against the installed package
+# 3. ASan+UBSan build, all tests except those labelled no-asan
+# 4. TSan build, the tests labelled threads
+# 5. clang fuzz build: short fuzzer runs (label fuzz), when tests/fuzz exists
+#
+# Environment: GORT_TEST_JOBS (default: number of CPUs), GORT_TEST_STAGES
+# (default "main asan tsan fuzz"), GORT_BUILD_ROOT (default ./build).
+set -eu
+cd "$(dirname "$0")/.."
+root=$(pwd)
+jobs=${GORT_TEST_JOBS:-$(nproc)}
+stages=${GORT_TEST_STAGES:-main asan tsan fuzz}
+broot=${GORT_BUILD_ROOT:-$root/build}
+
+scripts/install-deps.sh
+
+stage() {  # name, ctest args, cmake args...
+	name=$1; shift
+	cargs=$1; shift
+	echo "==== stage $name ===="
+	cmake -S "$root" -B "$broot/$name" -DGORT_WERROR=ON "$@" >/dev/null
+	cmake --build "$broot/$name" -j "$jobs"
+	# shellcheck disable=SC2086
+	ctest --test-dir "$broot/$name" --output-on-failure -j "$jobs" $cargs
+}
+
+for s in $stages; do
+	case $s in
+	main) stage main "" -DCMAKE_BUILD_TYPE=RelWithDebInfo ;;
+	asan) stage asan "-LE no-asan" -DCMAKE_BUILD_TYPE=Debug -DGORT_SANITIZE=address,undefined -DGORT_BUILD_BENCH=OFF ;;
+	tsan) stage tsan "-L threads" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DGORT_SANITIZE=thread -DGORT_BUILD_BENCH=OFF ;;
+	fuzz)
+		if [ -f tests/fuzz/CMakeLists.txt ]; then
+			CC=clang stage fuzz "-L fuzz" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DGORT_BUILD_FUZZ=ON -DGORT_BUILD_BENCH=OFF
+		fi ;;
+	*) echo "test.sh: unknown stage '$s'" >&2; exit 2 ;;
+	esac
+done
+echo "==== all stages passed: $stages ===="
