@@ -14,7 +14,7 @@ PKGS="build-essential cmake pkg-config make git curl ca-certificates
 clang llvm libclang-rt-14-dev valgrind
 libdw-dev libelf-dev zlib1g-dev
 libmimalloc-dev libjemalloc-dev libtalloc-dev libapr1-dev
-hyperfine linux-perf"
+hyperfine linux-perf python3"
 GO_PKG=golang-1.22-go
 GO=/usr/lib/go-1.22/bin/go
 

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 /* Parse a decimal number with optional fraction; *end is set past it. */
 static int parse_number(const char *s, double *val, const char **end)
@@ -114,4 +115,44 @@ int64_t _gr_env_int(const char *name, int64_t dflt)
 	if (errno || *e || v < 0)
 		return dflt;
 	return (int64_t)v;
+}
+
+int _gr_expand_path(const char *pattern, char *out, size_t cap, bool *has_pid)
+{
+	size_t n = 0;
+	bool pid_seen = false;
+	for (const char *s = pattern; *s; s++) {
+		char num[24];
+		const char *piece = num;
+		size_t len = 1;
+		if (s[0] == '%' && s[1] == 'p') {
+			/* Decimal pid without snprintf, so the crash path may call us. */
+			unsigned long v = (unsigned long)getpid();
+			char tmp[24];
+			size_t k = 0;
+			do {
+				tmp[k++] = (char)('0' + v % 10);
+				v /= 10;
+			} while (v);
+			for (len = 0; len < k; len++)
+				num[len] = tmp[k - 1 - len];
+			pid_seen = true;
+			s++;
+		} else if (s[0] == '%' && s[1] == '%') {
+			num[0] = '%';
+			s++;
+		} else {
+			num[0] = *s;
+		}
+		if (n + len >= cap)
+			return -ENAMETOOLONG;
+		memcpy(out + n, piece, len);
+		n += len;
+	}
+	if (cap == 0)
+		return -ENAMETOOLONG;
+	out[n] = 0;
+	if (has_pid)
+		*has_pid = pid_seen;
+	return 0;
 }

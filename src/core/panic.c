@@ -22,6 +22,7 @@ static void write_all(const char *s, size_t n)
 	}
 }
 
+__attribute__((format(printf, 2, 0)))
 static void vreport(const char *prefix, const char *fmt, va_list ap)
 {
 	char buf[1024];

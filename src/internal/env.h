@@ -12,6 +12,7 @@
 #define GORT_INTERNAL_ENV_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 int _gr_parse_size(const char *s, uint64_t *out);
@@ -23,5 +24,13 @@ int _gr_env_duration_ns(const char *name, uint64_t *out);
 bool _gr_env_bool(const char *name, bool dflt);
 /* A non-negative integer; unset or malformed -> dflt. */
 int64_t _gr_env_int(const char *name, int64_t dflt);
+
+/* Expand a path pattern from GORT_TRACE / GORT_FLIGHT: "%p" becomes the
+** current pid, "%%" a single '%'. Writes a NUL-terminated path to out.
+** *has_pid (may be NULL) tells whether the pattern named the pid, which
+** decides whether a forked or exec'd child may reuse the variable.
+** Returns 0, or -ENAMETOOLONG when the result does not fit in cap bytes.
+** Async-signal-safe (no malloc, no locale). */
+int _gr_expand_path(const char *pattern, char *out, size_t cap, bool *has_pid);
 
 #endif

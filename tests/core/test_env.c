@@ -3,7 +3,10 @@
 #include "internal/env.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
 
 static void test_sizes(void)
 {
@@ -52,8 +55,23 @@ static void test_env(void)
 	CHECK(_gr_env_size("GORT_TEST_X", &v) == 0 && v == 32);
 }
 
+static void test_expand_path(void)
+{
+	char out[64], want[64];
+	bool has_pid = true;
+	CHECK(_gr_expand_path("plain.trace", out, sizeof out, &has_pid) == 0);
+	CHECK(strcmp(out, "plain.trace") == 0 && !has_pid);
+	snprintf(want, sizeof want, "t.%d.trace", (int)getpid());
+	CHECK(_gr_expand_path("t.%p.trace", out, sizeof out, &has_pid) == 0);
+	CHECK(strcmp(out, want) == 0 && has_pid);
+	CHECK(_gr_expand_path("100%%", out, sizeof out, NULL) == 0 && strcmp(out, "100%") == 0);
+	CHECK(_gr_expand_path("abcdef", out, 6, NULL) == -ENAMETOOLONG);
+	CHECK(_gr_expand_path("abcde", out, 6, NULL) == 0 && strcmp(out, "abcde") == 0);
+}
+
 int main(void)
 {
+	RUN(test_expand_path);
 	RUN(test_sizes);
 	RUN(test_durations);
 	RUN(test_env);
