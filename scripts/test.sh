@@ -26,7 +26,7 @@ stage() {  # name, ctest args, cmake args...
 	cmake -S "$root" -B "$broot/$name" -DGORT_WERROR=ON "$@" >/dev/null
 	cmake --build "$broot/$name" -j "$jobs"
 	# shellcheck disable=SC2086
-	ctest --test-dir "$broot/$name" --output-on-failure -j "$jobs" $cargs
+	ctest --test-dir "$broot/$name" --output-on-failure --no-tests=error -j "$jobs" $cargs
 }
 
 for s in $stages; do
