@@ -118,7 +118,7 @@ static gr_tcache *cache(void)
 ** this address, so it skips quarantine). */
 static void release_ready(const gr_chunk *k)
 {
-	uint64_t bytes = GR_CHUNK - (k->rw - k->base);
+	uint64_t bytes = GR_CHUNK;
 	_gr_os_decommit(k->base, GR_CHUNK);
 	GR_STAT_SUB(ready_bytes, bytes);
 	GR_STAT_ADD(released_bytes, bytes);
@@ -238,7 +238,7 @@ int _gr_cache_get_chunk(gr_chunk *out, bool *reused)
 	if (c->nready > 0) {
 		*out = c->ready[--c->nready];
 		tc_unlock(c);
-		GR_STAT_SUB(ready_bytes, GR_CHUNK - (out->rw - out->base));
+		GR_STAT_SUB(ready_bytes, GR_CHUNK);
 		GR_STAT_ADD(chunks_recycled, 1);
 		_gr_arena_chunk_prepare(out->rw, out->base + GR_CHUNK - out->rw);
 		goto own;
@@ -300,19 +300,27 @@ void _gr_cache_retire(const gr_range *r, uint32_t rec)
 	uint64_t bytes = (uint64_t)r->base + GR_CHUNK - r->rw;
 	bool moved = false;
 	uint64_t cur_ready = atomic_load_explicit(&_gr_arena_stats.ready_bytes, memory_order_relaxed);
-	if (!r->large && !_gr_arena_cfg.checked && cur_ready + bytes <= _gr_arena_cfg.ready_limit &&
+	if (!r->large && r->rw < r->base + GR_CHUNK && cur_ready + GR_CHUNK <= _gr_arena_cfg.ready_limit &&
 	    c->nready < GR_READY_MAX) {
-		uintptr_t to;
+		/* Move the accessible pages to the start of a fresh slot; a strict
+		** prefix (rw > base) leaves room at the end, committed fresh. */
+		uintptr_t to, len = GR_CHUNK - (r->rw - r->base);
 		if (_gr_region_take(1, &to) == 0) {
-			uintptr_t off = r->rw - r->base;
-			if (_gr_os_move(r->rw, to + off, GR_CHUNK - off) == 0) {
+			int err = _gr_os_move(r->rw, to, len);
+			if (err == 0 && len < GR_CHUNK && _gr_os_commit(to + len, GR_CHUNK - len) != 0) {
+				_gr_os_decommit(to, GR_CHUNK);
+				GR_STAT_ADD(released_bytes, len);
+				_gr_region_give_back(to, 1);
+				_gr_region_quarantine(r, 1, rec);
+				return;
+			}
+			if (err == 0) {
 				size_t page = _gr_arena_cfg.page;
-				uintptr_t used = (r->used - r->base + page - 1) & ~(uintptr_t)(page - 1);
-				if (used < off)
-					used = off;
-				gr_chunk k = { to, to + off, to + off, to + off, to + used };
+				uintptr_t used = r->used > r->rw ? r->used - r->rw : 0;
+				used = (used + page - 1) & ~(uintptr_t)(page - 1);
+				gr_chunk k = { to, to, to, to, to + used };
 				_gr_slots_mark(to, 1, gr_slot_word(GR_SLOT_SPARE, 0, 0, 0));
-				GR_STAT_ADD(ready_bytes, bytes);
+				GR_STAT_ADD(ready_bytes, GR_CHUNK);
 				tc_lock(c);
 				bump_tick(c);
 				c->ready[c->nready++] = k;
