@@ -335,7 +335,7 @@ static void overflow_stop(void)
 	pthread_mutex_unlock(&gr_tr.mu);
 	fprintf(stderr, "gort: %s\n", reason);
 	/* The final log event, from this thread entering the trace briefly. */
-	gr_tthread *t = _gr_tl.t;
+	gr_tthread *t = _gr_tr_thread_get();
 	if (t)
 		t->internal = true;
 	_gr_tl.busy = 0;
@@ -717,6 +717,9 @@ void _gr_tr_fork_child(void)
 	atomic_store(&_gr_heap_hook, (_gr_heap_hook_fn)0);
 	_gr_tl.t = NULL;
 	_gr_tl.busy = 0;
+	if (gr_tr.use_membarrier &&
+	    syscall(SYS_membarrier, MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED, 0, 0) != 0)
+		gr_tr.use_membarrier = false;
 	_gr_tr_mem_reset_child();
 	_gr_tr_tables_reset_all();
 }

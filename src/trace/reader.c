@@ -61,7 +61,7 @@ static int rd_write(void *ctx, const void *p, size_t n)
 		pthread_mutex_lock(&gr_tr.mu);
 		if (!atomic_load(&gr_tr.overflow)) {
 			snprintf(gr_tr.stop_reason, sizeof gr_tr.stop_reason,
-			         "trace stopped: the reader fell behind by more than %llu bytes (GORT_TRACE_MAX_BUFFERED)",
+			         "trace stopped: more than %llu bytes of trace buffered, the reader fell behind (GORT_TRACE_MAX_BUFFERED)",
 			         (unsigned long long)gr_tr.max_buffered);
 			atomic_store(&gr_tr.overflow, true);
 		}
@@ -292,7 +292,7 @@ __attribute__((constructor)) static void trace_ctor(void)
 		return;
 	}
 	strcpy(env_pattern, pat);
-	char tmp[16];
+	char tmp[4096];
 	bool has_pid = false;
 	(void)_gr_expand_path(env_pattern, tmp, sizeof tmp, &has_pid);
 	env_has_pid = has_pid;

@@ -45,7 +45,8 @@ typedef struct gr_tab {
 
 static gr_tab strtab[2], stktab[2];
 static pthread_mutex_t tab_mu = PTHREAD_MUTEX_INITIALIZER;
-static _Atomic size_t tab_bytes;
+static _Atomic size_t tab_bytes;   /* blocks ever allocated */
+static _Atomic size_t tab_live;    /* bytes in use by the two slots */
 
 static uint64_t mix(uint64_t h)
 {
@@ -94,6 +95,7 @@ static void *tab_alloc(gr_tab *t, size_t n)
 	void *r = b->mem + b->used;
 	b->used += n;
 	t->bytes += n;
+	atomic_fetch_add_explicit(&tab_live, n, memory_order_relaxed);
 	return r;
 }
 
@@ -220,7 +222,7 @@ uint8_t *_gr_tr_bw_room(gr_bw *w, size_t n)
 
 size_t _gr_tr_tables_bytes(void)
 {
-	return atomic_load(&tab_bytes);
+	return atomic_load_explicit(&tab_live, memory_order_relaxed);
 }
 
 void _gr_tr_tables_flush(uint64_t gen)
@@ -277,6 +279,7 @@ static void tab_reset(gr_tab *t)
 		b->next = t->spare;
 		t->spare = b;
 	}
+	atomic_fetch_sub_explicit(&tab_live, t->bytes, memory_order_relaxed);
 	t->bytes = 0;
 	t->gen = 0;
 }

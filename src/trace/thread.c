@@ -103,11 +103,11 @@ void _gr_tr_queue_buf(gr_tbuf *b)
 	}
 	if (b->events)
 		gr_tr.gen_events[b->gen & 1]++;
-	uint64_t total = atomic_fetch_add(&gr_tr.buffered, bytes) + bytes;
+	uint64_t total = atomic_fetch_add(&gr_tr.buffered, bytes) + bytes + _gr_tr_tables_bytes();
 	if (total > gr_tr.max_buffered && !atomic_load(&gr_tr.overflow)) {
 		atomic_store(&gr_tr.overflow, true);
 		snprintf(gr_tr.stop_reason, sizeof gr_tr.stop_reason,
-		         "trace stopped: the reader fell behind by more than %llu bytes (GORT_TRACE_MAX_BUFFERED)",
+		         "trace stopped: more than %llu bytes of trace buffered, the reader fell behind (GORT_TRACE_MAX_BUFFERED)",
 		         (unsigned long long)gr_tr.max_buffered);
 	}
 	pthread_cond_signal(&gr_tr.bg_cv);

@@ -25,7 +25,7 @@ long tu_count(const char *path, const char *needle)
 	if (!gort_test_have_go() || !raw)
 		return -1;
 	char out[64];
-	int r = gort_test_sh(out, sizeof out, "'%s' bytes2text < '%s' | grep -c '^%s' || true", raw, path, needle);
+	int r = gort_test_sh(out, sizeof out, "'%s' bytes2text < '%s' | grep -c '^[[:space:]]*%s' || true", raw, path, needle);
 	if (r != 0)
 		return -1;
 	return strtol(out, NULL, 10);
