@@ -530,19 +530,27 @@ static void stop_and_join(void)
 	pthread_cond_broadcast(&gr_tr.done_cv);
 }
 
-/* Wait until a session that ended on its own (overflow, failed sinks) is
-** fully torn down (under mu). */
+/* Wait until a stopping session is torn down, joining the background
+** thread of a session that ended on its own (overflow, failed sinks).
+** Called with mu held; returns with mu held. */
 static void reap_locked(void)
 {
-	while (gr_tr.stopping && !on_bg)
+	if (on_bg)
+		return;
+	while (gr_tr.stopping && !gr_tr.ended)
 		pthread_cond_wait(&gr_tr.done_cv, &gr_tr.mu);
-	if (gr_tr.running && gr_tr.ended && gr_tr.bg_joinable && !on_bg) {
-		pthread_mutex_unlock(&gr_tr.mu);
-		pthread_join(gr_tr.bg, NULL);
-		pthread_mutex_lock(&gr_tr.mu);
+	if (gr_tr.running && gr_tr.ended) {
 		if (gr_tr.bg_joinable) {
 			gr_tr.bg_joinable = false;
+			pthread_mutex_unlock(&gr_tr.mu);
+			pthread_join(gr_tr.bg, NULL);
+			pthread_mutex_lock(&gr_tr.mu);
 			gr_tr.running = false;
+			gr_tr.stopping = false;
+			pthread_cond_broadcast(&gr_tr.done_cv);
+		} else {
+			while (gr_tr.running)
+				pthread_cond_wait(&gr_tr.done_cv, &gr_tr.mu);
 		}
 	}
 }
