@@ -190,11 +190,15 @@ void _gr_tr_bw_flush(gr_bw *w);
 
 /* ---- stack.c ---- */
 int _gr_tr_capture(gr_tthread *t, uintptr_t *pcs, int max, int skip);
+/* Stack starting at the return address of frame fp (fp = a frame of gort's
+** API function: pcs[0] is the return address into its caller). */
+int _gr_tr_capture_from(gr_tthread *t, void *fp, uintptr_t *pcs, int max);
 void _gr_tr_symbolize(uintptr_t pc, const char **func, const char **file, uint32_t *line);
 uintptr_t _gr_tr_entry_pc(const uintptr_t *pcs, int n);
+bool _gr_tr_elf_symbolize(uintptr_t pc, char *out, size_t cap);   /* elfsym.c */
 
 /* ---- thread.c: sections, thread entry/exit, lazy statuses ---- */
-gr_tthread *_gr_tr_begin_slow(uint64_t *gen);
+gr_tthread *_gr_tr_begin_slow(uint64_t *gen, void *api_fp);
 void _gr_tr_thread_flush_full(gr_tthread *t, uint64_t gen);
 void _gr_tr_queue_buf(gr_tbuf *b);        /* under mu */
 void _gr_tr_heap_hook(uint64_t live);
@@ -220,7 +224,7 @@ static inline void gr_section_enter_fence(void)
 /* Open a section on the calling thread and make sure its buffer for the
 ** current generation has room for one event. Returns the thread (section
 ** open, *gen set) or NULL (tracing off, dropped; no section open). */
-static inline gr_tthread *gr_begin(uint64_t *gen)
+static inline __attribute__((always_inline)) gr_tthread *gr_begin(uint64_t *gen)
 {
 	gr_tthread *t = _gr_tl.t;
 	if (__builtin_expect(t != NULL, 1)) {
@@ -236,7 +240,9 @@ static inline gr_tthread *gr_begin(uint64_t *gen)
 			atomic_store_explicit(&t->seq, s, memory_order_relaxed);  /* slow path re-enters */
 		}
 	}
-	return _gr_tr_begin_slow(gen);
+	/* The frame of the function gr_begin is expanded in: a thread entering
+	** the trace names its stack from the caller of that function. */
+	return _gr_tr_begin_slow(gen, __builtin_frame_address(0));
 }
 
 static inline void gr_end(gr_tthread *t)
