@@ -718,7 +718,12 @@ void _gr_tr_fork_child(void)
 	gr_tr.running = gr_tr.stopping = gr_tr.ended = gr_tr.bg_exit = gr_tr.bg_joinable = false;
 	gr_tr.threads = NULL;
 	gr_tr.threads_free = NULL;
-	gr_tr.sinks = NULL;
+	/* The parent's sinks: this copy of them is ours to free, never to call. */
+	while (gr_tr.sinks) {
+		gr_sink_ent *e = gr_tr.sinks;
+		gr_tr.sinks = e->next;
+		free(e);
+	}
 	gr_tr.cpuprof_on = false;
 	atomic_store(&gr_tr.buffered, 0);
 	atomic_store(&gr_tr.overflow, false);
