@@ -401,8 +401,8 @@ static void *bg_main(void *arg)
 			next = now + gr_tr.period_ns;
 		}
 		uint64_t until = next;
-		struct timespec ts;
-		clock_gettime(CLOCK_MONOTONIC, &ts);
+		struct timespec ts;   /* the condvar waits on CLOCK_REALTIME */
+		clock_gettime(CLOCK_REALTIME, &ts);
 		uint64_t wait = until > now ? until - now : 0;
 		if (gr_tr.stopping)
 			wait = 50 * 1000 * 1000;
