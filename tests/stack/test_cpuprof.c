@@ -1,0 +1,2 @@
+#include "testhelper.h"
+int main(void) { return gort_test_summary(); }
