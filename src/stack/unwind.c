@@ -149,37 +149,68 @@ static bool step_slow(walk *w, gr_rule r)
 	return true;
 }
 
-/* Walk from w, storing return addresses; the first `skip` are dropped. */
+/* The FP filter: a direct-mapped table of return addresses already known to
+** lie in code with a standard frame pointer (rule GR_RULE_FP or GUESS). One
+** load and compare per frame on the fast path instead of a rule lookup. A
+** slot holds 0 or such an address; overwriting a slot only costs a later
+** miss, and a hit is always exact (the whole address is compared). */
+#define FPOK_BITS 12
+static _Atomic uintptr_t fpok[1u << FPOK_BITS];
+
+static inline unsigned fpok_slot(uintptr_t ra)
+{
+	return (unsigned)(ra & ((1u << FPOK_BITS) - 1));   /* call sites spread well */
+}
+
+/* Walk from w, storing at most max return addresses; returns how many.
+** The state lives in locals (registers) while walking and is written back
+** to w at the end: a struct in memory would put a store-to-load forwarding
+** delay into the fp -> fp[0] chain. */
 __attribute__((always_inline))
-static inline int walk_frames(walk *w, uintptr_t *pcs, int max, int skip, bool use_cfi)
+static inline int walk_frames(walk *w, uintptr_t *pcs, int max, bool use_cfi)
 {
 	int n = 0;
-	for (;;) {
-		gr_rule r = { GR_RULE_FP, 0, 0 };
-		if (use_cfi)
-			r = gr_rule_lookup(w->pc, w->ra);
-		if (__builtin_expect(r.kind == GR_RULE_FP || r.kind == GR_RULE_GUESS, 1)) {
-			uintptr_t fp = w->fp;
-			if (!in_frame(w, fp, 16))
-				break;
-			uintptr_t ra = load(fp + 8);
-			if (ra < 4096)
-				break;
-			w->sp = fp + 16;
-			w->fp = load(fp);
-			w->ra = ra;
-			w->pc = ra - 1;
-		} else if (!step_slow(w, r)) {
-			break;
+	uintptr_t pc = w->pc, ra = w->ra, sp = w->sp, fp = w->fp;
+	uintptr_t lo = w->lo, hi = w->hi;
+	while (n < max) {
+		if (use_cfi && (ra == 0 ||
+		    atomic_load_explicit(&fpok[fpok_slot(ra)], memory_order_relaxed) != ra)) {
+			gr_rule r = gr_rule_lookup(pc, ra);
+			if (r.kind == GR_RULE_FP || r.kind == GR_RULE_GUESS) {
+				if (ra)
+					atomic_store_explicit(&fpok[fpok_slot(ra)], ra, memory_order_relaxed);
+			} else {
+				walk s = { pc, ra, sp, fp, lo, hi };
+				if (!step_slow(&s, r))
+					break;
+				pc = s.pc;
+				ra = s.ra;
+				sp = s.sp;
+				fp = s.fp;
+				lo = s.lo;
+				hi = s.hi;
+				pcs[n++] = ra ? ra : pc + 1;
+				continue;
+			}
 		}
-		if (skip > 0) {
-			skip--;
-			continue;
-		}
-		pcs[n++] = w->ra ? w->ra : w->pc + 1;
-		if (n == max)
+		/* frame pointer: fp[0] = caller's fp, fp[1] = return address */
+		if ((fp & 7) != 0 || fp < sp || fp > hi - 16)
 			break;
+		uintptr_t nra = load(fp + 8);
+		if (nra < 4096)
+			break;
+		sp = fp + 16;
+		fp = load(fp);
+		ra = nra;
+		pc = nra - 1;
+		pcs[n++] = nra;
 	}
+	w->pc = pc;
+	w->ra = ra;
+	w->sp = sp;
+	w->fp = fp;
+	w->lo = lo;
+	w->hi = hi;
 	return n;
 }
 
@@ -197,8 +228,7 @@ int _gr_stack_capture(uintptr_t *pcs, int max, int skip)
 {
 	if (max <= 0 || !thread_bounds())
 		return 0;
-	if (skip < 0)
-		skip = 0;
+	bool cfi = !atomic_load_explicit(&fp_only_mode, memory_order_relaxed);
 	/* Start as if returning from this function (which keeps a frame pointer):
 	** the state is that of our caller at the return address. */
 	uintptr_t fp = (uintptr_t)__builtin_frame_address(0);
@@ -206,21 +236,25 @@ int _gr_stack_capture(uintptr_t *pcs, int max, int skip)
 	if (!region_for(&w, fp))
 		return 0;
 	w.sp = fp;
-	if (!in_frame(&w, fp, 16))
+	if ((fp & 7) != 0 || fp > w.hi - 16)
 		return 0;
 	w.ra = load(fp + 8);
 	w.pc = w.ra - 1;
 	w.sp = fp + 16;
 	w.fp = load(fp);
-	if (skip == 0) {
-		pcs[0] = w.ra;
-		if (max == 1)
-			return 1;
-		return 1 + walk_frames(&w, pcs + 1, max - 1, 0,
-		                       !atomic_load_explicit(&fp_only_mode, memory_order_relaxed));
+	int n = 0;
+	if (skip <= 0)
+		pcs[n++] = w.ra;
+	else
+		skip--;
+	while (skip > 0) {
+		uintptr_t junk[16];
+		int k = skip < 16 ? skip : 16;
+		if (walk_frames(&w, junk, k, cfi) < k)
+			return 0;
+		skip -= k;
 	}
-	return walk_frames(&w, pcs, max, skip - 1,
-	                   !atomic_load_explicit(&fp_only_mode, memory_order_relaxed));
+	return n + walk_frames(&w, pcs + n, max - n, cfi);
 }
 
 int _gr_stack_capture_from(void *fp, uintptr_t pc, uintptr_t *pcs, int max)
@@ -235,7 +269,7 @@ int _gr_stack_capture_from(void *fp, uintptr_t pc, uintptr_t *pcs, int max)
 	w.fp = (uintptr_t)fp;
 	w.pc = pc - 1;
 	w.ra = pc;
-	return 1 + walk_frames(&w, pcs + 1, max - 1, 0, false);
+	return 1 + walk_frames(&w, pcs + 1, max - 1, false);
 }
 
 int _gr_stack_capture_ucontext(const void *ucp, uintptr_t *pcs, int max)
@@ -255,7 +289,7 @@ int _gr_stack_capture_ucontext(const void *ucp, uintptr_t *pcs, int max)
 	w.ra = 0;
 	w.sp = rsp;
 	w.fp = rbp;
-	return 1 + walk_frames(&w, pcs + 1, max - 1, 0,
+	return 1 + walk_frames(&w, pcs + 1, max - 1,
 	                       !atomic_load_explicit(&fp_only_mode, memory_order_relaxed));
 }
 
