@@ -152,25 +152,32 @@ static double same_path(int (*fn)(int, int), int act, int depth)
 	return median(v, reps);
 }
 
-/* Median ns per descent (+ capture when act == ACT_CAPTURE) over varying paths. */
-static double varying_paths(int act, int depth)
+/* Median ns per capture over varying paths: each iteration descends a
+** different path and captures once; a run of the same descents without the
+** capture is timed right after and subtracted (median of the differences). */
+static double varying_paths(int depth)
 {
-	double v[32];
-	action = act;
+	double v[64];
+	long n = iters / 8;
+	int nrep = reps * 3;
 	cap_depth = depth;
-	long n = iters / 4;
-	for (int r = 0; r < reps; r++) {
-		uint64_t t0 = now_ns();
-		for (long i = 0; i < n; i++)
-			rec_a(REC, (int)((uint32_t)i * 2654435761u));
-		v[r] = (double)(now_ns() - t0) / (double)n;
+	for (int r = 0; r < nrep; r++) {
+		double t[2];
+		for (int with = 1; with >= 0; with--) {
+			action = with ? ACT_CAPTURE : ACT_NONE;
+			uint64_t t0 = now_ns();
+			for (long i = 0; i < n; i++)
+				rec_a(REC, (int)((uint32_t)(i + r * n) * 2654435761u));
+			t[with] = (double)(now_ns() - t0) / (double)n;
+		}
+		v[r] = t[1] - t[0];
 	}
-	return median(v, reps);
+	return median(v, nrep);
 }
 
-static void row(const char *what, double ns)
+static void row(const char *what, const char *mode, double ns)
 {
-	printf("| %s | %.1f |\n", what, ns);
+	printf("| %s | %s | %.1f |\n", what, mode, ns);
 }
 
 static void bench_symbolize(void)
@@ -203,10 +210,10 @@ static void bench_symbolize(void)
 				_gr_stack_symbolize(pcs[i], &f, NULL, NULL);
 		warm[r] = (double)(now_ns() - t0) / (10.0 * NPC);
 	}
-	row("symbolize: first call (reads module list, this program's DWARF)", first);
-	row("symbolize: first pc in libc (loads libc's tables)", first_libc);
-	row("symbolize: cold pc (module already loaded), per pc", median(cold, nrep));
-	row("symbolize: warm pc (cached), per pc", median(warm, reps));
+	row("symbolize: first call (reads module list, this program's DWARF)", _gr_stack_symbolizer_name(), first);
+	row("symbolize: first pc in libc (loads libc's tables)", _gr_stack_symbolizer_name(), first_libc);
+	row("symbolize: cold pc (module already loaded), per pc", _gr_stack_symbolizer_name(), median(cold, nrep));
+	row("symbolize: warm pc (cached), per pc", _gr_stack_symbolizer_name(), median(warm, reps));
 }
 
 int main(int argc, char **argv)
@@ -216,26 +223,40 @@ int main(int argc, char **argv)
 		iters = 50000;
 	}
 	_gr_stack_thread_init();
-	printf("| measurement | ns |\n|---|---|\n");
+	if (getenv("BENCH_VARYING_MODE")) {   /* for perf stat: one case only */
+		_gr_stack_set_fp_only(atoi(getenv("BENCH_VARYING_MODE")));
+		printf("%.1f\n", varying_paths(32));
+		return 0;
+	}
+	static const char *const mode_name[] = { "default (fp + CFI check + walk cache)",
+	                                         "pure fp walk (Go's, no check)",
+	                                         "fp + CFI check, no walk cache" };
+	static const int order[] = { 0, 2, 1 };
+	printf("| measurement | mode | ns |\n|---|---|---|\n");
 	static const int depths[] = { 8, 16, 32 };
-	if (getenv("BENCH_SCAN")) { int o = _gr_stack_set_fp_only(1); for (int d = 16; d <= 40; d += 2) printf("%d %.1f\n", d, same_path(rec_a, ACT_LOOP, d)); _gr_stack_set_fp_only(o); return 0; }
 	for (int i = 0; i < 3; i++) {
-		char name[128];
-		snprintf(name, sizeof name, "capture depth %d, same path (fp + CFI check)", depths[i]);
-		row(name, same_path(rec_a, ACT_LOOP, depths[i]));
+		for (int o = 0; o < 3; o++) {
+			int m = order[o];
+			_gr_stack_set_fp_only(m);
+			char name[128];
+			snprintf(name, sizeof name, "capture depth %d, same path", depths[i]);
+			row(name, mode_name[m], same_path(rec_a, ACT_LOOP, depths[i]));
+		}
 	}
-	int old = _gr_stack_set_fp_only(1);
-	for (int i = 0; i < 3; i++) {
-		char name[128];
-		snprintf(name, sizeof name, "capture depth %d, same path (pure fp walk)", depths[i]);
-		row(name, same_path(rec_a, ACT_LOOP, depths[i]));
+	for (int o = 0; o < 3; o++) {
+		int m = order[o];
+		_gr_stack_set_fp_only(m);
+		row("capture depth 32, varying paths (descent subtracted)", mode_name[m], varying_paths(32));
 	}
-	_gr_stack_set_fp_only(old);
-	double with = varying_paths(ACT_CAPTURE, 32), without = varying_paths(ACT_NONE, 32);
-	row("capture depth 32, varying paths (descent subtracted)", with - without);
-	row("capture depth 32, every 4th frame without fp (CFI steps)",
-	    same_path(rec_mixed, ACT_LOOP, 32));
-	row("glibc backtrace() depth 32, same path (reference)",
+	for (int o = 0; o < 3; o++) {
+		int m = order[o];
+		_gr_stack_set_fp_only(m);
+		row(m == 1 ? "capture depth 32, every 4th frame without fp (WRONG stacks)"
+		           : "capture depth 32, every 4th frame without fp (CFI steps)",
+		    mode_name[m], same_path(rec_mixed, ACT_LOOP, 32));
+	}
+	_gr_stack_set_fp_only(0);
+	row("glibc backtrace() depth 32, same path (reference)", "libgcc DWARF unwinder",
 	    same_path(rec_a, ACT_BACKTRACE_LOOP, 32));
 	bench_symbolize();
 	gr_stack_stats st;

@@ -28,7 +28,7 @@ cmake --build "$build" -j2 -t bench_stack >/dev/null
 bin=$build/bench/stack/bench_stack
 info=$(mktemp)
 table=$("$bin" $quick 2>"$info")
-target=$(printf '%s\n' "$table" | awk -F'|' '/capture depth 32, same path \(fp \+ CFI check\)/ { gsub(/ /, "", $3); print $3 }')
+target=$(printf '%s\n' "$table" | awk -F'|' '/capture depth 32, same path \| default/ { gsub(/ /, "", $4); print $4 }')
 verdict=$(awk -v v="$target" 'BEGIN { print (v <= 30 ? "met" : "NOT met") }')
 out=$root/bench/results/stack.md
 mkdir -p "$root/bench/results"
