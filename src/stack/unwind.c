@@ -188,6 +188,7 @@ typedef struct walk_cache {
 	wc_entry e[WC_N];      /* the record */
 } walk_cache;
 static TLS walk_cache *tls_wc;
+static TLS uint64_t tls_replayed;     /* frames replayed on this thread (stats) */
 
 static pthread_key_t wc_key;
 static pthread_once_t wc_once = PTHREAD_ONCE_INIT;
@@ -305,6 +306,7 @@ static inline int walk_frames(walk *w, uintptr_t *pcs, int max, bool use_cfi, re
 						break;
 				}
 				if (k > j) {
+					tls_replayed += (uint64_t)(k - j);
 					n += k - j;
 					sp = e[k - 1].fp + 16;
 					fp = load(e[k - 1].fp);
@@ -484,4 +486,5 @@ void _gr_stack_get_stats(gr_stack_stats *out)
 	out->cfi_steps = atomic_load(&_gr_stack_cfi_steps);
 	out->sym_lookups = atomic_load(&_gr_stack_sym_lookups);
 	out->sym_refreshes = atomic_load(&_gr_stack_sym_refreshes);
+	out->replayed_frames = tls_replayed;
 }

@@ -8,6 +8,7 @@
 #include "internal/stack.h"
 
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <ucontext.h>
@@ -206,6 +207,80 @@ void test_signal_altstack(void)
 	free(ss.ss_sp);
 }
 
+
+/* ---- the walk cache gives the same stacks as a plain walk ------------------------ */
+
+static uintptr_t wc0[DEPTH], wc1[DEPTH], wc2[DEPTH];
+static int wc_depth, wc_max, wc_skip, wc_mismatch, wc_rounds;
+static uint32_t wc_path;
+
+NOINLINE int wc_bottom(void)
+{
+	int old = _gr_stack_set_fp_only(2);
+	int b = _gr_stack_capture(wc2, wc_max, wc_skip);
+	_gr_stack_set_fp_only(old);
+	int a = _gr_stack_capture(wc0, wc_max, wc_skip);
+	wc_rounds++;
+	if (wc_rounds % 2) {   /* again, from the record just made: a full replay */
+		int a2 = _gr_stack_capture(wc1, wc_max, wc_skip);
+		if (a2 != a || (a > 1 && memcmp(wc0 + 1, wc1 + 1, (size_t)(a - 1) * sizeof wc0[0]) != 0))
+			wc_mismatch++;
+	}
+	/* the two calls differ only in their own call site (frame 0 when skip is 0) */
+	int from = wc_skip == 0 ? 1 : 0;
+	if (a != b || memcmp(wc0 + from, wc2 + from, (size_t)(a - from) * sizeof wc0[0]) != 0) {
+		if (wc_mismatch++ == 0) {
+			fprintf(stderr, "  walk cache mismatch (max %d skip %d):\n", wc_max, wc_skip);
+			st_dump("cached", wc0, a);
+			st_dump("plain", wc2, b);
+		}
+	}
+	return a;
+}
+
+int wc_step(int x);
+NOINLINE int wc_r1(int x) { volatile char pad[16]; pad[0] = (char)x; int r = wc_step(x + pad[0] - (char)x); BARRIER(); return r + 1; }
+NOINLINE int wc_r2(int x) { volatile char pad[48]; pad[5] = (char)x; int r = wc_step(x + pad[5] - (char)x); BARRIER(); return r + 2; }
+NOINLINE int wc_r3(int x) { int r = wc_step(x); BARRIER(); return r + 3; }
+
+/* One level of a path: the next 2 bits of wc_path pick how to go down. */
+NOINLINE int wc_step(int x)
+{
+	if (wc_depth-- <= 0)
+		return wc_bottom();
+	unsigned sel = wc_path & 3;
+	wc_path = wc_path >> 2 | sel << 30;
+	switch (sel) {
+	case 0: return wc_r1(x + 1) + 1;
+	case 1: return wc_r2(x + 1) + 1;
+	case 2: return wc_r3(x + 1) + 1;
+	default: return nofp_plain(wc_step, x + 1) + 1;   /* a CFI step */
+	}
+}
+
+void test_walk_cache_matches_plain_walk(void)
+{
+	uint32_t rng = 12345;
+	wc_mismatch = wc_rounds = 0;
+	gr_stack_stats st0, st1;
+	_gr_stack_get_stats(&st0);
+	for (int i = 0; i < 3000; i++) {
+		rng = rng * 1664525u + 1013904223u;
+		wc_depth = (int)(rng >> 27);              /* 0..31 levels */
+		wc_path = rng * 2654435761u;
+		if (i % 4 != 3)
+			wc_path &= 0xaaaaaaaau & 0x77777777u; /* mostly fp frames */
+		wc_max = (rng >> 8) % 7 == 0 ? 1 + (int)((rng >> 12) % 8) : DEPTH;
+		wc_skip = (rng >> 16) % 5 == 0 ? (int)((rng >> 20) % 4) : 0;
+		wc_step(0);
+	}
+	_gr_stack_get_stats(&st1);
+	CHECK(wc_rounds == 3000);
+	CHECKF(st1.replayed_frames > st0.replayed_frames + 10000, "the cache was used: %llu frames",
+	       (unsigned long long)(st1.replayed_frames - st0.replayed_frames));
+	CHECKF(wc_mismatch == 0, "%d of %d captures differ", wc_mismatch, wc_rounds);
+}
+
 /* ---- explicit frame --------------------------------------------------------------- */
 
 NOINLINE int from_here(void)
@@ -240,5 +315,6 @@ int main(void)
 	RUN(test_signal_handler);
 	RUN(test_signal_altstack);
 	RUN(test_capture_from);
+	RUN(test_walk_cache_matches_plain_walk);
 	return gort_test_summary();
 }
