@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/time.h>
 #include <ucontext.h>
 
 #define DEPTH 64
@@ -281,6 +282,45 @@ void test_walk_cache_matches_plain_walk(void)
 	CHECKF(wc_mismatch == 0, "%d of %d captures differ", wc_mismatch, wc_rounds);
 }
 
+/* Captures in a signal handler that interrupts captures (the walk cache's
+** busy flag) change nothing in the interrupted ones. */
+static uintptr_t prof_pcs[DEPTH];
+static volatile int prof_hits;
+static void on_prof(int sig)
+{
+	(void)sig;
+	if (_gr_stack_capture(prof_pcs, DEPTH, 0) > 0)
+		prof_hits++;
+}
+
+void test_walk_cache_under_signals(void)
+{
+	struct sigaction sa;
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = on_prof;
+	sa.sa_flags = SA_RESTART;
+	sigemptyset(&sa.sa_mask);
+	CHECK(sigaction(SIGPROF, &sa, NULL) == 0);
+	struct itimerval it = { { 0, 200 }, { 0, 200 } }, off = { { 0, 0 }, { 0, 0 } };
+	CHECK(setitimer(ITIMER_PROF, &it, NULL) == 0);
+	uint32_t rng = 777;
+	wc_mismatch = wc_rounds = 0;
+	prof_hits = 0;
+	for (int i = 0; i < 20000 || (prof_hits < 20 && i < 2000000); i++) {
+		rng = rng * 1664525u + 1013904223u;
+		wc_depth = (int)(rng >> 28);
+		wc_path = (rng * 2654435761u) & 0xaaaaaaaau;
+		wc_max = DEPTH;
+		wc_skip = 0;
+		wc_step(0);
+	}
+	setitimer(ITIMER_PROF, &off, NULL);
+	sa.sa_handler = SIG_DFL;
+	sigaction(SIGPROF, &sa, NULL);
+	CHECK(prof_hits >= 20);
+	CHECKF(wc_mismatch == 0, "%d of %d captures differ", wc_mismatch, wc_rounds);
+}
+
 /* ---- explicit frame --------------------------------------------------------------- */
 
 NOINLINE int from_here(void)
@@ -316,5 +356,6 @@ int main(void)
 	RUN(test_signal_altstack);
 	RUN(test_capture_from);
 	RUN(test_walk_cache_matches_plain_walk);
+	RUN(test_walk_cache_under_signals);
 	return gort_test_summary();
 }
