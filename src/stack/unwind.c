@@ -1,0 +1,490 @@
+/*
+** src/stack/unwind.c: stack capture (see src/internal/stack.h, docs/stacks.md).
+**
+** The walk keeps (pc, sp, fp) for the frame being left: pc is the lookup
+** address (return address - 1, or an exact interrupted pc), sp the frame's
+** stack pointer at that pc, fp its rbp. Each step looks the pc up in the rule
+** cache (rulecache.c). The common answer, GR_RULE_FP (the code there keeps a
+** standard frame pointer), takes the inline fast path: caller's pc at fp[1],
+** caller's fp at fp[0], exactly Go's frame-pointer unwinding. Any other rule
+** (code without frame pointers, a prologue, the signal trampoline) takes
+** step_slow, which applies the CFI rule: CFA from rsp or rbp, return address
+** at CFA - 8, rbp restored from its save slot. So a frame-pointer chain
+** broken by a function without frame pointers is repaired at that frame
+** instead of silently skipping its caller.
+**
+** Invariants (what makes every read safe):
+**  - Every stack read is 8-aligned and inside the current stack region
+**    [lo, hi): the thread's stack (pthread_getattr_np, cached in TLS per
+**    thread) or, while walking a signal handler that runs on it, the
+**    sigaltstack. sp strictly increases within a region; a region changes only
+**    at a signal frame, whose ucontext lies in the current region.
+**  - Code bytes are read only by cfi.c, inside a module _dl_find_object knows.
+**  - No locks, no allocation: all of it is async-signal-safe once the thread's
+**    bounds are cached (_gr_stack_thread_init).
+** Owner: stack helper.
+*/
+#include "internal/stack.h"
+#include "stack/stack_int.h"
+
+#include <pthread.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+#include <ucontext.h>
+
+#define TLS __thread __attribute__((tls_model("initial-exec")))
+
+enum { BOUNDS_UNKNOWN = 0, BOUNDS_BUSY, BOUNDS_KNOWN, BOUNDS_NONE };
+static TLS uintptr_t tls_lo, tls_hi;
+static TLS int tls_bounds_state;
+
+_Atomic uint64_t _gr_stack_cfi_steps;
+static _Atomic int fp_only_mode;
+
+static void wc_alloc(void);
+
+void _gr_stack_thread_init(void)
+{
+	if (tls_bounds_state != BOUNDS_UNKNOWN)
+		return;
+	wc_alloc();
+	tls_bounds_state = BOUNDS_BUSY;
+	pthread_attr_t attr;
+	void *addr;
+	size_t size;
+	int state = BOUNDS_NONE;
+	if (pthread_getattr_np(pthread_self(), &attr) == 0) {
+		if (pthread_attr_getstack(&attr, &addr, &size) == 0 && size > 0) {
+			tls_lo = (uintptr_t)addr;
+			tls_hi = (uintptr_t)addr + size;
+			state = BOUNDS_KNOWN;
+		}
+		pthread_attr_destroy(&attr);
+	}
+	tls_bounds_state = state;
+}
+
+int _gr_stack_set_fp_only(int mode)
+{
+	return atomic_exchange(&fp_only_mode, mode < 0 || mode > 2 ? 0 : mode);
+}
+
+typedef struct walk {
+	uintptr_t pc;       /* lookup pc: return address - 1, or an exact pc */
+	uintptr_t ra;       /* the return address (0 for an exact pc) */
+	uintptr_t sp, fp;
+	uintptr_t lo, hi;   /* current stack region */
+} walk;
+
+/* The region containing sp: the thread's stack or the signal stack. */
+static bool region_for(walk *w, uintptr_t sp)
+{
+	if (tls_bounds_state == BOUNDS_KNOWN && sp >= tls_lo && sp < tls_hi) {
+		w->lo = tls_lo;
+		w->hi = tls_hi;
+		return true;
+	}
+	stack_t ss;
+	if (sigaltstack(NULL, &ss) == 0 && !(ss.ss_flags & SS_DISABLE) &&
+	    sp >= (uintptr_t)ss.ss_sp && sp < (uintptr_t)ss.ss_sp + ss.ss_size) {
+		w->lo = (uintptr_t)ss.ss_sp;
+		w->hi = (uintptr_t)ss.ss_sp + ss.ss_size;
+		return true;
+	}
+	return false;
+}
+
+/* Is [p, p + n) a readable, aligned part of the current region at or above sp? */
+static inline bool in_frame(const walk *w, uintptr_t p, uintptr_t n)
+{
+	return (p & 7) == 0 && p >= w->sp && p >= w->lo && p <= w->hi - n;
+}
+
+static inline uintptr_t load(uintptr_t p)
+{
+	return *(const uintptr_t *)p;
+}
+
+/* Apply a non-frame-pointer rule. Returns false when the walk ends. */
+__attribute__((noinline))
+static bool step_slow(walk *w, gr_rule r)
+{
+	uintptr_t cfa;
+	atomic_fetch_add_explicit(&_gr_stack_cfi_steps, 1, memory_order_relaxed);
+	switch (r.kind) {
+	case GR_RULE_SP: cfa = w->sp + (uintptr_t)(intptr_t)r.cfa_off; break;
+	case GR_RULE_BP: cfa = w->fp + (uintptr_t)(intptr_t)r.cfa_off; break;
+	case GR_RULE_SIGNAL: {
+		/* The handler returned into the trampoline: the ucontext is at sp. */
+		if (!in_frame(w, w->sp, sizeof(ucontext_t)))
+			return false;
+		const ucontext_t *uc = (const ucontext_t *)w->sp;
+		uintptr_t rip = (uintptr_t)uc->uc_mcontext.gregs[REG_RIP];
+		uintptr_t rsp = (uintptr_t)uc->uc_mcontext.gregs[REG_RSP];
+		uintptr_t rbp = (uintptr_t)uc->uc_mcontext.gregs[REG_RBP];
+		if (rip < 4096 || !region_for(w, rsp))
+			return false;
+		w->pc = rip;
+		w->ra = 0;
+		w->sp = rsp;
+		w->fp = rbp;
+		return true;
+	}
+	default: return false;   /* GR_RULE_STOP */
+	}
+	if (cfa <= w->sp || !in_frame(w, cfa - 8, 8))
+		return false;
+	uintptr_t ra = load(cfa - 8);
+	uintptr_t fp = w->fp;
+	if (r.rbp_off) {
+		uintptr_t slot = cfa + (uintptr_t)(intptr_t)r.rbp_off;
+		if (!in_frame(w, slot, 8))
+			return false;
+		fp = load(slot);
+	}
+	if (ra < 4096)
+		return false;
+	w->sp = cfa;
+	w->fp = fp;
+	w->ra = ra;
+	w->pc = ra - 1;
+	return true;
+}
+
+/* The FP filter: a direct-mapped table of return addresses already known to
+** lie in code with a standard frame pointer (rule GR_RULE_FP or GUESS). One
+** load and compare per frame on the fast path instead of a rule lookup. A
+** slot holds 0 or such an address; overwriting a slot only costs a later
+** miss, and a hit is always exact (the whole address is compared). */
+#define FPOK_BITS 12
+static _Atomic uintptr_t fpok[1u << FPOK_BITS];
+
+static inline unsigned fpok_slot(uintptr_t ra)
+{
+	return (unsigned)(ra & ((1u << FPOK_BITS) - 1));   /* call sites spread well */
+}
+
+/* The walk cache: the frame-pointer steps of the thread's last capture, as
+** (frame address, return address read there), innermost first. A new capture
+** that reaches a frame address in this record re-validates the rest of the
+** recorded chain with loads whose addresses are all known in advance
+** (independent, so the CPU overlaps them) instead of walking it as a chain of
+** dependent loads. Validation compares exactly what a walk would read
+** (fp[1] == recorded ra, fp[0] == next recorded frame), so the result is the
+** same as a walk's. Only frames in the thread's own stack are recorded (its
+** bounds never change, so every recorded address stays readable); a capture
+** that needed a CFI step leaves the record unchanged. `busy` keeps a signal
+** handler's capture from using the record while the interrupted code is
+** updating it. Allocated per thread by _gr_stack_thread_init. */
+#define WC_N 64
+typedef struct wc_entry {
+	uintptr_t fp, ra;
+} wc_entry;
+typedef struct walk_cache {
+	volatile int busy;
+	int n;
+	wc_entry e[WC_N];      /* the record */
+} walk_cache;
+static TLS walk_cache *tls_wc;
+static TLS uint64_t tls_replayed;     /* frames replayed on this thread (stats) */
+
+static pthread_key_t wc_key;
+static pthread_once_t wc_once = PTHREAD_ONCE_INIT;
+static bool wc_key_ok;
+
+static void wc_free(void *p)
+{
+	if (tls_wc == p)
+		tls_wc = NULL;
+	free(p);
+}
+
+static void wc_make_key(void)
+{
+	wc_key_ok = pthread_key_create(&wc_key, wc_free) == 0;
+}
+
+/* The calling thread's walk cache (freed at thread exit). Without one,
+** captures just walk. */
+static void wc_alloc(void)
+{
+	pthread_once(&wc_once, wc_make_key);
+	if (!wc_key_ok || tls_wc)
+		return;
+	walk_cache *wc = calloc(1, sizeof *wc);
+	if (wc && pthread_setspecific(wc_key, wc) == 0)
+		tls_wc = wc;
+	else
+		free(wc);
+}
+
+/* Per-capture replay state. New steps are recorded in a buffer on the
+** capturing thread's stack (`top`: close to the frames being read, so its
+** stores do not 4K-alias the walk's loads as a distant buffer's would) and
+** committed after the walk: the record becomes the steps before the replay,
+** the replayed range of the old record, the steps after it. */
+#define TOP_N 48
+typedef struct replay {
+	walk_cache *wc;
+	wc_entry *top;         /* TOP_N entries on the caller's stack */
+	int L;                 /* entries of the old record */
+	int j;                 /* search position; -1 once replayed */
+	int mt;                /* entries in top; -1 once recording stopped */
+	int a;                 /* entries of top before the replay (-1: none yet) */
+	int r0, r1;            /* replayed range of the old record */
+	int stop_at;           /* mt when recording stopped */
+} replay;
+
+/* Walk from w, storing at most max return addresses; returns how many.
+** The state lives in locals (registers) while walking and is written back
+** to w at the end: a struct in memory would put a store-to-load forwarding
+** delay into the fp -> fp[0] chain. */
+__attribute__((always_inline))
+static inline int walk_frames(walk *w, uintptr_t *pcs, int max, bool use_cfi, replay *rep)
+{
+	int n = 0;
+	uintptr_t pc = w->pc, ra = w->ra, sp = w->sp, fp = w->fp;
+	uintptr_t lo = w->lo, hi = w->hi;
+	/* Replay state in locals too (a field in memory, loaded and stored per
+	** frame, would make the loads of the walk wait on store addresses):
+	** rj = search position, -1 once replayed; rm = next entry of top to
+	** write, -1 once recording stopped (rep->stop_at then holds the count). */
+	const wc_entry *e = rep ? rep->wc->e : NULL;
+	wc_entry *top = rep ? rep->top : NULL;
+	int rL = rep ? rep->L : 0;
+	int rj = rep ? rep->j : -1;
+	int rm = rep ? rep->mt : -1;
+	while (n < max) {
+		if (use_cfi && (ra == 0 ||
+		    atomic_load_explicit(&fpok[fpok_slot(ra)], memory_order_relaxed) != ra)) {
+			gr_rule r = gr_rule_lookup(pc, ra);
+			if (r.kind == GR_RULE_FP || r.kind == GR_RULE_GUESS) {
+				if (ra)
+					atomic_store_explicit(&fpok[fpok_slot(ra)], ra, memory_order_relaxed);
+			} else {
+				walk s = { pc, ra, sp, fp, lo, hi };
+				if (rm >= 0) {          /* the record is a chain of fp steps */
+					rep->stop_at = rm;
+					rm = -1;
+				}
+				if (!step_slow(&s, r))
+					break;
+				pc = s.pc;
+				ra = s.ra;
+				sp = s.sp;
+				fp = s.fp;
+				lo = s.lo;
+				hi = s.hi;
+				pcs[n++] = ra ? ra : pc + 1;
+				continue;
+			}
+		}
+		/* frame pointer: fp[0] = caller's fp, fp[1] = return address */
+		if ((fp & 7) != 0 || fp < sp || fp > hi - 16)
+			break;
+		if (rj >= 0) {
+			int j = rj;
+			while (j < rL && e[j].fp < fp)
+				j++;
+			rj = j;
+			if (j < rL && e[j].fp == fp) {
+				/* Replay: validate recorded steps j, j+1, ...: entry k holds
+				** if fp[1] there is its ra, and the chain goes on to entry
+				** k + 1 if fp[0] there is entry k + 1's frame. Addresses come
+				** from the record, so the loads do not wait for each other. */
+				int k = j, lim = j + (max - n) < rL ? j + (max - n) : rL;
+				rj = -1;
+				while (k < lim) {
+					uintptr_t f = e[k].fp, kra = e[k].ra;
+					if (load(f + 8) != kra)
+						break;
+					pcs[n + (k - j)] = kra;
+					k++;
+					if (k < rL && load(f) != e[k].fp)
+						break;
+				}
+				if (k > j) {
+					tls_replayed += (uint64_t)(k - j);
+					n += k - j;
+					sp = e[k - 1].fp + 16;
+					fp = load(e[k - 1].fp);
+					ra = e[k - 1].ra;
+					pc = ra - 1;
+					if (rm >= 0) {
+						rep->a = rm;
+						rep->r0 = j;
+						rep->r1 = k;
+					}
+					continue;
+				}
+			}
+		}
+		uintptr_t nra = load(fp + 8);
+		if (nra < 4096)
+			break;
+		if (rm >= 0) {
+			if (rm < TOP_N) {
+				top[rm].fp = fp;
+				top[rm].ra = nra;
+				rm++;
+			} else {
+				rep->stop_at = rm;
+				rm = -1;
+			}
+		}
+		sp = fp + 16;
+		fp = load(fp);
+		ra = nra;
+		pc = nra - 1;
+		pcs[n++] = nra;
+	}
+	if (rep) {
+		rep->j = rj;
+		rep->mt = rm;
+	}
+	w->pc = pc;
+	w->ra = ra;
+	w->sp = sp;
+	w->fp = fp;
+	w->lo = lo;
+	w->hi = hi;
+	return n;
+}
+
+/* Make the capture just done the thread's record (see struct replay). */
+static void wc_commit(const replay *rep)
+{
+	walk_cache *wc = rep->wc;
+	int mt = rep->mt >= 0 ? rep->mt : rep->stop_at;
+	int a = rep->a >= 0 ? rep->a : mt;
+	int r = rep->a >= 0 ? rep->r1 - rep->r0 : 0;
+	int b = mt - a;
+	if (a == 0 && b == 0 && r == wc->n - rep->r0 && rep->r0 == 0)
+		return;          /* the same record */
+	if (a + r > WC_N)
+		r = WC_N - a;
+	if (r > 0 && a != rep->r0)
+		memmove(&wc->e[a], &wc->e[rep->r0], (size_t)r * sizeof wc->e[0]);
+	if (a > 0)
+		memcpy(&wc->e[0], rep->top, (size_t)a * sizeof wc->e[0]);
+	if (a + r + b > WC_N)
+		b = WC_N - a - r;
+	if (b > 0)
+		memcpy(&wc->e[a + r], rep->top + a, (size_t)b * sizeof wc->e[0]);
+	wc->n = a + r + b;
+}
+
+static inline bool thread_bounds(void)
+{
+	if (__builtin_expect(tls_bounds_state == BOUNDS_KNOWN, 1))
+		return true;
+	if (tls_bounds_state == BOUNDS_UNKNOWN)
+		_gr_stack_thread_init();
+	return tls_bounds_state == BOUNDS_KNOWN;
+}
+
+__attribute__((noinline))
+int _gr_stack_capture(uintptr_t *pcs, int max, int skip)
+{
+	if (max <= 0 || !thread_bounds())
+		return 0;
+	int mode = atomic_load_explicit(&fp_only_mode, memory_order_relaxed);
+	bool cfi = mode != 1;
+	/* Start as if returning from this function (which keeps a frame pointer):
+	** the state is that of our caller at the return address. */
+	uintptr_t fp = (uintptr_t)__builtin_frame_address(0);
+	walk w;
+	if (fp >= tls_lo && fp < tls_hi) {
+		w.lo = tls_lo;
+		w.hi = tls_hi;
+	} else if (!region_for(&w, fp)) {
+		return 0;
+	}
+	if ((fp & 7) != 0 || fp > w.hi - 16)
+		return 0;
+	w.ra = load(fp + 8);
+	w.pc = w.ra - 1;
+	w.sp = fp + 16;
+	w.fp = load(fp);
+	wc_entry top[TOP_N];
+	replay rep = { .wc = tls_wc, .top = top, .j = 0, .mt = -1, .a = -1 }, *rp = NULL;
+	if (mode == 0 && rep.wc && !rep.wc->busy && w.lo == tls_lo) {
+		rp = &rep;
+		rep.L = rep.wc->n;
+		rep.mt = 0;
+		rep.wc->busy = 1;
+		atomic_signal_fence(memory_order_seq_cst);
+	}
+	int n = 0;
+	if (skip <= 0)
+		pcs[n++] = w.ra;
+	else
+		skip--;
+	while (skip > 0) {
+		uintptr_t junk[16];
+		int k = skip < 16 ? skip : 16;
+		int got = walk_frames(&w, junk, k, cfi, rp);
+		skip -= k;
+		if (got < k) {
+			skip = -1;
+			break;
+		}
+	}
+	if (skip == 0)
+		n += walk_frames(&w, pcs + n, max - n, cfi, rp);
+	else
+		n = 0;
+	if (rp) {
+		wc_commit(&rep);
+		atomic_signal_fence(memory_order_seq_cst);
+		rep.wc->busy = 0;
+	}
+	return n;
+}
+
+int _gr_stack_capture_from(void *fp, uintptr_t pc, uintptr_t *pcs, int max)
+{
+	if (max <= 0)
+		return 0;
+	pcs[0] = pc;
+	walk w;
+	if (!thread_bounds() || !region_for(&w, (uintptr_t)fp))
+		return 1;
+	w.sp = (uintptr_t)fp;
+	w.fp = (uintptr_t)fp;
+	w.pc = pc - 1;
+	w.ra = pc;
+	return 1 + walk_frames(&w, pcs + 1, max - 1, false, NULL);
+}
+
+int _gr_stack_capture_ucontext(const void *ucp, uintptr_t *pcs, int max)
+{
+	if (max <= 0 || !ucp)
+		return 0;
+	const ucontext_t *uc = ucp;
+	uintptr_t rip = (uintptr_t)uc->uc_mcontext.gregs[REG_RIP];
+	uintptr_t rsp = (uintptr_t)uc->uc_mcontext.gregs[REG_RSP];
+	uintptr_t rbp = (uintptr_t)uc->uc_mcontext.gregs[REG_RBP];
+	pcs[0] = rip + 1;
+	walk w;
+	/* Never initialise bounds here: this runs in signal handlers. */
+	if (max == 1 || tls_bounds_state != BOUNDS_KNOWN || !region_for(&w, rsp))
+		return 1;
+	w.pc = rip;
+	w.ra = 0;
+	w.sp = rsp;
+	w.fp = rbp;
+	return 1 + walk_frames(&w, pcs + 1, max - 1,
+	                       atomic_load_explicit(&fp_only_mode, memory_order_relaxed) != 1, NULL);
+}
+
+void _gr_stack_get_stats(gr_stack_stats *out)
+{
+	out->cfi_lookups = atomic_load(&_gr_stack_cfi_lookups);
+	out->cfi_steps = atomic_load(&_gr_stack_cfi_steps);
+	out->sym_lookups = atomic_load(&_gr_stack_sym_lookups);
+	out->sym_refreshes = atomic_load(&_gr_stack_sym_refreshes);
+	out->replayed_frames = tls_replayed;
+}
