@@ -331,6 +331,8 @@ int _gr_tp_read_generation(gort_tp_reader *r)
 	tp_gen *g = &r->gen;
 	tp_in *in = &r->in;
 	_gr_tp_gen_reset(g);
+	if (!g->data && GROW(g->data, 0, g->cap, GR_GO122_MAX_BATCH_SIZE) < 0)
+		return _gr_tp_fail(r, GORT_TP_ENOMEM, _gr_tp_in_off(in), "out of memory for a batch");
 	if (r->have_spill) {
 		g->gen = r->spill_gen;
 		if (GROW(g->data, g->len, g->cap, r->spill.len) < 0)
