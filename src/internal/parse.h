@@ -103,7 +103,8 @@ void  _gr_tp_map_clear(tp_map *m);
 typedef struct tp_idtab {
 	tp_map sparse;                /* id -> (void *)(uintptr_t)(index + 1) */
 	uint32_t *dense;              /* built by compact(): dense[id] = index + 1 */
-	uint64_t ndense;
+	uint64_t ndense;              /* 0 = not compacted (sparse lookups) */
+	uint64_t capdense;            /* dense is kept across generations */
 	uint32_t n;
 } tp_idtab;
 
@@ -118,7 +119,7 @@ static inline uint32_t _gr_tp_idtab_get(const tp_idtab *t, uint64_t id)
 		return UINT32_MAX;
 	if (id < t->ndense)
 		return t->dense[id];
-	if (t->dense)
+	if (t->ndense)
 		return 0;
 	return (uint32_t)(uintptr_t)_gr_tp_map_get(&t->sparse, id);
 }
@@ -151,7 +152,9 @@ typedef struct tp_gen {
 	tp_batch *batches;
 	size_t nbatches, capbatches;
 	uint32_t *order;              /* event-batch indexes sorted by (m, file order) */
-	size_t norder;
+	size_t norder, caporder;
+	void *sortkeys;               /* scratch for sorting order */
+	size_t capsortkeys;
 	double freq;                  /* ns per tick; 0 = none seen */
 	bool have_freq;
 	tp_idtab strings;
@@ -161,6 +164,7 @@ typedef struct tp_gen {
 	tp_stackent *stks;
 	size_t nstks, capstks;
 	gort_tp_frame *frames;        /* resolved after the generation is read */
+	size_t capresolved;           /* capacity of frames */
 	uint64_t (*rawframes)[4];     /* pc, func id, file id, line */
 	size_t nframes, capframes;
 	tp_sample *samples;

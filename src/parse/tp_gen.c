@@ -57,6 +57,7 @@ void _gr_tp_gen_free(tp_gen *g)
 	free(g->data);
 	free(g->batches);
 	free(g->order);
+	free(g->sortkeys);
 	_gr_tp_idtab_free(&g->strings);
 	_gr_tp_idtab_free(&g->stacks);
 	free(g->strs);
@@ -274,9 +275,7 @@ static int finish(gort_tp_reader *r, tp_gen *g, uint64_t end_off)
 	_gr_tp_idtab_compact(&g->strings);
 	_gr_tp_idtab_compact(&g->stacks);
 
-	free(g->frames);
-	g->frames = g->nframes ? malloc(g->nframes * sizeof *g->frames) : NULL;
-	if (g->nframes && !g->frames)
+	if (GROW(g->frames, 0, g->capresolved, g->nframes) < 0)
 		return _gr_tp_fail(r, GORT_TP_ENOMEM, end_off, "out of memory for stack frames");
 	for (size_t s = 0; s < g->nstks; s++) {
 		const tp_stackent *e = &g->stks[s];
@@ -298,21 +297,23 @@ static int finish(gort_tp_reader *r, tp_gen *g, uint64_t end_off)
 	if (g->nsamples > 1)
 		qsort(g->samples, g->nsamples, sizeof *g->samples, cmp_sample);
 
-	free(g->order);
-	g->order = g->nbatches ? malloc(g->nbatches * sizeof *g->order) : NULL;
-	if (g->nbatches && !g->order)
+	if (GROW(g->order, 0, g->caporder, g->nbatches) < 0)
 		return _gr_tp_fail(r, GORT_TP_ENOMEM, end_off, "out of memory for batches");
 	g->norder = g->nbatches;
 	if (g->norder > 1) {
-		mkey *k = malloc(g->norder * sizeof *k);
-		if (!k)
-			return _gr_tp_fail(r, GORT_TP_ENOMEM, end_off, "out of memory for batches");
+		if (g->norder > g->capsortkeys) {
+			void *nk = realloc(g->sortkeys, g->norder * sizeof(mkey));
+			if (!nk)
+				return _gr_tp_fail(r, GORT_TP_ENOMEM, end_off, "out of memory for batches");
+			g->sortkeys = nk;
+			g->capsortkeys = g->norder;
+		}
+		mkey *k = g->sortkeys;
 		for (size_t i = 0; i < g->norder; i++)
 			k[i] = (mkey){ g->batches[i].m, (uint32_t)i };
 		qsort(k, g->norder, sizeof *k, cmp_mkey);
 		for (size_t i = 0; i < g->norder; i++)
 			g->order[i] = k[i].idx;
-		free(k);
 	} else if (g->norder == 1) {
 		g->order[0] = 0;
 	}
