@@ -64,6 +64,10 @@ size_t _gr_tp_in_read(tp_in *in, void *dst, size_t n);
 ** overflow. */
 static inline int _gr_tp_uvarint(const uint8_t *p, size_t n, uint64_t *v)
 {
+	if (GORT_LIKELY(n > 0 && p[0] < 0x80)) {
+		*v = p[0];
+		return 1;
+	}
 	uint64_t x = 0;
 	unsigned s = 0;
 	for (size_t i = 0; i < n; i++) {
@@ -184,8 +188,36 @@ static inline int64_t _gr_tp_ftime(double freq, uint64_t ticks)
 }
 
 /* String and stack lookups; return false when the id is unknown. */
-bool _gr_tp_gen_string(const tp_gen *g, uint64_t id, gort_tp_str *out);
-bool _gr_tp_gen_stack(const tp_gen *g, uint64_t id, gort_tp_stack *out);
+static inline bool _gr_tp_gen_string(const tp_gen *g, uint64_t id, gort_tp_str *out)
+{
+	uint32_t i = _gr_tp_idtab_get(&g->strings, id);
+	if (i == 0)
+		return false;
+	if (i == UINT32_MAX) {
+		out->ptr = "";
+		out->len = 0;
+	} else {
+		*out = g->strs[i - 1];
+	}
+	return true;
+}
+
+static inline bool _gr_tp_gen_stack(const tp_gen *g, uint64_t id, gort_tp_stack *out)
+{
+	uint32_t i = _gr_tp_idtab_get(&g->stacks, id);
+	if (i == 0)
+		return false;
+	out->id = id;
+	if (i == UINT32_MAX) {
+		out->frames = NULL;
+		out->nframes = 0;
+	} else {
+		const tp_stackent *s = &g->stks[i - 1];
+		out->frames = g->frames + s->first;
+		out->nframes = s->n;
+	}
+	return true;
+}
 
 /* ---- the reader ---------------------------------------------------------- */
 
@@ -210,7 +242,8 @@ struct tp_mstate;
 typedef struct tp_cursor {
 	int64_t m;
 	uint32_t idx, end;            /* gen->order[idx .. end) are its batches */
-	uint32_t data_off;
+	const uint8_t *p, *lim;       /* unread bytes of batch order[idx] (p == NULL: not started) */
+	const tp_batch *b;            /* that batch */
 	int64_t last_ts;
 	tp_base ev;
 	struct tp_mstate *ms;         /* cached ordering state of m (never freed) */
@@ -226,10 +259,19 @@ typedef struct tp_ranges {
 	uint32_t n, cap;
 } tp_ranges;
 
+/* An owned copy of a trace string (region and task names outlive their
+** generation's string table): short names inline, long ones on the heap. */
+typedef struct tp_name {
+	uint32_t len;
+	char *heap;                   /* NULL when the name is inline */
+	char in[40];
+} tp_name;
+
+static inline const char *_gr_tp_name_ptr(const tp_name *n) { return n->heap ? n->heap : n->in; }
+
 typedef struct tp_region {
 	uint64_t task;
-	char *name;
-	size_t len;
+	tp_name name;
 } tp_region;
 
 typedef struct tp_seq { uint64_t gen, seq; } tp_seq;
@@ -241,6 +283,7 @@ typedef struct tp_gstate {
 	tp_region *regions;
 	uint32_t nregions, capregions;
 	tp_ranges ranges;
+	struct tp_gstate *next_free;
 } tp_gstate;
 
 typedef struct tp_pstate {
@@ -257,8 +300,8 @@ typedef struct tp_mstate {
 
 typedef struct tp_task {
 	uint64_t parent;              /* Go's TaskID; NoTask = UINT64_MAX */
-	char *name;
-	size_t len;
+	tp_name name;
+	struct tp_task *next_free;
 } tp_task;
 
 enum { TP_GC_UNDETERMINED, TP_GC_NOT_RUNNING, TP_GC_RUNNING };
@@ -266,6 +309,8 @@ enum { TP_GC_UNDETERMINED, TP_GC_NOT_RUNNING, TP_GC_RUNNING };
 typedef struct tp_order {
 	tp_map gs, ps, ms, tasks;
 	tp_mstate **mlist;            /* every mstate, for scans and freeing */
+	tp_task *free_tasks;          /* recycled task states */
+	struct tp_gstate *free_gs;    /* recycled goroutine states (next via id) */
 	size_t nm, capm;
 	uint64_t gc_seq;
 	int gc_state;
@@ -277,7 +322,7 @@ typedef struct tp_order {
 
 /* The extra checks of Go's testtrace.Validator (see tp_check.c). */
 typedef struct tp_check {
-	tp_map tasks;                 /* task id -> owned "len|bytes" type name */
+	int unused;
 } tp_check;
 
 struct gort_tp_reader {

@@ -68,37 +68,6 @@ void _gr_tp_gen_free(tp_gen *g)
 	memset(g, 0, sizeof *g);
 }
 
-bool _gr_tp_gen_string(const tp_gen *g, uint64_t id, gort_tp_str *out)
-{
-	uint32_t i = _gr_tp_idtab_get(&g->strings, id);
-	if (i == 0)
-		return false;
-	if (i == UINT32_MAX) {
-		out->ptr = "";
-		out->len = 0;
-	} else {
-		*out = g->strs[i - 1];
-	}
-	return true;
-}
-
-bool _gr_tp_gen_stack(const tp_gen *g, uint64_t id, gort_tp_stack *out)
-{
-	uint32_t i = _gr_tp_idtab_get(&g->stacks, id);
-	if (i == 0)
-		return false;
-	out->id = id;
-	if (i == UINT32_MAX) {
-		out->frames = NULL;
-		out->nframes = 0;
-	} else {
-		const tp_stackent *s = &g->stks[i - 1];
-		out->frames = g->frames + s->first;
-		out->nframes = s->n;
-	}
-	return true;
-}
-
 /* A cursor over one structural batch's bytes. */
 typedef struct bcur {
 	const uint8_t *p;
