@@ -141,6 +141,9 @@ typedef struct gort_tp_event {
 			gort_tp_str name;           /* e.g. "GC concurrent mark phase" */
 			gort_tp_resource scope;     /* GORT_TP_RES_NONE = global */
 			int64_t scope_id;
+			/* GCSweepEnd only (Go's RangeAttributes), else 0: */
+			uint64_t swept;             /* "bytes swept" */
+			uint64_t reclaimed;         /* "bytes reclaimed" */
 		} range;
 		struct {                        /* GORT_TP_TASK_BEGIN / _END */
 			uint64_t id;
@@ -196,6 +199,14 @@ GORT_API uint64_t gort_tp_error_offset(const gort_tp_reader *r);
 GORT_API uint64_t gort_tp_bytes_read(const gort_tp_reader *r);
 
 GORT_API void gort_tp_close(gort_tp_reader *r);
+
+/*
+** Lower the bound on one generation's batch bytes (default and maximum
+** GORT_TP_MAX_GENERATION_BYTES); a larger generation fails with
+** GORT_TP_ENOMEM. Call before the first gort_tp_next(). Returns 0, or -EINVAL
+** for 0 or a value above the default.
+*/
+GORT_API int gort_tp_set_max_generation_bytes(gort_tp_reader *r, uint64_t max);
 
 /* Names, for printing: "Sync", "StateTransition", "Running", "Idle"... */
 GORT_API const char *gort_tp_kind_name(gort_tp_kind k);
