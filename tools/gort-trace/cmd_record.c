@@ -44,6 +44,20 @@ static void help(void)
 	       "(build tree or installed lib directory), or in " GT_INSTALL_LIBDIR ".\n");
 }
 
+/* out = a + b + c; false (out empty) if it does not fit. */
+static bool cat3(char *out, size_t cap, const char *a, const char *b, const char *c)
+{
+	size_t la = strlen(a), lb = strlen(b), lc = strlen(c);
+	if (la + lb + lc + 1 > cap) {
+		out[0] = 0;
+		return false;
+	}
+	memcpy(out, a, la);
+	memcpy(out + la, b, lb);
+	memcpy(out + la + lb, c, lc + 1);
+	return true;
+}
+
 static bool is_file(const char *p)
 {
 	struct stat st;
@@ -70,12 +84,11 @@ static int find_lib(char *out, size_t cap)
 		if (slash) {
 			*slash = 0;
 			/* build tree: build/tools/gort-trace/gort-trace -> build/preload/ */
-			snprintf(out, cap, "%s/../../preload/" PRELOAD_NAME, exe);
-			if (is_file(out))
+			if (cat3(out, cap, exe, "/../../preload/", PRELOAD_NAME) && is_file(out))
 				return 0;
 			/* install: prefix/bin/gort-trace -> prefix/lib64 or prefix/lib */
 			char parent[PATH_MAX];
-			snprintf(parent, sizeof parent, "%s/..", exe);
+			cat3(parent, sizeof parent, exe, "/..", "");
 			DIR *d = opendir(parent);
 			if (d) {
 				struct dirent *e;
@@ -83,8 +96,9 @@ static int find_lib(char *out, size_t cap)
 				while (found < 0 && (e = readdir(d)) != NULL) {
 					if (strncmp(e->d_name, "lib", 3) != 0)
 						continue;
-					snprintf(out, cap, "%s/%s/" PRELOAD_NAME, parent, e->d_name);
-					if (is_file(out))
+					char sub[PATH_MAX];
+					if (cat3(sub, sizeof sub, parent, "/", e->d_name) &&
+					    cat3(out, cap, sub, "/", PRELOAD_NAME) && is_file(out))
 						found = 0;
 				}
 				closedir(d);
@@ -139,25 +153,24 @@ int gt_cmd_record(int argc, char **argv)
 	/* absolute path: the command may chdir */
 	char abslib[PATH_MAX];
 	if (realpath(lib, abslib))
-		snprintf(lib, sizeof lib, "%s", abslib);
+		cat3(lib, sizeof lib, abslib, "", "");
 
 	char deflt[PATH_MAX];
 	if (!out) {
 		const char *base = strrchr(cmdv[0], '/');
 		base = base ? base + 1 : cmdv[0];
-		snprintf(deflt, sizeof deflt, "%s.trace", *base ? base : "gort");
+		if (!cat3(deflt, sizeof deflt, *base ? base : "gort", ".trace", ""))
+			cat3(deflt, sizeof deflt, "gort.trace", "", "");
 		out = deflt;
 	}
 	/* absolute trace path too */
 	char absout[PATH_MAX];
 	if (out[0] != '/') {
 		char cwd[PATH_MAX];
-		if (getcwd(cwd, sizeof cwd))
-			snprintf(absout, sizeof absout, "%s/%s", cwd, out);
-		else
-			snprintf(absout, sizeof absout, "%s", out);
+		if (!getcwd(cwd, sizeof cwd) || !cat3(absout, sizeof absout, cwd, "/", out))
+			cat3(absout, sizeof absout, out, "", "");
 	} else
-		snprintf(absout, sizeof absout, "%s", out);
+		cat3(absout, sizeof absout, out, "", "");
 
 	const char *old = getenv("LD_PRELOAD");
 	size_t n = strlen(lib) + (old ? strlen(old) : 0) + 2;

@@ -65,7 +65,7 @@ int gt_input_next(gt_input *in, const gort_tp_event **ev)
 {
 	int rc = gort_tp_next(in->r, ev);
 	if (rc > 0) {
-		if ((++in->nevents & 0xffff) == 0)
+		if ((++in->nevents & 0xffff) == 0 || in->nevents == 1)
 			gt_progress_update(&in->prog, gort_tp_bytes_read(in->r));
 		return 1;
 	}

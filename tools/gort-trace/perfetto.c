@@ -37,7 +37,8 @@ static uint64_t rel(gt_perfetto *p, uint64_t t)
 static bool clip(gt_perfetto *p, uint64_t *a, uint64_t *b)
 {
 	uint64_t ra = rel(p, *a), rb = rel(p, *b);
-	if (rb < p->from || ra >= p->to || (ra == rb && (ra < p->from || ra >= p->to)))
+	/* half-open overlap; a zero-length span counts if its instant is inside */
+	if (ra == rb ? (ra < p->from || ra >= p->to) : (rb <= p->from || ra >= p->to))
 		return false;
 	if (ra < p->from)
 		ra = p->from;

@@ -461,16 +461,19 @@ void gt_stats_print_text(gt_stats *s, FILE *f, size_t top)
 
 	fprintf(f, "\nEvents by type\n");
 	fprintf(f, "  %-22s %12s %12s\n", "type", "events", "bytes");
-	for (int t = 0; t < GT_RAW_NTYPES && t < GR_EV_COUNT; t++) {
+	fprintf(f, "  %-22s %12s %12llu\n", "(file header)", "", (unsigned long long)s->raw.bytes[0]);
+	if (s->ev_count[0])
+		fprintf(f, "  %-22s %12llu %12s\n", "Sync", (unsigned long long)s->ev_count[0], "0");
+	for (int t = 1; t < GT_RAW_NTYPES && t < GR_EV_COUNT; t++) {
 		uint64_t evn = s->ev_count[t];
 		uint64_t recs = s->raw.count[t];
 		uint64_t by = s->raw.bytes[t];
 		if (!evn && !by)
 			continue;
-		const char *nm = t == 0 ? "(header, Sync)" : _gr_go122_specs[t].name;
 		/* Table records (strings, stacks, batches) are not events: show records. */
 		uint64_t shown_n = evn ? evn : recs;
-		fprintf(f, "  %-22s %12llu %12llu\n", nm, (unsigned long long)shown_n, (unsigned long long)by);
+		fprintf(f, "  %-22s %12llu %12llu\n", _gr_go122_specs[t].name, (unsigned long long)shown_n,
+			(unsigned long long)by);
 	}
 	if (s->raw.lost)
 		fprintf(f, "  (byte counts incomplete: unrecognised bytes)\n");
@@ -603,6 +606,16 @@ void gt_stats_print_json(gt_stats *s, FILE *f)
 
 	gt_json_key(&j, "events_by_type");
 	gt_json_obj(&j);
+	gt_json_key(&j, "(file header)");
+	gt_json_obj(&j);
+	gt_json_ku64(&j, "events", 0);
+	gt_json_ku64(&j, "bytes", s->raw.bytes[0]);
+	gt_json_end(&j);
+	gt_json_key(&j, "Sync");
+	gt_json_obj(&j);
+	gt_json_ku64(&j, "events", s->ev_count[0]);
+	gt_json_ku64(&j, "bytes", 0);
+	gt_json_end(&j);
 	for (int t = 1; t < GR_EV_COUNT && t < GT_RAW_NTYPES; t++) {
 		if (!s->ev_count[t] && !s->raw.bytes[t])
 			continue;
