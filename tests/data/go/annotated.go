@@ -36,7 +36,9 @@ func worker(id int, start <-chan struct{}, wg *sync.WaitGroup) {
 	for i := 0; i < 3; i++ {
 		trace.WithRegion(ctx, "step", func() {
 			mu.Lock()
-			trace.WithRegion(ctx, "inner", func() { spin(200 * time.Microsecond) })
+			// Sleeping with the lock held makes the other workers block on
+			// it for sure (contention without relying on parallelism).
+			trace.WithRegion(ctx, "inner", func() { spin(100 * time.Microsecond); time.Sleep(300 * time.Microsecond) })
 			mu.Unlock()
 			if i < 2 {
 				trace.Log(ctx, "progress", fmt.Sprintf("worker %d step %d", id, i))
