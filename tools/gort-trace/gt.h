@@ -42,6 +42,9 @@ typedef struct gt_strtab {
 	char *chunk;          /* current allocation chunk */
 	size_t chunk_left;
 	void *chunks;         /* list of chunks, for freeing */
+	struct { const char *src; size_t len; const char *s; } cache[64];
+	                      /* recent (source pointer, length) -> interned; a hint,
+	                         checked by content, so reused memory is harmless */
 } gt_strtab;
 
 void gt_strtab_init(gt_strtab *t);

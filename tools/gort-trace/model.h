@@ -87,6 +87,7 @@ struct gt_model {
 	gt_map gmap;          /* goroutine id -> index into gs */
 	gt_g **gs;
 	size_t ng, capg;
+	gt_g *last_g;         /* lookup cache */
 	gt_map taskmap;       /* task id -> index into tasks (open tasks) */
 	gt_task *tasks;
 	size_t ntasks, captasks;

@@ -71,6 +71,31 @@ void gt_rawscan_feed(void *ctx, const unsigned char *p, size_t n)
 {
 	gt_rawscan *s = ctx;
 	for (size_t i = 0; i < n; i++) {
+		/* Fast path: a whole ordinary event (not String/Stack) in the chunk. */
+		while (s->st == S_TYPE && n - i >= 64) {
+			unsigned t = p[i];
+			if (t == 0 || t >= GR_EV_COUNT || t == GR_EV_BATCH || t == GR_EV_STRING || t == GR_EV_STACK)
+				break;
+			size_t j = i + 1;
+			for (unsigned k = _gr_go122_specs[t].nargs; k > 0; k--) {
+				size_t lim = j + 10;
+				while (j < lim && (p[j] & 0x80))
+					j++;
+				j++;
+			}
+			size_t len = j - i;
+			if (j > n || len > s->body_left)
+				break;
+			s->bytes[t] += len;
+			s->count[t]++;
+			s->total += len;
+			s->body_left -= len;
+			i = j;
+			if (!s->body_left)
+				s->st = S_BATCH_TYPE;
+		}
+		if (i >= n)
+			break;
 		unsigned char c = p[i];
 		if (s->st == S_LOST) {
 			s->lost = true;

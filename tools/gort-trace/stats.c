@@ -65,6 +65,7 @@ struct gt_stats {
 	uint64_t kind_count[16];
 	uint64_t nsamples, nlogs;
 	gt_map threads, procs;
+	int64_t last_thread, last_proc;
 	uint64_t heap_last, heap_max;
 	bool have_heap;
 	bool finished;
@@ -169,10 +170,15 @@ static void on_event(void *ctx, gt_model *m, const gort_tp_event *ev, gt_g *g)
 	s->ev_count[ev->raw_type]++;
 	if ((unsigned)ev->kind < 16)
 		s->kind_count[ev->kind]++;
-	if (ev->thread != GORT_TP_NONE)
+	/* consecutive events mostly come from the same thread and proc */
+	if (ev->thread != GORT_TP_NONE && ev->thread != s->last_thread) {
 		gt_map_put(&s->threads, (uint64_t)ev->thread, 0, NULL);
-	if (ev->proc != GORT_TP_NONE)
+		s->last_thread = ev->thread;
+	}
+	if (ev->proc != GORT_TP_NONE && ev->proc != s->last_proc) {
 		gt_map_put(&s->procs, (uint64_t)ev->proc, 0, NULL);
+		s->last_proc = ev->proc;
+	}
 	switch (ev->kind) {
 	case GORT_TP_LOG: {
 		s->nlogs++;
@@ -212,6 +218,7 @@ gt_stats *gt_stats_new(void)
 	gt_map_init(&s->logcat_ids);
 	gt_map_init(&s->threads);
 	gt_map_init(&s->procs);
+	s->last_thread = s->last_proc = GORT_TP_NONE;
 	return s;
 }
 

@@ -75,6 +75,8 @@ void gt_grow(void **p, size_t *cap, size_t need, size_t elem)
 
 /* ---- interner --------------------------------------------------------------- */
 
+static const char *intern_slow(gt_strtab *t, const char *p, size_t n);
+
 static uint64_t hash_bytes(const void *p, size_t n)
 {
 	/* FNV-1a, 64-bit */
@@ -139,6 +141,19 @@ static void strtab_rehash(gt_strtab *t)
 }
 
 const char *gt_intern(gt_strtab *t, const char *p, size_t n)
+{
+	size_t slot = (((uintptr_t)p >> 3) ^ n) & 63;
+	if (t->cache[slot].src == p && t->cache[slot].len == n && memcmp(t->cache[slot].s, p, n) == 0 &&
+	    t->cache[slot].s[n] == 0)
+		return t->cache[slot].s;
+	const char *r = intern_slow(t, p, n);
+	t->cache[slot].src = p;
+	t->cache[slot].len = n;
+	t->cache[slot].s = r;
+	return r;
+}
+
+static const char *intern_slow(gt_strtab *t, const char *p, size_t n)
 {
 	if ((t->len + 1) * 2 > t->cap)
 		strtab_rehash(t);
