@@ -261,6 +261,13 @@ void gt_stats_event(gt_stats *s, const gort_tp_event *ev)
 	gt_model_event(&s->m, ev);
 }
 
+/* qsort with n == 0 and a NULL base is undefined behaviour: skip it. */
+static void sort(void *base, size_t n, size_t size, int (*cmp)(const void *, const void *))
+{
+	if (n > 1)
+		qsort(base, n, size, cmp);
+}
+
 static int cmp_u64(const void *a, const void *b)
 {
 	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
@@ -303,13 +310,13 @@ void gt_stats_finish(gt_stats *s)
 	s->finished = true;
 	gt_model_finish(&s->m);
 	for (size_t i = 0; i < s->nregions; i++)
-		qsort(s->regions[i].lat, s->regions[i].nlat, sizeof(uint64_t), cmp_u64);
+		sort(s->regions[i].lat, s->regions[i].nlat, sizeof(uint64_t), cmp_u64);
 	for (size_t i = 0; i < s->ntasks; i++)
-		qsort(s->tasks[i].lat, s->tasks[i].nlat, sizeof(uint64_t), cmp_u64);
-	qsort(s->regions, s->nregions, sizeof *s->regions, cmp_lat_name);
-	qsort(s->tasks, s->ntasks, sizeof *s->tasks, cmp_lat_name);
-	qsort(s->logcats, s->nlogcats, sizeof *s->logcats, cmp_named);
-	qsort(s->sites, s->nsites, sizeof *s->sites, cmp_site);
+		sort(s->tasks[i].lat, s->tasks[i].nlat, sizeof(uint64_t), cmp_u64);
+	sort(s->regions, s->nregions, sizeof *s->regions, cmp_lat_name);
+	sort(s->tasks, s->ntasks, sizeof *s->tasks, cmp_lat_name);
+	sort(s->logcats, s->nlogcats, sizeof *s->logcats, cmp_named);
+	sort(s->sites, s->nsites, sizeof *s->sites, cmp_site);
 	/* indexes in the id maps are stale after sorting; they are not used again */
 }
 
@@ -348,7 +355,7 @@ static size_t *sorted_gs(gt_stats *s)
 	for (size_t i = 0; i < s->m.ng; i++)
 		ix[i] = i;
 	sort_ctx = s;
-	qsort(ix, s->m.ng, sizeof *ix, cmp_g);
+	sort(ix, s->m.ng, sizeof *ix, cmp_g);
 	return ix;
 }
 
@@ -365,7 +372,7 @@ static size_t start_fn_groups(gt_stats *s, named_count **out)
 		arr[k].count++;
 	}
 	gt_map_free(&ids);
-	qsort(arr, n, sizeof *arr, cmp_named);
+	sort(arr, n, sizeof *arr, cmp_named);
 	*out = arr;
 	return n;
 }
