@@ -1,0 +1,51 @@
+/*
+** preload/bootstrap.c: resolving the real functions behind the wrappers.
+**
+** Every wrapper finds "the next" definition of its symbol with
+** dlsym(RTLD_NEXT, name) on its first call, not in a constructor: another
+** library's constructor may call pthread_create or read before ours ran, and
+** a lazily resolved wrapper works whenever it is first called.
+**
+** Why this cannot deadlock or recurse: glibc's dlsym takes the loader's own
+** recursive lock (not through pthread_mutex_lock's PLT entry) and allocates
+** its error string with malloc/calloc, which we deliberately do not
+** interpose. A thread-local depth counter still guards the invariant: if a
+** wrapper were ever reached from inside dlsym before its real function is
+** known, we abort with a message naming the symbol instead of recursing.
+**
+** Versioned symbols: the condition-variable functions exist in two versions
+** on x86_64 glibc (the 2.2.5 compat ABI and the 2.3.2 one programs link to);
+** plain dlsym would return the old one, so their wrappers ask for the
+** version explicitly with dlvsym.
+**
+** The tracer itself starts from its own GORT_TRACE constructor (libgort's
+** objects are part of this library) and stops from its exit hook; this file
+** only makes sure the start-up order does not matter.
+** Owner: the preload helper.
+*/
+#include <dlfcn.h>
+#include <stddef.h>
+
+#include "internal/panic.h"
+#include "preload.h"
+
+static __thread int gr_pl_resolving
+	__attribute__((tls_model("initial-exec")));
+
+void *_gr_preload_sym(const char *name, const char *version)
+{
+	if (gr_pl_resolving > 0)
+		_gr_panic("libgort-preload: %s called while resolving a symbol "
+		          "(dlsym re-entered an interposed function)", name);
+	gr_pl_resolving++;
+	void *p = NULL;
+	if (version != NULL)
+		p = dlvsym(RTLD_NEXT, name, version);
+	if (p == NULL)
+		p = dlsym(RTLD_NEXT, name);
+	gr_pl_resolving--;
+	if (p == NULL)
+		_gr_panic("libgort-preload: cannot find the real %s: %s", name,
+		          dlerror());
+	return p;
+}

@@ -1,0 +1,144 @@
+/*
+** preload/preload.h: what the interposers of libgort-preload.so share.
+**
+** libgort-preload.so = every libgort object + the interposers in preload/ (*.c).
+** LD_PRELOAD puts it first in the global symbol scope, so the program's calls
+** to pthread_mutex_lock, read, nanosleep... land in the wrappers here, which
+** forward to the next definition (libc) found with dlsym(RTLD_NEXT).
+**
+** Invariants every wrapper keeps:
+**  - The real function is resolved once, lazily, on the wrapper's first call
+**    (GR_PL_REAL); resolution never goes through an interposed function
+**    (we do not interpose malloc/calloc, which is what dlsym itself calls).
+**  - The fast path is "tracing off or inside the tracer -> call the real
+**    function": one load and a branch (gr_pl_active). Nothing else runs.
+**  - errno as the real function left it is what the caller sees: the
+**    tracing calls after the real call are bracketed by save/restore.
+**  - No wrapper allocates, except pthread_create (one malloc per thread).
+** Only the preload sources include this header; only the preload helper edits it.
+*/
+#ifndef GORT_PRELOAD_H
+#define GORT_PRELOAD_H
+
+#include <errno.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "gort/common.h"
+
+/* The tracer (src/trace) and the stack module (src/stack) are built into the
+** same library. While one of them is absent from the tree, the symbols are
+** declared weak here so the preload library builds and simply passes every
+** call through. */
+#if __has_include("gort/trace.h")
+#include "gort/trace.h"
+#define GR_PL_HAVE_TRACE_HEADER 1
+#else
+bool gort_trace_enabled(void);
+void gort_trace_thread_name(const char *name);
+void gort_trace_block_begin(const char *reason);
+void gort_trace_block_end(void);
+void gort_trace_syscall_begin(void);
+void gort_trace_syscall_end(void);
+#pragma weak gort_trace_enabled
+#pragma weak gort_trace_thread_name
+#pragma weak gort_trace_block_begin
+#pragma weak gort_trace_block_end
+#pragma weak gort_trace_syscall_begin
+#pragma weak gort_trace_syscall_end
+#endif
+
+#if __has_include("internal/trace.h")
+#include "internal/trace.h"
+#else
+bool _gr_trace_thread_internal(void);
+void _gr_trace_thread_enter(const uintptr_t *creator_pcs, int n);
+#pragma weak _gr_trace_thread_internal
+#pragma weak _gr_trace_thread_enter
+#endif
+/* Optional extension of the tracer: thread entry naming the start routine
+** (its pc becomes the root frame of the G's start stack). */
+void _gr_trace_thread_enter_fn(const uintptr_t *creator_pcs, int n, uintptr_t entry_pc);
+#pragma weak _gr_trace_thread_enter_fn
+
+#if __has_include("internal/stack.h")
+#include "internal/stack.h"
+#else
+int _gr_stack_capture(uintptr_t *pcs, int max, int skip);
+int _gr_stack_symbolize(uintptr_t pc, const char **func, const char **file,
+                        uint32_t *line);
+#endif
+/* The stack module may still be missing when the tracer is present. */
+#pragma weak _gr_stack_capture
+#pragma weak _gr_stack_symbolize
+
+/* Exported wrappers: the library is compiled with -fvisibility=hidden. */
+#define GR_PL_EXPORT __attribute__((visibility("default"), noinline))
+
+/* Look up the next definition of name (dlvsym when version is non-NULL,
+** falling back to dlsym). Aborts with a clear message when the symbol does
+** not exist or when resolution re-enters itself (a wrapped function called
+** from inside dlsym). Thread-safe; racing callers get the same pointer. */
+void *_gr_preload_sym(const char *name, const char *version);
+
+/* The real function behind a wrapper, resolved on first use. slot is a
+** static function pointer; the relaxed atomics make the one-time race
+** between threads well defined (they all store the same value). */
+#define GR_PL_REAL_V(slot, name, version) __extension__ ({                  \
+	__typeof__(slot) gr_pl_fn_ = __atomic_load_n(&(slot), __ATOMIC_RELAXED);  \
+	if (__builtin_expect(gr_pl_fn_ == NULL, 0)) {                           \
+		gr_pl_fn_ = (__typeof__(slot))_gr_preload_sym((name), (version)); \
+		__atomic_store_n(&(slot), gr_pl_fn_, __ATOMIC_RELAXED);         \
+	}                                                                  \
+	gr_pl_fn_; })
+#define GR_PL_REAL(slot, name) GR_PL_REAL_V(slot, name, NULL)
+
+/* True when the calling thread's blocking should be traced: a trace is
+** running and we are not on a tracer thread or inside the tracer. */
+static inline bool gr_pl_active(void)
+{
+#ifdef GR_PL_HAVE_TRACE_HEADER
+	if (GORT_LIKELY(!gort_trace_enabled()))
+		return false;
+#else
+	if (GORT_LIKELY(!gort_trace_enabled || !gort_trace_enabled()))
+		return false;
+#endif
+	return !_gr_trace_thread_internal || !_gr_trace_thread_internal();
+}
+
+/* Bracket a blocking call. Always inlined so that the stack the tracer
+** captures starts at the wrapper (named like the libc function) and goes on
+** with the program's own frames. errno is saved before the tracing call and
+** restored after it, on both sides of the real call. */
+__attribute__((always_inline))
+static inline void gr_pl_block_begin(const char *reason)
+{
+	int e = errno;
+	gort_trace_block_begin(reason);
+	errno = e;
+}
+__attribute__((always_inline))
+static inline void gr_pl_block_end(void)
+{
+	int e = errno;
+	gort_trace_block_end();
+	errno = e;
+}
+__attribute__((always_inline))
+static inline void gr_pl_syscall_begin(void)
+{
+	int e = errno;
+	gort_trace_syscall_begin();
+	errno = e;
+}
+__attribute__((always_inline))
+static inline void gr_pl_syscall_end(void)
+{
+	int e = errno;
+	gort_trace_syscall_end();
+	errno = e;
+}
+
+#endif
