@@ -18,6 +18,10 @@
 ** plain dlsym would return the old one, so their wrappers ask for the
 ** version explicitly with dlvsym.
 **
+** _gr_preload_on is the switch every wrapper tests first: set by our
+** constructor when GORT_TRACE or GORT_FLIGHT is set, so that a preloaded
+** program that asked for no trace pays one load and a branch per call.
+**
 ** The tracer itself starts from its own GORT_TRACE constructor (libgort's
 ** objects are part of this library) and stops from its exit hook; this file
 ** only makes sure the start-up order does not matter.
@@ -25,9 +29,20 @@
 */
 #include <dlfcn.h>
 #include <stddef.h>
+#include <stdlib.h>
 
 #include "internal/panic.h"
 #include "preload.h"
+
+bool _gr_preload_on;
+
+/* Runs early (priority 101) but need not run first: wrappers reached before
+** it simply do not trace. Reads the environment the tracer reads. */
+__attribute__((constructor(101))) static void gr_pl_init(void)
+{
+	const char *t = getenv("GORT_TRACE"), *f = getenv("GORT_FLIGHT");
+	_gr_preload_on = (t != NULL && *t != '\0') || (f != NULL && *f != '\0');
+}
 
 static __thread int gr_pl_resolving
 	__attribute__((tls_model("initial-exec")));

@@ -28,13 +28,11 @@
 
 #include "preload.h"
 
-/* ret name params: the wrapper, forwarding args to the real function. */
+/* ret name params args: a syscall range around the real call. */
 #define GR_PL_SYSCALL(ret, name, params, args)                  \
-	ret name params;                                         \
-	GR_PL_EXPORT ret name params                             \
+	GR_PL_WRAPPER(ret, name, params, args)                   \
 	{                                                        \
-		static ret (*real_) params;                      \
-		ret (*f_) params = GR_PL_REAL(real_, #name);     \
+		__typeof__(gr_pl_real_##name) f_ = GR_PL_NEXT(name); \
 		if (GORT_LIKELY(!gr_pl_active()))                \
 			return f_ args;                          \
 		gr_pl_syscall_begin();                           \

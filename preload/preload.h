@@ -11,7 +11,8 @@
 **    (GR_PL_REAL); resolution never goes through an interposed function
 **    (we do not interpose malloc/calloc, which is what dlsym itself calls).
 **  - The fast path is "tracing off or inside the tracer -> call the real
-**    function": one load and a branch (gr_pl_active). Nothing else runs.
+**    function". With GORT_TRACE unset that is one load and a branch on
+**    _gr_preload_on (gr_pl_active) and a tail call; nothing else runs.
 **  - errno as the real function left it is what the caller sees: the
 **    tracing calls after the real call are bracketed by save/restore.
 **  - No wrapper allocates, except pthread_create (one malloc per thread).
@@ -94,15 +95,48 @@ void *_gr_preload_sym(const char *name, const char *version);
 	gr_pl_fn_; })
 #define GR_PL_REAL(slot, name) GR_PL_REAL_V(slot, name, NULL)
 
+/* GR_PL_WRAPPER(ret, name, params, args) { slow path }
+** Defines the exported wrapper `name`. Its fast path, when the real function
+** is known and no trace was asked for, is a load, a branch and a tail call
+** into libc, with no frame of its own. Everything else runs in the slow path
+** whose body follows the macro: a static function that the symbolizer shows
+** as "name.gort" (the frame that stands for the libc call in traced stacks).
+** The slow path resolves the real function with GR_PL_NEXT(name) or
+** GR_PL_NEXT_V(name, version). */
+#define GR_PL_WRAPPER(ret, name, params, args)                                \
+	static ret (*gr_pl_real_##name) params;                               \
+	static ret gr_pl_slow_##name params __asm__(#name ".gort")            \
+		__attribute__((noinline, used));                              \
+	ret name params;                                                      \
+	GR_PL_EXPORT ret name params                                          \
+	{                                                                     \
+		ret (*f_) params =                                            \
+			__atomic_load_n(&gr_pl_real_##name, __ATOMIC_RELAXED); \
+		if (GORT_LIKELY(f_ != NULL && !_gr_preload_on))               \
+			return f_ args;                                       \
+		return gr_pl_slow_##name args;                                \
+	}                                                                     \
+	static ret gr_pl_slow_##name params
+#define GR_PL_NEXT(name) GR_PL_REAL(gr_pl_real_##name, #name)
+#define GR_PL_NEXT_V(name, version) GR_PL_REAL_V(gr_pl_real_##name, #name, version)
+
+/* Set once, by bootstrap.c's constructor, when the environment asks for a
+** trace at all (GORT_TRACE or GORT_FLIGHT non-empty). A program preloaded
+** without them never gets further than this byte. */
+extern bool _gr_preload_on __attribute__((visibility("hidden")));
+
 /* True when the calling thread's blocking should be traced: a trace is
-** running and we are not on a tracer thread or inside the tracer. */
+** running and we are not on a tracer thread or inside the tracer. The first
+** test is the whole cost when GORT_TRACE is unset: one load and a branch. */
 static inline bool gr_pl_active(void)
 {
+	if (GORT_LIKELY(!_gr_preload_on))
+		return false;
 #ifdef GR_PL_HAVE_TRACE_HEADER
-	if (GORT_LIKELY(!gort_trace_enabled()))
+	if (!gort_trace_enabled())
 		return false;
 #else
-	if (GORT_LIKELY(!gort_trace_enabled || !gort_trace_enabled()))
+	if (!gort_trace_enabled || !gort_trace_enabled())
 		return false;
 #endif
 	return !_gr_trace_thread_internal || !_gr_trace_thread_internal();

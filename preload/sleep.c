@@ -15,14 +15,11 @@
 
 static const char gr_pl_sleep_reason[] = "sleep";
 
-/* ret name params: forwarding args to the real function between block
-** begin and end. */
+/* ret name params args: a "sleep" block around the real call. */
 #define GR_PL_SLEEP(ret, name, params, args)                    \
-	ret name params;                                         \
-	GR_PL_EXPORT ret name params                             \
+	GR_PL_WRAPPER(ret, name, params, args)                   \
 	{                                                        \
-		static ret (*real_) params;                      \
-		ret (*f_) params = GR_PL_REAL(real_, #name);     \
+		__typeof__(gr_pl_real_##name) f_ = GR_PL_NEXT(name); \
 		if (GORT_LIKELY(!gr_pl_active()))                \
 			return f_ args;                          \
 		gr_pl_block_begin(gr_pl_sleep_reason);           \

@@ -28,14 +28,12 @@ static const char gr_pl_cond[] = "sync.Cond";
 static const char gr_pl_sem[] = "sync.Semaphore";
 #define GR_PL_COND_VERSION "GLIBC_2.3.2"
 
-/* Lock-like: try_call returns 0/error; EBUSY means "would block". */
+/* Lock-like: try_name(obj) returning EBUSY means "would block". */
 #define GR_PL_TRYLOCK(name, try_name, obj_t, reason)                      \
-	int name(obj_t *obj);                                              \
-	GR_PL_EXPORT int name(obj_t *obj)                                  \
+	GR_PL_WRAPPER(int, name, (obj_t *obj), (obj))                      \
 	{                                                                  \
-		static int (*real_)(obj_t *);                              \
 		static int (*try_)(obj_t *);                               \
-		int (*f_)(obj_t *) = GR_PL_REAL(real_, #name);             \
+		int (*f_)(obj_t *) = GR_PL_NEXT(name);                     \
 		if (GORT_LIKELY(!gr_pl_active()))                          \
 			return f_(obj);                                    \
 		int r_ = GR_PL_REAL(try_, #try_name)(obj);                 \
@@ -49,14 +47,11 @@ static const char gr_pl_sem[] = "sync.Semaphore";
 
 /* Timed lock-like: same, with the deadline passed to the real call. */
 #define GR_PL_TRYLOCK_TIMED(name, try_name, obj_t, reason)                \
-	int name(obj_t *restrict obj, const struct timespec *restrict ts); \
-	GR_PL_EXPORT int name(obj_t *restrict obj,                         \
-	                      const struct timespec *restrict ts)          \
+	GR_PL_WRAPPER(int, name, (obj_t *restrict obj,                     \
+	              const struct timespec *restrict ts), (obj, ts))      \
 	{                                                                  \
-		static int (*real_)(obj_t *, const struct timespec *);     \
 		static int (*try_)(obj_t *);                               \
-		int (*f_)(obj_t *, const struct timespec *) =              \
-			GR_PL_REAL(real_, #name);                          \
+		__typeof__(gr_pl_real_##name) f_ = GR_PL_NEXT(name);       \
 		if (GORT_LIKELY(!gr_pl_active()))                          \
 			return f_(obj, ts);                                \
 		int r_ = GR_PL_REAL(try_, #try_name)(obj);                 \
@@ -75,13 +70,14 @@ GR_PL_TRYLOCK(pthread_rwlock_wrlock, pthread_rwlock_trywrlock, pthread_rwlock_t,
 GR_PL_TRYLOCK_TIMED(pthread_rwlock_timedrdlock, pthread_rwlock_tryrdlock, pthread_rwlock_t, gr_pl_rwlock)
 GR_PL_TRYLOCK_TIMED(pthread_rwlock_timedwrlock, pthread_rwlock_trywrlock, pthread_rwlock_t, gr_pl_rwlock)
 
-/* Always-blocking waits: name params args, bracketed as a block. */
+/* Always-blocking waits: name params args, bracketed as a block. Only the
+** slow path fills the slot, and with the versioned symbol, so the fast path
+** never calls the compat version. */
 #define GR_PL_WAIT(ret, name, version, reason, params, args)            \
-	ret name params;                                                 \
-	GR_PL_EXPORT ret name params                                     \
+	GR_PL_WRAPPER(ret, name, params, args)                           \
 	{                                                                \
-		static ret (*real_) params;                              \
-		ret (*f_) params = GR_PL_REAL_V(real_, #name, version);  \
+		__typeof__(gr_pl_real_##name) f_ =                       \
+			GR_PL_NEXT_V(name, version);                     \
 		if (GORT_LIKELY(!gr_pl_active()))                        \
 			return f_ args;                                  \
 		gr_pl_block_begin(reason);                               \
@@ -100,12 +96,10 @@ GR_PL_WAIT(int, pthread_cond_timedwait, GR_PL_COND_VERSION, gr_pl_cond,
 ** errno is restored after a failed try so a successful wait leaves it
 ** untouched. */
 #define GR_PL_SEM(name, params, args)                                    \
-	int name params;                                                 \
-	GR_PL_EXPORT int name params                                     \
+	GR_PL_WRAPPER(int, name, params, args)                           \
 	{                                                                \
-		static int (*real_) params;                              \
 		static int (*try_)(sem_t *);                             \
-		int (*f_) params = GR_PL_REAL(real_, #name);             \
+		__typeof__(gr_pl_real_##name) f_ = GR_PL_NEXT(name);     \
 		if (GORT_LIKELY(!gr_pl_active()))                        \
 			return f_ args;                                  \
 		int e_ = errno;                                          \

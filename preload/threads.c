@@ -63,14 +63,10 @@ static void *gr_pl_thread_main(void *p)
 	return s.fn(s.arg);
 }
 
-int pthread_create(pthread_t *restrict t, const pthread_attr_t *restrict attr,
-                   void *(*fn)(void *), void *restrict arg);
-GR_PL_EXPORT int pthread_create(pthread_t *restrict t, const pthread_attr_t *restrict attr,
-                                void *(*fn)(void *), void *restrict arg)
+GR_PL_WRAPPER(int, pthread_create, (pthread_t *restrict t, const pthread_attr_t *restrict attr,
+              void *(*fn)(void *), void *restrict arg), (t, attr, fn, arg))
 {
-	static int (*real_)(pthread_t *, const pthread_attr_t *, void *(*)(void *), void *);
-	int (*f_)(pthread_t *, const pthread_attr_t *, void *(*)(void *), void *) =
-		GR_PL_REAL(real_, "pthread_create");
+	__typeof__(gr_pl_real_pthread_create) f_ = GR_PL_NEXT(pthread_create);
 	if (GORT_LIKELY(!gr_pl_active()) || _gr_trace_thread_enter == NULL)
 		return f_(t, attr, fn, arg);
 	int e = errno;
@@ -97,12 +93,10 @@ GR_PL_EXPORT int pthread_create(pthread_t *restrict t, const pthread_attr_t *res
 	return r;
 }
 
-int pthread_join(pthread_t t, void **ret);
-GR_PL_EXPORT int pthread_join(pthread_t t, void **ret)
+GR_PL_WRAPPER(int, pthread_join, (pthread_t t, void **ret), (t, ret))
 {
-	static int (*real_)(pthread_t, void **);
 	static int (*try_)(pthread_t, void **);
-	int (*f_)(pthread_t, void **) = GR_PL_REAL(real_, "pthread_join");
+	int (*f_)(pthread_t, void **) = GR_PL_NEXT(pthread_join);
 	if (GORT_LIKELY(!gr_pl_active()))
 		return f_(t, ret);
 	int r = GR_PL_REAL(try_, "pthread_tryjoin_np")(t, ret);
@@ -114,11 +108,9 @@ GR_PL_EXPORT int pthread_join(pthread_t t, void **ret)
 	return r;
 }
 
-int pthread_setname_np(pthread_t t, const char *name);
-GR_PL_EXPORT int pthread_setname_np(pthread_t t, const char *name)
+GR_PL_WRAPPER(int, pthread_setname_np, (pthread_t t, const char *name), (t, name))
 {
-	static int (*real_)(pthread_t, const char *);
-	int r = GR_PL_REAL(real_, "pthread_setname_np")(t, name);
+	int r = GR_PL_NEXT(pthread_setname_np)(t, name);
 	if (r == 0 && gr_pl_active() && pthread_equal(t, pthread_self())) {
 		int e = errno;
 		gort_trace_thread_name(name);
