@@ -1,0 +1,84 @@
+/*
+** src/internal/stack.h: stack capture and symbolization (src/stack).
+**
+** Capture walks frame pointers (as Go 1.21+ does) and checks each return
+** address against a per-pc cache of the DWARF call-frame rule of the code
+** there; frames whose code keeps no frame pointer (built with
+** -fomit-frame-pointer) are stepped with that CFI rule instead, so the stack
+** stays exact through them. See docs/stacks.md.
+**
+** PCs are return addresses: each pcs[i] is the address after a call
+** instruction. For an interrupted context (a signal), the interrupted
+** instruction pointer is stored plus one, so that "pc - 1" lies inside the
+** interrupted instruction for every frame alike.
+**
+** Thread stack bounds are read once per thread with pthread_getattr_np and
+** cached in TLS. That first read is not async-signal-safe: a thread that will
+** capture from a signal handler calls _gr_stack_thread_init() first (the CPU
+** profiler's thread registration does). After it, every capture function is
+** async-signal-safe: no locks, no allocation, bounded reads that stay inside
+** the thread's stack and the loaded modules' .eh_frame data.
+**
+** Owner: stack helper. Callers: tracer, CPU profiler, preload.
+*/
+#ifndef GORT_INTERNAL_STACK_H
+#define GORT_INTERNAL_STACK_H
+
+#include <stdint.h>
+
+/* Maximum depth any gort capture uses (GORT_TRACE_STACK_DEPTH is clamped). */
+#define GR_STACK_MAX_DEPTH 128
+
+/* Fill pcs[0..max) with the return addresses of the calling thread's stack,
+** innermost first. skip = 0: pcs[0] is the return address into the caller of
+** _gr_stack_capture (i.e. the caller's own frame); skip = n drops n more
+** frames. Returns the number stored (0 if max <= 0). Async-signal-safe once
+** the thread's bounds are known (see above). */
+int _gr_stack_capture(uintptr_t *pcs, int max, int skip);
+
+/* From an explicit frame: pcs[0] = pc, then the frame-pointer chain that
+** starts at fp (fp[0] = caller's fp, fp[1] = return address). Frame pointers
+** only: every fp must be 8-aligned, strictly increasing and inside the
+** thread's stack; the walk stops at the first that is not. Async-signal-safe.
+** Returns the number stored. */
+int _gr_stack_capture_from(void *fp, uintptr_t pc, uintptr_t *pcs, int max);
+
+/* From a signal handler's ucontext_t (void * so that callers need not include
+** <ucontext.h>): pcs[0] = interrupted rip + 1, then the caller chain, using
+** frame pointers and the CFI cache like _gr_stack_capture (so a sample taken
+** in a prologue or in code without frame pointers is still exact). Returns
+** the number stored. Async-signal-safe. */
+int _gr_stack_capture_ucontext(const void *uc, uintptr_t *pcs, int max);
+
+/* Compute and cache the calling thread's stack bounds (idempotent). Not
+** async-signal-safe. */
+void _gr_stack_thread_init(void);
+
+/* Symbolize one pc (callers pass pc - 1 for return addresses). On success
+** returns 0 and sets *func (function name, never NULL), *file (source file,
+** or the module path when there is no line information) and *line (0 when
+** unknown). Returns -ENOENT if pc lies in no loaded module (*func etc. are
+** then set to "?", "?", 0). The strings live for the process. Results are
+** cached (pc -> result) for the process; modules loaded later (dlopen) are
+** picked up when a pc falls outside every known module. Thread-safe (one
+** mutex); not async-signal-safe. Any pointer argument may be NULL. */
+int _gr_stack_symbolize(uintptr_t pc, const char **func, const char **file,
+                        uint32_t *line);
+
+/* Which back end symbolizes: "libdw" or "dladdr". */
+const char *_gr_stack_symbolizer_name(void);
+
+/* Counters for tests and benchmarks (monotonic, process-wide). */
+typedef struct gr_stack_stats {
+	uint64_t cfi_lookups;     /* pcs whose CFI rule was parsed (cache misses) */
+	uint64_t cfi_steps;       /* frames stepped by CFI rather than by fp */
+	uint64_t sym_lookups;     /* symbolizer back-end lookups (cache misses) */
+	uint64_t sym_refreshes;   /* module list re-reads (after dlopen) */
+} gr_stack_stats;
+void _gr_stack_get_stats(gr_stack_stats *out);
+
+/* Testing/benchmark knob: 1 = pure frame-pointer walk (no CFI check), 0 =
+** normal. Returns the previous mode. Not for production use. */
+int _gr_stack_set_fp_only(int on);
+
+#endif

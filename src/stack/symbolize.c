@@ -1,0 +1,314 @@
+/*
+** src/stack/symbolize.c: pc -> (function, file, line), off the hot path
+** (the tracer calls it when it writes a generation's stack table).
+**
+** Back end: libdw's dwfl over the process's own modules
+** (dwfl_linux_proc_report) when built with GORT_HAVE_LIBDW: the function from
+** the module's symbol table, file and line from its DWARF line table (or
+** separate debug info found by the standard debuginfo path). Without libdw,
+** or for a module libdw cannot read: dladdr (nearest dynamic symbol, the
+** module's path as the file, line 0). A pc no symbol covers is named
+** "<module>+0x<offset>".
+**
+** Invariants:
+**  - All state (the dwfl handle, the pc cache, the string intern table) is
+**    guarded by sym_lock; libdw is not thread-safe, so it is only touched
+**    under it. The function is not async-signal-safe.
+**  - Results are cached per pc for the process and never change, except
+**    negative results (pc in no known module), which are retried after the
+**    loaded-object set changes (dl_iterate_phdr's adds/subs counters).
+**  - Every returned string is interned (copied once, never freed), so it
+**    outlives the module it came from and dwfl re-reports.
+**  - The module list is re-read when a pc falls outside every known module
+**    and the loaded-object set changed since the last read (dlopen).
+** Owner: stack helper.
+*/
+#include "internal/stack.h"
+#include "stack/stack_int.h"
+
+#include <dlfcn.h>
+#include <errno.h>
+#include <link.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#ifdef GORT_HAVE_LIBDW
+#include <elfutils/libdwfl.h>
+#endif
+
+_Atomic uint64_t _gr_stack_sym_lookups, _gr_stack_sym_refreshes;
+
+static pthread_mutex_t sym_lock = PTHREAD_MUTEX_INITIALIZER;
+
+/* ---- interned strings ---------------------------------------------------- */
+
+static const char **istr;      /* open addressing, NULL = empty */
+static size_t istr_cap, istr_len;
+
+static uint64_t hash_str(const char *s)
+{
+	uint64_t h = 1469598103934665603ull;
+	for (; *s; s++)
+		h = (h ^ (unsigned char)*s) * 1099511628211ull;
+	return h;
+}
+
+/* Intern s; returns a process-lifetime copy, or a static "?" if out of memory. */
+static const char *intern(const char *s)
+{
+	if (!s)
+		return "?";
+	if ((istr_len + 1) * 2 > istr_cap) {
+		size_t ncap = istr_cap ? istr_cap * 2 : 1024;
+		const char **n = calloc(ncap, sizeof *n);
+		if (!n)
+			return "?";
+		for (size_t i = 0; i < istr_cap; i++) {
+			if (!istr[i])
+				continue;
+			size_t j = hash_str(istr[i]) & (ncap - 1);
+			while (n[j])
+				j = (j + 1) & (ncap - 1);
+			n[j] = istr[i];
+		}
+		free(istr);
+		istr = n;
+		istr_cap = ncap;
+	}
+	size_t j = hash_str(s) & (istr_cap - 1);
+	while (istr[j]) {
+		if (strcmp(istr[j], s) == 0)
+			return istr[j];
+		j = (j + 1) & (istr_cap - 1);
+	}
+	char *c = strdup(s);
+	if (!c)
+		return "?";
+	istr[j] = c;
+	istr_len++;
+	return c;
+}
+
+/* ---- the pc cache ----------------------------------------------------------- */
+
+typedef struct sym_entry {
+	uintptr_t pc;            /* 0 = empty slot */
+	const char *func, *file;
+	uint32_t line;
+	bool found;
+	uint64_t epoch;          /* for negative entries: loaded-object epoch */
+} sym_entry;
+
+static sym_entry *cache;
+static size_t cache_cap, cache_len;
+
+static size_t pc_slot(uintptr_t pc, size_t cap)
+{
+	return (size_t)((pc * UINT64_C(0x9E3779B97F4A7C15)) >> 20) & (cap - 1);
+}
+
+static sym_entry *cache_find(uintptr_t pc)
+{
+	if (!cache)
+		return NULL;
+	for (size_t j = pc_slot(pc, cache_cap);; j = (j + 1) & (cache_cap - 1)) {
+		if (cache[j].pc == pc)
+			return &cache[j];
+		if (cache[j].pc == 0)
+			return NULL;
+	}
+}
+
+static sym_entry *cache_put(const sym_entry *e)
+{
+	if ((cache_len + 1) * 2 > cache_cap) {
+		size_t ncap = cache_cap ? cache_cap * 2 : 4096;
+		sym_entry *n = calloc(ncap, sizeof *n);
+		if (!n)
+			return NULL;
+		for (size_t i = 0; i < cache_cap; i++) {
+			if (!cache[i].pc)
+				continue;
+			size_t j = pc_slot(cache[i].pc, ncap);
+			while (n[j].pc)
+				j = (j + 1) & (ncap - 1);
+			n[j] = cache[i];
+		}
+		free(cache);
+		cache = n;
+		cache_cap = ncap;
+	}
+	size_t j = pc_slot(e->pc, cache_cap);
+	while (cache[j].pc && cache[j].pc != e->pc)
+		j = (j + 1) & (cache_cap - 1);
+	if (!cache[j].pc)
+		cache_len++;
+	cache[j] = *e;
+	return &cache[j];
+}
+
+/* ---- loaded-object epoch ------------------------------------------------- */
+
+static int epoch_cb(struct dl_phdr_info *info, size_t size, void *data)
+{
+	if (size >= offsetof(struct dl_phdr_info, dlpi_subs) + sizeof info->dlpi_subs)
+		*(uint64_t *)data = (uint64_t)info->dlpi_adds * 0x10000u + info->dlpi_subs;
+	return 1;
+}
+
+static uint64_t object_epoch(void)
+{
+	uint64_t e = 0;
+	dl_iterate_phdr(epoch_cb, &e);
+	return e;
+}
+
+/* ---- back ends --------------------------------------------------------------- */
+
+/* "<module basename>+0x<offset>" for a pc without a symbol. */
+static const char *module_offset_name(const char *module, uintptr_t off)
+{
+	char buf[512];
+	const char *base = module ? strrchr(module, '/') : NULL;
+	base = base ? base + 1 : (module && *module ? module : "?");
+	snprintf(buf, sizeof buf, "%s+0x%lx", base, (unsigned long)off);
+	return intern(buf);
+}
+
+static bool sym_dladdr(uintptr_t pc, sym_entry *e)
+{
+	Dl_info info;
+	if (!dladdr((void *)pc, &info) || !info.dli_fname)
+		return false;
+	e->file = intern(info.dli_fname[0] ? info.dli_fname : "?");
+	e->line = 0;
+	if (info.dli_sname)
+		e->func = intern(info.dli_sname);
+	else
+		e->func = module_offset_name(info.dli_fname, pc - (uintptr_t)info.dli_fbase);
+	return true;
+}
+
+#ifdef GORT_HAVE_LIBDW
+static Dwfl *dwfl;
+static bool dwfl_failed;
+static uint64_t dwfl_epoch;
+static char *debuginfo_path;
+static const Dwfl_Callbacks dwfl_cbs = {
+	.find_elf = dwfl_linux_proc_find_elf,
+	.find_debuginfo = dwfl_standard_find_debuginfo,
+	.debuginfo_path = &debuginfo_path,
+};
+
+static void dwfl_refresh(void)
+{
+	if (dwfl_failed)
+		return;
+	if (!dwfl) {
+		dwfl = dwfl_begin(&dwfl_cbs);
+		if (!dwfl) {
+			dwfl_failed = true;
+			return;
+		}
+	}
+	atomic_fetch_add(&_gr_stack_sym_refreshes, 1);
+	dwfl_epoch = object_epoch();
+	dwfl_report_begin(dwfl);
+	int rc = dwfl_linux_proc_report(dwfl, getpid());
+	dwfl_report_end(dwfl, NULL, NULL);
+	if (rc != 0) {
+		dwfl_end(dwfl);
+		dwfl = NULL;
+		dwfl_failed = true;
+	}
+}
+
+static bool sym_libdw(uintptr_t pc, sym_entry *e)
+{
+	if (!dwfl)
+		dwfl_refresh();
+	if (!dwfl)
+		return false;
+	Dwfl_Module *m = dwfl_addrmodule(dwfl, pc);
+	if (!m && object_epoch() != dwfl_epoch) {
+		dwfl_refresh();      /* a module was loaded since: re-read the maps */
+		if (!dwfl)
+			return false;
+		m = dwfl_addrmodule(dwfl, pc);
+	}
+	if (!m)
+		return false;
+	Dwarf_Addr start = 0;
+	const char *mname = dwfl_module_info(m, NULL, &start, NULL, NULL, NULL, NULL, NULL);
+	const char *name = dwfl_module_addrname(m, pc);
+	e->func = name ? intern(name) : module_offset_name(mname, pc - (uintptr_t)start);
+	e->file = intern(mname && *mname ? mname : "?");
+	e->line = 0;
+	Dwfl_Line *l = dwfl_module_getsrc(m, pc);
+	if (l) {
+		int lineno = 0;
+		const char *src = dwfl_lineinfo(l, NULL, &lineno, NULL, NULL, NULL);
+		if (src && lineno > 0) {
+			e->file = intern(src);
+			e->line = (uint32_t)lineno;
+		}
+	}
+	if (!name) {
+		/* No ELF symbol (stripped): try dladdr's dynamic symbols. */
+		Dl_info info;
+		if (dladdr((void *)pc, &info) && info.dli_sname)
+			e->func = intern(info.dli_sname);
+	}
+	return true;
+}
+#endif
+
+const char *_gr_stack_symbolizer_name(void)
+{
+#ifdef GORT_HAVE_LIBDW
+	return "libdw";
+#else
+	return "dladdr";
+#endif
+}
+
+int _gr_stack_symbolize(uintptr_t pc, const char **func, const char **file, uint32_t *line)
+{
+	sym_entry res = { .pc = pc, .func = "?", .file = "?", .line = 0, .found = false };
+	if (pc == 0)
+		goto out;
+	pthread_mutex_lock(&sym_lock);
+	sym_entry *e = cache_find(pc);
+	if (e && (e->found || e->epoch == object_epoch())) {
+		res = *e;
+		pthread_mutex_unlock(&sym_lock);
+		goto out;
+	}
+	atomic_fetch_add_explicit(&_gr_stack_sym_lookups, 1, memory_order_relaxed);
+	bool ok = false;
+#ifdef GORT_HAVE_LIBDW
+	ok = sym_libdw(pc, &res);
+#endif
+	if (!ok)
+		ok = sym_dladdr(pc, &res);
+	res.found = ok;
+	if (!ok) {
+		res.func = res.file = "?";
+		res.line = 0;
+		res.epoch = object_epoch();
+	}
+	cache_put(&res);    /* out of memory: just not cached */
+	pthread_mutex_unlock(&sym_lock);
+out:
+	if (func)
+		*func = res.func;
+	if (file)
+		*file = res.file;
+	if (line)
+		*line = res.line;
+	return res.found ? 0 : -ENOENT;
+}
