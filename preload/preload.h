@@ -29,50 +29,10 @@
 #include "gort/common.h"
 
 /* The tracer (src/trace) and the stack module (src/stack) are built into the
-** same library. While one of them is absent from the tree, the symbols are
-** declared weak here so the preload library builds and simply passes every
-** call through. */
-#if __has_include("gort/trace.h")
+** same library; the wrappers call them directly. */
 #include "gort/trace.h"
-#define GR_PL_HAVE_TRACE_HEADER 1
-#else
-bool gort_trace_enabled(void);
-void gort_trace_thread_name(const char *name);
-void gort_trace_block_begin(const char *reason);
-void gort_trace_block_end(void);
-void gort_trace_syscall_begin(void);
-void gort_trace_syscall_end(void);
-#pragma weak gort_trace_enabled
-#pragma weak gort_trace_thread_name
-#pragma weak gort_trace_block_begin
-#pragma weak gort_trace_block_end
-#pragma weak gort_trace_syscall_begin
-#pragma weak gort_trace_syscall_end
-#endif
-
-#if __has_include("internal/trace.h")
-#include "internal/trace.h"
-#else
-bool _gr_trace_thread_internal(void);
-void _gr_trace_thread_enter(const uintptr_t *creator_pcs, int n);
-#pragma weak _gr_trace_thread_internal
-#pragma weak _gr_trace_thread_enter
-#endif
-/* Optional extension of the tracer: thread entry naming the start routine
-** (its pc becomes the root frame of the G's start stack). */
-void _gr_trace_thread_enter_fn(const uintptr_t *creator_pcs, int n, uintptr_t entry_pc);
-#pragma weak _gr_trace_thread_enter_fn
-
-#if __has_include("internal/stack.h")
 #include "internal/stack.h"
-#else
-int _gr_stack_capture(uintptr_t *pcs, int max, int skip);
-int _gr_stack_symbolize(uintptr_t pc, const char **func, const char **file,
-                        uint32_t *line);
-#endif
-/* The stack module may still be missing when the tracer is present. */
-#pragma weak _gr_stack_capture
-#pragma weak _gr_stack_symbolize
+#include "internal/trace.h"
 
 /* Exported wrappers: the library is compiled with -fvisibility=hidden. */
 #define GR_PL_EXPORT __attribute__((visibility("default"), noinline))
@@ -132,14 +92,7 @@ static inline bool gr_pl_active(void)
 {
 	if (GORT_LIKELY(!_gr_preload_on))
 		return false;
-#ifdef GR_PL_HAVE_TRACE_HEADER
-	if (!gort_trace_enabled())
-		return false;
-#else
-	if (!gort_trace_enabled || !gort_trace_enabled())
-		return false;
-#endif
-	return !_gr_trace_thread_internal || !_gr_trace_thread_internal();
+	return gort_trace_enabled() && !_gr_trace_thread_internal();
 }
 
 /* Bracket a blocking call. Always inlined so that the stack the tracer

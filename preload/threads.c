@@ -3,15 +3,18 @@
 **
 ** pthread_create (tracing on): the creator captures its own stack, then
 ** creates the thread on a trampoline that first calls
-** _gr_trace_thread_enter(creator_pcs, n) (the tracer's thread-start recipe:
-** GoCreate with the creator's stack, GoStart; the _fn variant when the
-** tracer has it, making the start routine the G's root frame), labels the
-** goroutine with the start routine's name, and runs the start routine. The thread leaves the
-** trace through the tracer's TLS destructor, whether it returns or calls
-** pthread_exit. Tracing off: a tail call to the real pthread_create, no
+** _gr_trace_thread_enter_fn(creator_pcs, n, start routine) (the tracer's
+** thread-start recipe: GoCreate with the creator's stack and the start
+** routine as the G's root frame, GoStart; go tool trace names the goroutine
+** after that frame), and runs the start routine. It does not symbolize
+** anything itself: that would run file I/O on the new thread, traced as
+** the thread's first syscalls. The thread leaves the trace through the
+** tracer's TLS destructor, whether it returns or calls pthread_exit. Tracing off: a tail call to the real pthread_create, no
 ** trampoline.
 **
-** The creator's stack starts at this wrapper (shown as "pthread_create"), as
+** Threads whose start routine lies in this library are gort's own (the
+** tracer's writer and generation threads): they are created untouched.
+** The creator's stack starts at this wrapper (shown as "pthread_create.gort"), as
 ** Go's GoCreate stack starts at the go statement.
 ** pthread_join blocks with reason "sync.Join" only when the target is still
 ** running (pthread_tryjoin_np first). pthread_setname_np on the calling
@@ -26,6 +29,9 @@
 
 enum { GR_PL_CREATE_PCS = 32 };   /* creator frames handed to the new thread */
 
+static void *gr_pl_thread_main(void *p);
+static void *(*const gr_pl_thread_main_addr)(void *) = gr_pl_thread_main;
+
 struct gr_pl_start {
 	void *(*fn)(void *);
 	void *arg;
@@ -33,33 +39,22 @@ struct gr_pl_start {
 	uintptr_t pcs[GR_PL_CREATE_PCS];
 };
 
-/* The name go tool trace shows for a thread: its start routine's symbol. */
-static const char *gr_pl_routine_name(void *(*fn)(void *))
+/* True when fn lies in this library: the tracer's own threads (writer,
+** generation switcher) are created through this wrapper too, and must never
+** enter the trace, whatever the creating thread's state. */
+static bool gr_pl_is_own_code(void *(*fn)(void *))
 {
-	const char *func = NULL, *file = NULL;
-	uint32_t line = 0;
-	if (_gr_stack_symbolize != NULL &&
-	    _gr_stack_symbolize((uintptr_t)fn, &func, &file, &line) == 0 && func != NULL)
-		return func;
-	Dl_info info;
-	if (dladdr((void *)fn, &info) != 0 && info.dli_sname != NULL)
-		return info.dli_sname;
-	return NULL;
+	Dl_info self, other;
+	return dladdr((void *)gr_pl_thread_main_addr, &self) != 0 &&
+	       dladdr((void *)fn, &other) != 0 && self.dli_fbase == other.dli_fbase;
 }
 
 static void *gr_pl_thread_main(void *p)
 {
 	struct gr_pl_start s = *(struct gr_pl_start *)p;
 	free(p);
-	if (gr_pl_active()) {
-		if (_gr_trace_thread_enter_fn != NULL)
-			_gr_trace_thread_enter_fn(s.pcs, s.n, (uintptr_t)s.fn);
-		else
-			_gr_trace_thread_enter(s.pcs, s.n);
-		const char *name = gr_pl_routine_name(s.fn);
-		if (name != NULL)
-			gort_trace_thread_name(name);
-	}
+	if (gr_pl_active())
+		_gr_trace_thread_enter_fn(s.pcs, s.n, (uintptr_t)s.fn);
 	return s.fn(s.arg);
 }
 
@@ -67,7 +62,7 @@ GR_PL_WRAPPER(int, pthread_create, (pthread_t *restrict t, const pthread_attr_t 
               void *(*fn)(void *), void *restrict arg), (t, attr, fn, arg))
 {
 	__typeof__(gr_pl_real_pthread_create) f_ = GR_PL_NEXT(pthread_create);
-	if (GORT_LIKELY(!gr_pl_active()) || _gr_trace_thread_enter == NULL)
+	if (GORT_LIKELY(!gr_pl_active()) || gr_pl_is_own_code(fn))
 		return f_(t, attr, fn, arg);
 	int e = errno;
 	struct gr_pl_start *s = malloc(sizeof *s);
@@ -77,15 +72,7 @@ GR_PL_WRAPPER(int, pthread_create, (pthread_t *restrict t, const pthread_attr_t 
 	}
 	s->fn = fn;
 	s->arg = arg;
-	s->n = 0;
-	if (_gr_stack_capture != NULL) {
-		s->n = _gr_stack_capture(s->pcs, GR_PL_CREATE_PCS, 0);
-		if (s->n < 0)
-			s->n = 0;
-	} else {
-		s->pcs[0] = (uintptr_t)__builtin_return_address(0);
-		s->n = 1;
-	}
+	s->n = _gr_stack_capture(s->pcs, GR_PL_CREATE_PCS, 0);
 	errno = e;
 	int r = f_(t, attr, gr_pl_thread_main, s);
 	if (r != 0)
