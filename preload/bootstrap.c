@@ -44,6 +44,20 @@ __attribute__((constructor(101))) static void gr_pl_init(void)
 	_gr_preload_on = (t != NULL && *t != '\0') || (f != NULL && *f != '\0');
 }
 
+/* After the tracer's GORT_TRACE constructor (this object is linked after
+** libgort's, and .init_array runs in link order): the main thread enters the
+** trace now rather than at its first event, so that a CPU-bound main thread
+** is registered with the CPU profiler from the start, and is labelled. */
+__attribute__((constructor)) static void gr_pl_enter_main(void)
+{
+	if (gr_pl_active()) {
+		int e = errno;
+		_gr_trace_thread_enter(NULL, 0);
+		gort_trace_thread_name("main");
+		errno = e;
+	}
+}
+
 static __thread int gr_pl_resolving
 	__attribute__((tls_model("initial-exec")));
 

@@ -6,7 +6,8 @@
 ** _gr_trace_thread_enter_fn(creator_pcs, n, start routine) (the tracer's
 ** thread-start recipe: GoCreate with the creator's stack and the start
 ** routine as the G's root frame, GoStart; go tool trace names the goroutine
-** after that frame), and runs the start routine. It does not symbolize
+** after that frame; passed as entry + 1 because the tracer, like every gort
+** stack, symbolizes pc - 1), and runs the start routine. It does not symbolize
 ** anything itself: that would run file I/O on the new thread, traced as
 ** the thread's first syscalls. The thread leaves the trace through the
 ** tracer's TLS destructor, whether it returns or calls pthread_exit. Tracing off: a tail call to the real pthread_create, no
@@ -54,7 +55,7 @@ static void *gr_pl_thread_main(void *p)
 	struct gr_pl_start s = *(struct gr_pl_start *)p;
 	free(p);
 	if (gr_pl_active())
-		_gr_trace_thread_enter_fn(s.pcs, s.n, (uintptr_t)s.fn);
+		_gr_trace_thread_enter_fn(s.pcs, s.n, (uintptr_t)s.fn + 1);
 	return s.fn(s.arg);
 }
 
