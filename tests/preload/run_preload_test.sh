@@ -166,6 +166,12 @@ print("\n".join(out))'
 	else
 		note "python3 not installed: skipped that part"
 	fi
+	# A shell that execs at once (like a pyenv shim): without %p only the
+	# shell is traced, and its trace must be complete (preload/exec.c).
+	GORT_TRACE=$tmp/exec.trace LD_PRELOAD=$lib sh -c "exec sort '$tmp/in'" > "$tmp/exec.out" ||
+		fail "sh -c exec sort failed"
+	cmp -s "$tmp/sort.plain" "$tmp/exec.out" || fail "sh -c exec sort: output differs"
+	validate "$tmp/exec.trace"
 	# sh -c execs children: with %p each process writes its own trace.
 	sh -c "sort '$tmp/in' | gzip -c -n | wc -c" > "$tmp/sh.plain"
 	GORT_TRACE=$tmp/sh-%p.trace LD_PRELOAD=$lib sh -c "sort '$tmp/in' | gzip -c -n | wc -c" \
