@@ -125,7 +125,7 @@ static inline __attribute__((always_inline)) void user_log(uint64_t task, const 
 	if (!t || !g_running(t))
 		return;
 	uint64_t key = _gr_tr_string_cached(t, gen, cat);
-	uint64_t val = msg && *msg ? _gr_tr_string(gen, msg, strnlen(msg, GR_GO122_MAX_STRING_SIZE)) : 0;
+	uint64_t val = _gr_tr_string_cached(t, gen, msg);
 	uint64_t stk = gr_stack_id(gen, pcs, n);
 	uint8_t *p = gr_ev(t, GR_EV_USER_LOG);
 	p = gr_uv(p, task);

@@ -401,8 +401,8 @@ static void *bg_main(void *arg)
 			next = now + gr_tr.period_ns;
 		}
 		uint64_t until = next;
-		struct timespec ts;
-		clock_gettime(CLOCK_MONOTONIC, &ts);
+		struct timespec ts;   /* the condvar waits on CLOCK_REALTIME */
+		clock_gettime(CLOCK_REALTIME, &ts);
 		uint64_t wait = until > now ? until - now : 0;
 		if (gr_tr.stopping)
 			wait = 50 * 1000 * 1000;
@@ -718,7 +718,12 @@ void _gr_tr_fork_child(void)
 	gr_tr.running = gr_tr.stopping = gr_tr.ended = gr_tr.bg_exit = gr_tr.bg_joinable = false;
 	gr_tr.threads = NULL;
 	gr_tr.threads_free = NULL;
-	gr_tr.sinks = NULL;
+	/* The parent's sinks: this copy of them is ours to free, never to call. */
+	while (gr_tr.sinks) {
+		gr_sink_ent *e = gr_tr.sinks;
+		gr_tr.sinks = e->next;
+		free(e);
+	}
 	gr_tr.cpuprof_on = false;
 	atomic_store(&gr_tr.buffered, 0);
 	atomic_store(&gr_tr.overflow, false);

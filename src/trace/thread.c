@@ -222,7 +222,7 @@ static bool enter(gr_tthread *t, uint64_t gen, const uintptr_t *cpcs, int cn, ui
 }
 
 /* Slow path of gr_begin: enter, new generation, refill, drop. */
-static gr_tthread *begin_slow(uint64_t *genp, const uintptr_t *cpcs, int cn, uintptr_t entry_pc)
+static gr_tthread *begin_slow(uint64_t *genp, const uintptr_t *cpcs, int cn, uintptr_t entry_pc, void *api_fp)
 {
 	struct gr_tls *tl = &_gr_tl;
 	if (atomic_load_explicit(&gr_tr.gen, memory_order_acquire) == 0)
@@ -258,7 +258,11 @@ static gr_tthread *begin_slow(uint64_t *genp, const uintptr_t *cpcs, int cn, uin
 		} else {
 			if (!cpcs) {
 				int depth = gr_tr.stack_depth > 0 ? gr_tr.stack_depth : 1;
-				cn = _gr_tr_capture(t, own, depth, 2);
+				cn = api_fp ? _gr_tr_capture_from(t, api_fp, own, depth) : 0;
+				if (cn <= 0) {
+					own[0] = (uintptr_t)__builtin_return_address(0);
+					cn = 1;
+				}
 				cpcs = own;
 			}
 			ok = enter(t, gen, cpcs, cn, entry_pc);
@@ -305,9 +309,9 @@ gr_tthread *_gr_tr_thread_get(void)
 	return t;
 }
 
-gr_tthread *_gr_tr_begin_slow(uint64_t *gen)
+gr_tthread *_gr_tr_begin_slow(uint64_t *gen, void *api_fp)
 {
-	return begin_slow(gen, NULL, 0, 0);
+	return begin_slow(gen, NULL, 0, 0, api_fp);
 }
 
 void _gr_tr_enter_internal(const uintptr_t *pcs, int n, uintptr_t entry_pc)
@@ -323,7 +327,7 @@ void _gr_tr_enter_internal(const uintptr_t *pcs, int n, uintptr_t entry_pc)
 		pcs = one ? &one : NULL;
 		n = one ? 1 : 0;
 	}
-	t = begin_slow(&gen, pcs, n, entry_pc);
+	t = begin_slow(&gen, pcs, n, entry_pc, NULL);
 	if (t)
 		gr_end(t);
 }
