@@ -77,8 +77,9 @@ typedef struct gr_stack_stats {
 } gr_stack_stats;
 void _gr_stack_get_stats(gr_stack_stats *out);
 
-/* Testing/benchmark knob: 1 = pure frame-pointer walk (no CFI check), 0 =
-** normal. Returns the previous mode. Not for production use. */
-int _gr_stack_set_fp_only(int on);
+/* Testing/benchmark knob: 0 = normal; 1 = pure frame-pointer walk (no CFI
+** check, Go's walk); 2 = frame pointers + CFI check without the per-thread
+** walk cache. Returns the previous mode. Not for production use. */
+int _gr_stack_set_fp_only(int mode);
 
 #endif

@@ -31,12 +31,14 @@
 #include <link.h>
 #include <pthread.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #ifdef GORT_HAVE_LIBDW
+#include <elfutils/libdw.h>
 #include <elfutils/libdwfl.h>
 #endif
 
@@ -227,6 +229,27 @@ static void dwfl_refresh(void)
 	}
 }
 
+/* dwfl_module_getsrc finds the CU through .debug_aranges, which clang does
+** not emit (libdw 0.188 then says "address out of range"): scan the CUs'
+** own address ranges instead. */
+static void line_by_cu_scan(Dwfl_Module *m, uintptr_t pc, sym_entry *e)
+{
+	Dwarf_Addr bias = 0;
+	Dwarf_Die *cu = NULL;
+	while ((cu = dwfl_module_nextcu(m, cu, &bias)) != NULL) {
+		if (dwarf_haspc(cu, pc - bias) <= 0)
+			continue;
+		Dwarf_Line *dl = dwarf_getsrc_die(cu, pc - bias);
+		int lineno = 0;
+		const char *src = dl ? dwarf_linesrc(dl, NULL, NULL) : NULL;
+		if (src && dwarf_lineno(dl, &lineno) == 0 && lineno > 0) {
+			e->file = intern(src);
+			e->line = (uint32_t)lineno;
+		}
+		return;
+	}
+}
+
 static bool sym_libdw(uintptr_t pc, sym_entry *e)
 {
 	if (!dwfl)
@@ -256,6 +279,8 @@ static bool sym_libdw(uintptr_t pc, sym_entry *e)
 			e->file = intern(src);
 			e->line = (uint32_t)lineno;
 		}
+	} else {
+		line_by_cu_scan(m, pc, e);
 	}
 	if (!name) {
 		/* No ELF symbol (stripped): try dladdr's dynamic symbols. */

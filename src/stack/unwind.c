@@ -30,6 +30,7 @@
 #include <pthread.h>
 #include <signal.h>
 #include <stdbool.h>
+#include <stdlib.h>
 #include <string.h>
 #include <ucontext.h>
 
@@ -42,10 +43,13 @@ static TLS int tls_bounds_state;
 _Atomic uint64_t _gr_stack_cfi_steps;
 static _Atomic int fp_only_mode;
 
+static void wc_alloc(void);
+
 void _gr_stack_thread_init(void)
 {
 	if (tls_bounds_state != BOUNDS_UNKNOWN)
 		return;
+	wc_alloc();
 	tls_bounds_state = BOUNDS_BUSY;
 	pthread_attr_t attr;
 	void *addr;
@@ -62,9 +66,9 @@ void _gr_stack_thread_init(void)
 	tls_bounds_state = state;
 }
 
-int _gr_stack_set_fp_only(int on)
+int _gr_stack_set_fp_only(int mode)
 {
-	return atomic_exchange(&fp_only_mode, on ? 1 : 0);
+	return atomic_exchange(&fp_only_mode, mode < 0 || mode > 2 ? 0 : mode);
 }
 
 typedef struct walk {
@@ -149,38 +153,225 @@ static bool step_slow(walk *w, gr_rule r)
 	return true;
 }
 
-/* Walk from w, storing return addresses; the first `skip` are dropped. */
+/* The FP filter: a direct-mapped table of return addresses already known to
+** lie in code with a standard frame pointer (rule GR_RULE_FP or GUESS). One
+** load and compare per frame on the fast path instead of a rule lookup. A
+** slot holds 0 or such an address; overwriting a slot only costs a later
+** miss, and a hit is always exact (the whole address is compared). */
+#define FPOK_BITS 12
+static _Atomic uintptr_t fpok[1u << FPOK_BITS];
+
+static inline unsigned fpok_slot(uintptr_t ra)
+{
+	return (unsigned)(ra & ((1u << FPOK_BITS) - 1));   /* call sites spread well */
+}
+
+/* The walk cache: the frame-pointer steps of the thread's last capture, as
+** (frame address, return address read there), innermost first. A new capture
+** that reaches a frame address in this record re-validates the rest of the
+** recorded chain with loads whose addresses are all known in advance
+** (independent, so the CPU overlaps them) instead of walking it as a chain of
+** dependent loads. Validation compares exactly what a walk would read
+** (fp[1] == recorded ra, fp[0] == next recorded frame), so the result is the
+** same as a walk's. Only frames in the thread's own stack are recorded (its
+** bounds never change, so every recorded address stays readable); a capture
+** that needed a CFI step leaves the record unchanged. `busy` keeps a signal
+** handler's capture from using the record while the interrupted code is
+** updating it. Allocated per thread by _gr_stack_thread_init. */
+#define WC_N 64
+typedef struct wc_entry {
+	uintptr_t fp, ra;
+} wc_entry;
+typedef struct walk_cache {
+	volatile int busy;
+	int n;
+	wc_entry e[WC_N];      /* the record */
+} walk_cache;
+static TLS walk_cache *tls_wc;
+
+static pthread_key_t wc_key;
+static pthread_once_t wc_once = PTHREAD_ONCE_INIT;
+static bool wc_key_ok;
+
+static void wc_free(void *p)
+{
+	if (tls_wc == p)
+		tls_wc = NULL;
+	free(p);
+}
+
+static void wc_make_key(void)
+{
+	wc_key_ok = pthread_key_create(&wc_key, wc_free) == 0;
+}
+
+/* The calling thread's walk cache (freed at thread exit). Without one,
+** captures just walk. */
+static void wc_alloc(void)
+{
+	pthread_once(&wc_once, wc_make_key);
+	if (!wc_key_ok || tls_wc)
+		return;
+	walk_cache *wc = calloc(1, sizeof *wc);
+	if (wc && pthread_setspecific(wc_key, wc) == 0)
+		tls_wc = wc;
+	else
+		free(wc);
+}
+
+/* Per-capture replay state. New steps are recorded in a buffer on the
+** capturing thread's stack (`top`: close to the frames being read, so its
+** stores do not 4K-alias the walk's loads as a distant buffer's would) and
+** committed after the walk: the record becomes the steps before the replay,
+** the replayed range of the old record, the steps after it. */
+#define TOP_N 48
+typedef struct replay {
+	walk_cache *wc;
+	wc_entry *top;         /* TOP_N entries on the caller's stack */
+	int L;                 /* entries of the old record */
+	int j;                 /* search position; -1 once replayed */
+	int mt;                /* entries in top; -1 once recording stopped */
+	int a;                 /* entries of top before the replay (-1: none yet) */
+	int r0, r1;            /* replayed range of the old record */
+	int stop_at;           /* mt when recording stopped */
+} replay;
+
+/* Walk from w, storing at most max return addresses; returns how many.
+** The state lives in locals (registers) while walking and is written back
+** to w at the end: a struct in memory would put a store-to-load forwarding
+** delay into the fp -> fp[0] chain. */
 __attribute__((always_inline))
-static inline int walk_frames(walk *w, uintptr_t *pcs, int max, int skip, bool use_cfi)
+static inline int walk_frames(walk *w, uintptr_t *pcs, int max, bool use_cfi, replay *rep)
 {
 	int n = 0;
-	for (;;) {
-		gr_rule r = { GR_RULE_FP, 0, 0 };
-		if (use_cfi)
-			r = gr_rule_lookup(w->pc, w->ra);
-		if (__builtin_expect(r.kind == GR_RULE_FP || r.kind == GR_RULE_GUESS, 1)) {
-			uintptr_t fp = w->fp;
-			if (!in_frame(w, fp, 16))
-				break;
-			uintptr_t ra = load(fp + 8);
-			if (ra < 4096)
-				break;
-			w->sp = fp + 16;
-			w->fp = load(fp);
-			w->ra = ra;
-			w->pc = ra - 1;
-		} else if (!step_slow(w, r)) {
-			break;
+	uintptr_t pc = w->pc, ra = w->ra, sp = w->sp, fp = w->fp;
+	uintptr_t lo = w->lo, hi = w->hi;
+	/* Replay state in locals too (a field in memory, loaded and stored per
+	** frame, would make the loads of the walk wait on store addresses):
+	** rj = search position, -1 once replayed; rm = next entry of top to
+	** write, -1 once recording stopped (rep->stop_at then holds the count). */
+	const wc_entry *e = rep ? rep->wc->e : NULL;
+	wc_entry *top = rep ? rep->top : NULL;
+	int rL = rep ? rep->L : 0;
+	int rj = rep ? rep->j : -1;
+	int rm = rep ? rep->mt : -1;
+	while (n < max) {
+		if (use_cfi && (ra == 0 ||
+		    atomic_load_explicit(&fpok[fpok_slot(ra)], memory_order_relaxed) != ra)) {
+			gr_rule r = gr_rule_lookup(pc, ra);
+			if (r.kind == GR_RULE_FP || r.kind == GR_RULE_GUESS) {
+				if (ra)
+					atomic_store_explicit(&fpok[fpok_slot(ra)], ra, memory_order_relaxed);
+			} else {
+				walk s = { pc, ra, sp, fp, lo, hi };
+				if (rm >= 0) {          /* the record is a chain of fp steps */
+					rep->stop_at = rm;
+					rm = -1;
+				}
+				if (!step_slow(&s, r))
+					break;
+				pc = s.pc;
+				ra = s.ra;
+				sp = s.sp;
+				fp = s.fp;
+				lo = s.lo;
+				hi = s.hi;
+				pcs[n++] = ra ? ra : pc + 1;
+				continue;
+			}
 		}
-		if (skip > 0) {
-			skip--;
-			continue;
-		}
-		pcs[n++] = w->ra ? w->ra : w->pc + 1;
-		if (n == max)
+		/* frame pointer: fp[0] = caller's fp, fp[1] = return address */
+		if ((fp & 7) != 0 || fp < sp || fp > hi - 16)
 			break;
+		if (rj >= 0) {
+			int j = rj;
+			while (j < rL && e[j].fp < fp)
+				j++;
+			rj = j;
+			if (j < rL && e[j].fp == fp) {
+				/* Replay: validate recorded steps j, j+1, ...: entry k holds
+				** if fp[1] there is its ra, and the chain goes on to entry
+				** k + 1 if fp[0] there is entry k + 1's frame. Addresses come
+				** from the record, so the loads do not wait for each other. */
+				int k = j, lim = j + (max - n) < rL ? j + (max - n) : rL;
+				rj = -1;
+				while (k < lim) {
+					uintptr_t f = e[k].fp, kra = e[k].ra;
+					if (load(f + 8) != kra)
+						break;
+					pcs[n + (k - j)] = kra;
+					k++;
+					if (k < rL && load(f) != e[k].fp)
+						break;
+				}
+				if (k > j) {
+					n += k - j;
+					sp = e[k - 1].fp + 16;
+					fp = load(e[k - 1].fp);
+					ra = e[k - 1].ra;
+					pc = ra - 1;
+					if (rm >= 0) {
+						rep->a = rm;
+						rep->r0 = j;
+						rep->r1 = k;
+					}
+					continue;
+				}
+			}
+		}
+		uintptr_t nra = load(fp + 8);
+		if (nra < 4096)
+			break;
+		if (rm >= 0) {
+			if (rm < TOP_N) {
+				top[rm].fp = fp;
+				top[rm].ra = nra;
+				rm++;
+			} else {
+				rep->stop_at = rm;
+				rm = -1;
+			}
+		}
+		sp = fp + 16;
+		fp = load(fp);
+		ra = nra;
+		pc = nra - 1;
+		pcs[n++] = nra;
 	}
+	if (rep) {
+		rep->j = rj;
+		rep->mt = rm;
+	}
+	w->pc = pc;
+	w->ra = ra;
+	w->sp = sp;
+	w->fp = fp;
+	w->lo = lo;
+	w->hi = hi;
 	return n;
+}
+
+/* Make the capture just done the thread's record (see struct replay). */
+static void wc_commit(const replay *rep)
+{
+	walk_cache *wc = rep->wc;
+	int mt = rep->mt >= 0 ? rep->mt : rep->stop_at;
+	int a = rep->a >= 0 ? rep->a : mt;
+	int r = rep->a >= 0 ? rep->r1 - rep->r0 : 0;
+	int b = mt - a;
+	if (a == 0 && b == 0 && r == wc->n - rep->r0 && rep->r0 == 0)
+		return;          /* the same record */
+	if (a + r > WC_N)
+		r = WC_N - a;
+	if (r > 0 && a != rep->r0)
+		memmove(&wc->e[a], &wc->e[rep->r0], (size_t)r * sizeof wc->e[0]);
+	if (a > 0)
+		memcpy(&wc->e[0], rep->top, (size_t)a * sizeof wc->e[0]);
+	if (a + r + b > WC_N)
+		b = WC_N - a - r;
+	if (b > 0)
+		memcpy(&wc->e[a + r], rep->top + a, (size_t)b * sizeof wc->e[0]);
+	wc->n = a + r + b;
 }
 
 static inline bool thread_bounds(void)
@@ -197,30 +388,58 @@ int _gr_stack_capture(uintptr_t *pcs, int max, int skip)
 {
 	if (max <= 0 || !thread_bounds())
 		return 0;
-	if (skip < 0)
-		skip = 0;
+	int mode = atomic_load_explicit(&fp_only_mode, memory_order_relaxed);
+	bool cfi = mode != 1;
 	/* Start as if returning from this function (which keeps a frame pointer):
 	** the state is that of our caller at the return address. */
 	uintptr_t fp = (uintptr_t)__builtin_frame_address(0);
 	walk w;
-	if (!region_for(&w, fp))
+	if (fp >= tls_lo && fp < tls_hi) {
+		w.lo = tls_lo;
+		w.hi = tls_hi;
+	} else if (!region_for(&w, fp)) {
 		return 0;
-	w.sp = fp;
-	if (!in_frame(&w, fp, 16))
+	}
+	if ((fp & 7) != 0 || fp > w.hi - 16)
 		return 0;
 	w.ra = load(fp + 8);
 	w.pc = w.ra - 1;
 	w.sp = fp + 16;
 	w.fp = load(fp);
-	if (skip == 0) {
-		pcs[0] = w.ra;
-		if (max == 1)
-			return 1;
-		return 1 + walk_frames(&w, pcs + 1, max - 1, 0,
-		                       !atomic_load_explicit(&fp_only_mode, memory_order_relaxed));
+	wc_entry top[TOP_N];
+	replay rep = { .wc = tls_wc, .top = top, .j = 0, .mt = -1, .a = -1 }, *rp = NULL;
+	if (mode == 0 && rep.wc && !rep.wc->busy && w.lo == tls_lo) {
+		rp = &rep;
+		rep.L = rep.wc->n;
+		rep.mt = 0;
+		rep.wc->busy = 1;
+		atomic_signal_fence(memory_order_seq_cst);
 	}
-	return walk_frames(&w, pcs, max, skip - 1,
-	                   !atomic_load_explicit(&fp_only_mode, memory_order_relaxed));
+	int n = 0;
+	if (skip <= 0)
+		pcs[n++] = w.ra;
+	else
+		skip--;
+	while (skip > 0) {
+		uintptr_t junk[16];
+		int k = skip < 16 ? skip : 16;
+		int got = walk_frames(&w, junk, k, cfi, rp);
+		skip -= k;
+		if (got < k) {
+			skip = -1;
+			break;
+		}
+	}
+	if (skip == 0)
+		n += walk_frames(&w, pcs + n, max - n, cfi, rp);
+	else
+		n = 0;
+	if (rp) {
+		wc_commit(&rep);
+		atomic_signal_fence(memory_order_seq_cst);
+		rep.wc->busy = 0;
+	}
+	return n;
 }
 
 int _gr_stack_capture_from(void *fp, uintptr_t pc, uintptr_t *pcs, int max)
@@ -235,7 +454,7 @@ int _gr_stack_capture_from(void *fp, uintptr_t pc, uintptr_t *pcs, int max)
 	w.fp = (uintptr_t)fp;
 	w.pc = pc - 1;
 	w.ra = pc;
-	return 1 + walk_frames(&w, pcs + 1, max - 1, 0, false);
+	return 1 + walk_frames(&w, pcs + 1, max - 1, false, NULL);
 }
 
 int _gr_stack_capture_ucontext(const void *ucp, uintptr_t *pcs, int max)
@@ -255,8 +474,8 @@ int _gr_stack_capture_ucontext(const void *ucp, uintptr_t *pcs, int max)
 	w.ra = 0;
 	w.sp = rsp;
 	w.fp = rbp;
-	return 1 + walk_frames(&w, pcs + 1, max - 1, 0,
-	                       !atomic_load_explicit(&fp_only_mode, memory_order_relaxed));
+	return 1 + walk_frames(&w, pcs + 1, max - 1,
+	                       atomic_load_explicit(&fp_only_mode, memory_order_relaxed) != 1, NULL);
 }
 
 void _gr_stack_get_stats(gr_stack_stats *out)
