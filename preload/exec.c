@@ -1,12 +1,14 @@
 /*
-** preload/exec.c: a traced process that execs ends its trace first.
+** preload/exec.c: a process image that ends without exit hooks (exec,
+** _exit) ends its trace first.
 **
-** exec replaces the process image without running atexit handlers or
-** destructors, so the tracer's exit hook never runs and the trace file would
-** end wherever the writer happened to be (empty, for a shell that execs at
-** once, like a pyenv shim). Each exec wrapper therefore stops the trace
+** exec replaces the process image, and _exit/_Exit end the process, without
+** running atexit handlers or destructors, so the tracer's exit hook never
+** runs and the trace file would end wherever the writer happened to be
+** (empty, for a shell that execs at once like a pyenv shim, or for dash,
+** which leaves through _exit). Each wrapper therefore stops the trace
 ** (gort_trace_stop: every byte written, file closed) before calling the real
-** exec. If the exec fails the process goes on untraced.
+** function. If an exec fails the process goes on untraced.
 **
 ** Only the process that owns the trace stops it: a vfork child shares the
 ** parent's memory (and would otherwise stop the parent's trace from a
@@ -80,6 +82,26 @@ GR_PL_WRAPPER(int, fexecve, (int fd, char *const argv[], char *const envp[]), (f
 	__typeof__(gr_pl_real_fexecve) f_ = GR_PL_NEXT(fexecve);
 	gr_pl_before_exec();
 	return f_(fd, argv, envp);
+}
+
+void _exit(int status);
+GR_PL_EXPORT __attribute__((noreturn)) void _exit(int status)
+{
+	static void (*real_)(int);
+	void (*f_)(int) = GR_PL_REAL(real_, "_exit");
+	gr_pl_before_exec();
+	f_(status);
+	__builtin_unreachable();
+}
+
+void _Exit(int status);
+GR_PL_EXPORT __attribute__((noreturn)) void _Exit(int status)
+{
+	static void (*real_)(int);
+	void (*f_)(int) = GR_PL_REAL(real_, "_Exit");
+	gr_pl_before_exec();
+	f_(status);
+	__builtin_unreachable();
 }
 
 /* Count the arguments after arg up to the NULL (excluded). */
