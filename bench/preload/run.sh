@@ -1,0 +1,121 @@
+#!/bin/sh
+# bench/preload/run.sh [--quick] [BUILD_DIR]
+#
+# Overhead of libgort-preload.so on programs that know nothing of gort:
+#   calls    uncontended mutex lock+unlock, 1-byte write/read (ns per call)
+#   contend  8 threads on one mutex (tests/preload/prog_contend.c)
+#   echo     TCP echo server + 4 clients on 127.0.0.1 (tests/preload/prog_echo.c)
+# each run plain, preloaded with GORT_TRACE unset ("off"), traced ("on"), and
+# traced without stacks ("on, depth 0"). Every figure is the median of REPS
+# runs taken in the same session; ratios compare medians of the same run.
+# Events are counted in the traces with Go's own raw reader (gotraceraw).
+# Writes bench/results/preload.md. BUILD_DIR: an existing build tree (else
+# one is configured in build-bench-preload, RelWithDebInfo).
+set -eu
+here=$(cd "$(dirname "$0")" && pwd)
+src=$(cd "$here/../.." && pwd)
+quick=0
+if [ "${1:-}" = "--quick" ]; then quick=1; shift; fi
+build=${1:-$src/build-bench-preload}
+if [ ! -f "$build/CMakeCache.txt" ]; then
+	cmake -S "$src" -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo > /dev/null
+fi
+targets="gort_preload bench_preload_calls bench_preload_contend bench_preload_echo"
+grep -q '^GORT_GO:FILEPATH=.*go' "$build/CMakeCache.txt" && targets="$targets gort_go_tools"
+cmake --build "$build" -j2 -t $targets > /dev/null
+lib=$build/preload/libgort-preload.so
+raw=$build/gotools/gotraceraw
+bin=$build/bench/preload
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+
+if [ $quick = 1 ]; then reps=5 scale=1 citers=5000 ereqs=1000
+else reps=11 scale=3 citers=20000 ereqs=5000; fi
+
+median() { sort -n | awk '{a[NR]=$1} END{ if (NR==0) print "nan"; else if (NR%2) print a[(NR+1)/2]; else printf "%.3f\n", (a[NR/2]+a[NR/2+1])/2 }'; }
+now() { date +%s%N; }
+# run MODE CMD... -> prints wall seconds; the trace (mode on*) is left in $tmp/last.trace
+run() {
+	mode=$1; shift
+	rm -f "$tmp/last.trace"
+	t0=$(now)
+	case $mode in
+	plain) env -u GORT_TRACE "$@" > /dev/null ;;
+	off)   env -u GORT_TRACE LD_PRELOAD="$lib" "$@" > /dev/null ;;
+	on)    GORT_TRACE="$tmp/last.trace" LD_PRELOAD="$lib" "$@" > /dev/null ;;
+	on0)   GORT_TRACE="$tmp/last.trace" GORT_TRACE_STACK_DEPTH=0 LD_PRELOAD="$lib" "$@" > /dev/null ;;
+	esac
+	t1=$(now)
+	echo "$t0 $t1" | awk '{printf "%.6f\n", ($2-$1)/1e9}'
+}
+events() {
+	if [ -x "$raw" ] && [ -s "$tmp/last.trace" ]; then
+		"$raw" bytes2text < "$tmp/last.trace" | grep -c ' dt=' || true
+	else echo 0; fi
+}
+
+out=$src/bench/results/preload.md
+mkdir -p "$(dirname "$out")"
+{
+echo "# Preload overhead (bench/preload/run.sh)"
+echo
+echo "- machine: $(lscpu | sed -n 's/^Model name: *//p' | head -1), $(nproc) CPUs (shared with other jobs while measuring)"
+echo "- date: $(date -u '+%Y-%m-%d %H:%M UTC'), commit $(git -C "$src" rev-parse --short HEAD 2>/dev/null || echo '?')"
+echo "- command: \`bench/preload/run.sh$( [ $quick = 1 ] && echo ' --quick')\` ($reps repetitions, medians)"
+echo "- modes: plain = no preload; off = LD_PRELOAD, GORT_TRACE unset; on = traced (stack depth 32);"
+echo "  on, depth 0 = traced with GORT_TRACE_STACK_DEPTH=0"
+echo
+echo "## Per-call cost on the fast path (ns per call, median)"
+echo
+echo "| operation | plain | off | on | off - plain |"
+echo "|---|---|---|---|---|"
+i=0
+while [ $i -lt $reps ]; do   # modes interleaved so that load drift hits all alike
+	for mode in plain off on; do
+		case $mode in
+		plain) env -u GORT_TRACE "$bin/bench_preload_calls" $scale ;;
+		off)   env -u GORT_TRACE LD_PRELOAD="$lib" "$bin/bench_preload_calls" $scale ;;
+		on)    GORT_TRACE="$tmp/calls.trace" LD_PRELOAD="$lib" "$bin/bench_preload_calls" $scale ;;
+		esac > "$tmp/calls.$mode.$i"
+	done
+	i=$((i + 1))
+done
+for op in mutex_lock_unlock write_devnull read_devzero; do
+	p=$(cat "$tmp"/calls.plain.* | awk -v o=$op '$1==o{print $2}' | median)
+	f=$(cat "$tmp"/calls.off.* | awk -v o=$op '$1==o{print $2}' | median)
+	o=$(cat "$tmp"/calls.on.* | awk -v o=$op '$1==o{print $2}' | median)
+	echo "| $op | $p | $f | $o | $(echo "$f $p" | awk '{printf "%+.2f", $1-$2}') |"
+done
+echo
+echo "(an uncontended lock records nothing even when traced: the wrapper's trylock succeeds;"
+echo "write/read \"on\" record a syscall range each, with a stack.)"
+echo
+echo "## Whole programs (wall time, median of $reps)"
+echo
+echo "| program | plain s | off s | on s | on, depth 0 s | off/plain | on/plain | events (on) | events/s (on) | ns/event (on - plain) |"
+echo "|---|---|---|---|---|---|---|---|---|---|"
+for prog in contend echo; do
+	case $prog in
+	contend) cmd="$bin/bench_preload_contend $citers"; label="mutex contention, 8 threads x $citers" ;;
+	echo)    cmd="$bin/bench_preload_echo $ereqs"; label="TCP echo, 4 clients x $ereqs requests" ;;
+	esac
+	: > "$tmp/ev"
+	for mode in plain off on on0; do : > "$tmp/t.$mode"; done
+	i=0
+	while [ $i -lt $reps ]; do
+		for mode in plain off on on0; do
+			run $mode $cmd >> "$tmp/t.$mode"
+			if [ $mode = on ]; then events >> "$tmp/ev"; fi
+		done
+		i=$((i + 1))
+	done
+	p=$(median < "$tmp/t.plain"); f=$(median < "$tmp/t.off"); o=$(median < "$tmp/t.on"); z=$(median < "$tmp/t.on0")
+	ev=$(median < "$tmp/ev")
+	echo "| $label | $p | $f | $o | $z | $(echo "$f $p" | awk '{printf "%.3f", $1/$2}') | $(echo "$o $p" | awk '{printf "%.2f", $1/$2}') | $ev | $(echo "$ev $o" | awk '{printf "%.0f", $1/$2}') | $(echo "$o $p $ev" | awk '{ if ($3>0) printf "%.0f", ($1-$2)*1e9/$3; else print "-"}') |"
+done
+echo
+echo "Events are the trace's timed events (every line with dt= in gotraceraw's dump:"
+echo "GoBlock/GoUnblock/GoStart, GoSyscallBegin/End, thread start/exit, statuses)."
+} > "$out.tmp"
+mv "$out.tmp" "$out"
+cat "$out"
