@@ -485,4 +485,5 @@ void _gr_flight_store_stats(gr_flight_stats *st)
 	st->peak_bytes = S.peak;
 	pthread_mutex_unlock(&S.mu);
 	st->cur_bytes = atomic_load(&S.cur_bytes);
+	st->alloc_bytes = atomic_load(&S.alloc_bytes);
 }

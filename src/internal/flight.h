@@ -43,7 +43,8 @@ typedef struct gr_flight_stats {
 	uint64_t dropped_age, dropped_bytes; /* generations dropped, by reason */
 	uint64_t overflowed;                 /* generations cut for exceeding max_bytes */
 	uint64_t period_ns;                  /* generation period requested */
-	uint64_t peak_bytes;                 /* max of kept_bytes + cur_bytes seen */
+	uint64_t alloc_bytes;                /* chunk memory held now (kept + cur) */
+	uint64_t peak_bytes;                 /* max of alloc_bytes seen at a boundary */
 } gr_flight_stats;
 void _gr_flight_get_stats(gr_flight_stats *out);
 
