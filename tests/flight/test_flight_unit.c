@@ -119,7 +119,7 @@ static bool file_equals(const char *path, const unsigned char *a, size_t an,
 {
 	size_t n;
 	unsigned char *f = ft_read_file(path, &n);
-	bool eq = f && n == an + bn && memcmp(f, a, an) == 0 && memcmp(f + an, b, bn) == 0;
+	bool eq = f && n == an + bn && memcmp(f, a, an) == 0 && (bn == 0 || memcmp(f + an, b, bn) == 0);
 	free(f);
 	return eq;
 }
