@@ -88,8 +88,26 @@ static uint64_t default_period(void)
 	return PERIOD_MAX_NS;
 }
 
+/* A forked child is not in the parent's trace (the tracer does not follow
+** fork): it starts with no recorder and may start its own. */
+static void atfork_child(void)
+{
+	pthread_mutex_t fresh = PTHREAD_MUTEX_INITIALIZER;
+	api_mu = fresh;
+	atomic_store(&g_state, ST_OFF);
+	_gr_flight_store_forget();
+	_gr_flight_helper_forget();
+}
+
+static void register_atfork(void)
+{
+	pthread_atfork(NULL, NULL, atfork_child);
+}
+
 int gort_flight_start(const gort_flight_config *cfg)
 {
+	static pthread_once_t once = PTHREAD_ONCE_INIT;
+	pthread_once(&once, register_atfork);
 	uint64_t min_age = cfg && cfg->min_age_ns ? cfg->min_age_ns : GORT_FLIGHT_DEFAULT_MIN_AGE_NS;
 	uint64_t max_bytes = cfg && cfg->max_bytes ? cfg->max_bytes : GORT_FLIGHT_DEFAULT_MAX_BYTES;
 	if (min_age < MIN_AGE_FLOOR_NS || max_bytes < MAX_BYTES_FLOOR)

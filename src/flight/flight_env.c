@@ -53,7 +53,6 @@ static atomic_bool req_boundary, req_snapshot, req_crash, req_quit;
 static atomic_bool crash_boundary_done;
 
 static char g_pattern[PATH_CAP];           /* GORT_FLIGHT, set before handlers */
-static atomic_bool g_in_child;             /* after fork: not our trace */
 static struct sigaction g_prev[NSIG];
 static const int k_fatal[] = { SIGSEGV, SIGABRT, SIGBUS, SIGFPE };
 
@@ -128,7 +127,7 @@ void _gr_flight_helper_stop(void)
 
 void _gr_flight_helper_wake_boundary(void)
 {
-	if (!atomic_load(&g_helper_running) || atomic_load(&g_in_child))
+	if (!atomic_load(&g_helper_running))
 		return;
 	atomic_store(&req_boundary, true);
 	sem_post(&g_sem);
@@ -154,7 +153,7 @@ static void crash_close_generation(void)
 void _gr_flight_crash(int signo)
 {
 	static atomic_flag once = ATOMIC_FLAG_INIT;
-	if (atomic_flag_test_and_set(&once) || atomic_load(&g_in_child) || !g_pattern[0])
+	if (atomic_flag_test_and_set(&once) || !g_pattern[0])
 		return;
 	if (!_gr_flight_store_has_header())
 		return;
@@ -239,7 +238,7 @@ static void on_fatal(int signo, siginfo_t *si, void *uc)
 static void on_usr2(int signo, siginfo_t *si, void *uc)
 {
 	int saved = errno;
-	if (atomic_load(&g_helper_running) && !atomic_load(&g_in_child)) {
+	if (atomic_load(&g_helper_running)) {
 		atomic_store(&req_snapshot, true);
 		sem_post(&g_sem);
 	}
@@ -263,10 +262,9 @@ static void install(int signo, void (*fn)(int, siginfo_t *, void *), int extra)
 	sigaction(signo, &sa, &g_prev[signo]);
 }
 
-static void atfork_child(void)
+void _gr_flight_helper_forget(void)
 {
-	/* The child has no helper thread and is not in the parent's trace. */
-	atomic_store(&g_in_child, true);
+	/* The child has no helper thread; the semaphore may be mid-use. */
 	atomic_store(&g_helper_running, false);
 }
 
@@ -299,7 +297,6 @@ __attribute__((constructor)) static void flight_env_init(void)
 		g_pattern[0] = 0;
 		return;
 	}
-	pthread_atfork(NULL, NULL, atfork_child);
 	atomic_store(&_gr_crash_hook, _gr_flight_crash);
 	install(SIGUSR2, on_usr2, SA_RESTART);
 	for (size_t i = 0; i < sizeof k_fatal / sizeof k_fatal[0]; i++)

@@ -369,6 +369,19 @@ void _gr_flight_store_fini(void)
 	atomic_store(&S.header_ready, false);
 }
 
+void _gr_flight_store_forget(void)
+{
+	pthread_mutex_t fresh = PTHREAD_MUTEX_INITIALIZER;
+	S.mu = fresh;
+	atomic_store(&S.oldest, NULL);
+	S.newest = NULL;
+	S.kept_bytes = S.kept_gens = 0;
+	S.cur = NULL;
+	S.cur_lost = false;
+	atomic_store(&S.header_ready, false);
+	atomic_store(&S.alloc_bytes, 0);
+}
+
 bool _gr_flight_store_has_header(void)
 {
 	return atomic_load_explicit(&S.header_ready, memory_order_acquire);

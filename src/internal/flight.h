@@ -69,6 +69,9 @@ uint64_t _gr_flight_gen_bytes(const gr_flight_gen *g);
 ** Returns bytes written (>= 0) or -errno; *ngens gets the count. */
 int64_t _gr_flight_store_crash_write(int fd, uint64_t *ngens);
 bool _gr_flight_store_has_header(void);
+/* In a fork child: forget the parent's recorder without touching its locks
+** or memory (another parent thread may have held them at fork time). */
+void _gr_flight_store_forget(void);
 void _gr_flight_store_stats(gr_flight_stats *st);  /* all but period_ns */
 
 /* ---- api (flight.c) ---- */
@@ -83,6 +86,7 @@ int  _gr_flight_snapshot_fd(int fd, uint64_t *ngens, uint64_t *nbytes);
 int  _gr_flight_helper_start(void);
 void _gr_flight_helper_stop(void);
 void _gr_flight_helper_wake_boundary(void);    /* async-signal-safe */
+void _gr_flight_helper_forget(void);           /* fork child: no helper */
 /* Write the kept window to the GORT_FLIGHT path from a fatal signal handler
 ** (registered on _gr_crash_hook while GORT_FLIGHT is active). */
 void _gr_flight_crash(int signo);

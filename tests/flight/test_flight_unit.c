@@ -9,7 +9,8 @@
 ** validator; a snapshot forces a boundary; several snapshots in a row; the
 ** byte bound (wins over age) and the age window; a generation too large for
 ** the bound and a numbering gap drop the older ones (kept gens stay
-** consecutive); snapshots racing the sink thread; the lock-free crash writer.
+** consecutive); snapshots racing the sink thread; the lock-free crash writer;
+** a fork child starts without the parent's recorder.
 */
 #include "testhelper.h"
 #include "flight_testutil.h"
@@ -386,6 +387,33 @@ static void test_crash_writer(void)
 	check_valid(gort_test_path("crash.trace"));
 }
 
+/* A fork child is not in the parent's recorder; it may start its own. */
+static void fork_child(void *arg)
+{
+	(void)arg;
+	if (gort_flight_enabled() || gort_flight_write_fd(1) != -ESRCH || gort_flight_stop() != -ESRCH)
+		_exit(3);
+	fk_sink = NULL;   /* the fake producer's state is the parent's too */
+	if (gort_flight_start(NULL) != 0 || !gort_flight_enabled() || gort_flight_stop() != 0)
+		_exit(4);
+	_exit(0);
+}
+
+static void test_fork_child(void)
+{
+	_gr_flight_set_backend(&fake);
+	CHECK(gort_flight_start(NULL) == 0);
+	memset(synth, 0x01, sizeof synth);
+	fk_feed(synth, 100, 1);
+	gort_test_child c;
+	CHECK(gort_test_fork(fork_child, NULL, &c) == 0);
+	CHECKF(!c.signaled && c.exit_code == 0, "child: sig %d exit %d: %s", c.signo, c.exit_code, c.err);
+	gr_flight_stats st;
+	_gr_flight_get_stats(&st);
+	CHECK(gort_flight_enabled() && st.kept_gens == 1);   /* parent unaffected */
+	CHECK(gort_flight_stop() == 0);
+}
+
 int main(void)
 {
 	RUN(test_api_errors);
@@ -395,5 +423,6 @@ int main(void)
 	RUN(test_too_big_generation_and_gap);
 	RUN(test_snapshots_race_the_sink);
 	RUN(test_crash_writer);
+	RUN(test_fork_child);
 	return gort_test_summary();
 }
