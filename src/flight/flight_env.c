@@ -155,7 +155,7 @@ void _gr_flight_crash(int signo)
 	static atomic_flag once = ATOMIC_FLAG_INIT;
 	if (atomic_flag_test_and_set(&once) || !g_pattern[0])
 		return;
-	if (!_gr_flight_store_has_header())
+	if (!gort_flight_enabled() && !_gr_flight_store_has_header())
 		return;
 	char path[PATH_CAP], tmp[PATH_CAP + 8];
 	if (_gr_expand_path(g_pattern, path, sizeof path, NULL) != 0) {
@@ -173,13 +173,12 @@ void _gr_flight_crash(int signo)
 	_gr_sig_puts(", writing the trace window to ");
 	_gr_sig_puts(path);
 	_gr_sig_puts("\n");
-	crash_close_generation();
-
 	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 	if (fd < 0) {
 		_gr_sig_puts("gort: flight recorder: cannot create the crash dump; no file written\n");
 		return;
 	}
+	crash_close_generation();
 	uint64_t ngens = 0;
 	int64_t n = _gr_flight_store_crash_write(fd, &ngens);
 	bool ok = n > 0 && ngens > 0;
