@@ -103,7 +103,7 @@ static void test_window_30s(void)
 		long before = now_ms();
 		CHECK(gort_flight_write_file(path) == 0);
 		long after = now_ms();
-		long lo, hi;
+		long lo = -1, hi = -1;
 		CHECKF(marker_range(path, &lo, &hi), "%s: no markers", name);
 		printf("snapshot %d at %ld..%ld ms: markers %ld..%ld ms (span %ld ms)\n",
 		       k, before, after, lo, hi, hi - lo);
