@@ -1,0 +1,125 @@
+/*
+** gort/trace.h: an execution tracer for C threads whose output is a Go 1.22
+** execution trace ("go tool trace" opens it). Modelled on Go's runtime tracer
+** (runtime.StartTrace/StopTrace/ReadTrace) and runtime/trace's annotations.
+**
+** Model: each C thread that emits an event becomes a goroutine (G) running on
+** its own thread (M) holding its own processor (P); see docs/trace.md.
+**
+** Thread-safety: every function may be called from any thread at any time.
+** Annotation calls (task/region/log/block/syscall/thread_name) are cheap
+** no-ops while tracing is off (one load and a branch); while tracing, they
+** take no lock and make no system call in the steady state. Called from a
+** signal handler they are either recorded or counted in gort_trace_dropped(),
+** never corrupt the trace.
+**
+** Environment: GORT_TRACE=path (%p = pid) traces the whole program run;
+** GORT_TRACE_PERIOD (generation period, default 1s), GORT_TRACE_STACK_DEPTH
+** (default 32, 0 = no stacks), GORT_TRACE_CPU_HZ (default 100, 0 = off),
+** GORT_TRACE_MAX_BUFFERED (default 256M).
+*/
+#ifndef GORT_TRACE_H
+#define GORT_TRACE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <gort/common.h>
+
+GORT_EXTERN_C_BEGIN
+
+/* Start tracing, like runtime.StartTrace. The caller must then consume the
+** trace with gort_trace_read (from another thread) until it returns NULL.
+** Returns 0, -EBUSY if a trace is already being read, -ENOMEM, -EAGAIN. */
+GORT_API int gort_trace_start(void);
+
+/* Stop tracing, like runtime.StopTrace: flushes every thread's buffer and
+** returns once every byte has been read (by gort_trace_read, or by the writer
+** thread of gort_trace_start_file/fd, which it joins). Returns 0, or -EINVAL
+** when no trace was started. Must not be called from the reading thread. */
+GORT_API int gort_trace_stop(void);
+
+/* Next chunk of trace bytes, like runtime.ReadTrace: blocks until data is
+** available; the 16-byte header comes first. The pointer stays valid until
+** the next call. Returns NULL (and *len = 0) when the trace has stopped and
+** everything was read, or when no trace was started. One reader at a time. */
+GORT_API const void *gort_trace_read(size_t *len);
+
+/* Start tracing into a file (created/truncated, mode 0644) or an open fd,
+** with a writer thread, like runtime/trace.Start(w). gort_trace_stop flushes
+** and closes the file (an fd passed in stays open). Returns 0, -EBUSY,
+** -errno from open, -ENOMEM, -EAGAIN. */
+GORT_API int gort_trace_start_file(const char *path);
+GORT_API int gort_trace_start_fd(int fd);
+
+/* True while a trace is being recorded. */
+GORT_API bool gort_trace_enabled(void);
+
+/* Events lost because they were emitted from a signal handler that
+** interrupted the tracer, or after the buffer cap was hit (process total). */
+GORT_API uint64_t gort_trace_dropped(void);
+
+/* User annotations, as in Go's runtime/trace. Task ids are >= 1 and unique in
+** the process; parent 0 = no parent. A task may end on another thread.
+** Regions nest (LIFO) on the thread that began them; task 0 = no task.
+** Strings are copied; longer than 1024 bytes are truncated. NULL = "". */
+GORT_API uint64_t gort_trace_task_begin(uint64_t parent, const char *type);
+GORT_API void gort_trace_task_end(uint64_t task);
+GORT_API void gort_trace_region_begin(uint64_t task, const char *type);
+GORT_API void gort_trace_region_end(uint64_t task, const char *type);
+GORT_API void gort_trace_log(uint64_t task, const char *category, const char *message);
+GORT_API void gort_trace_logf(uint64_t task, const char *category, const char *fmt, ...)
+	GORT_ATTR_FORMAT(3, 4);
+
+/* Label of the calling thread's goroutine (go tool trace shows it next to the
+** goroutine). Kept for later traces too. */
+GORT_API void gort_trace_thread_name(const char *name);
+
+/* The calling thread blocks (reason e.g. "sync", "sleep", "network", "io")
+** and resumes. No annotation may be emitted in between (it is dropped).
+** Unbalanced calls are ignored. */
+GORT_API void gort_trace_block_begin(const char *reason);
+GORT_API void gort_trace_block_end(void);
+
+/* The calling thread enters/leaves a blocking system call. */
+GORT_API void gort_trace_syscall_begin(void);
+GORT_API void gort_trace_syscall_end(void);
+
+/* Scoped regions.
+**   GORT_TRACE_REGION(task, "load") { ... }          (for-loop form; no break/return out)
+**   GORT_TRACE_SCOPED_REGION(task, "load");          (ends at end of scope; GCC/clang)
+*/
+#define GORT_TRACE_REGION(task, type)                                            \
+	for (int _gort_rg_once = (gort_trace_region_begin((task), (type)), 1);     \
+	     _gort_rg_once; _gort_rg_once = (gort_trace_region_end((task), (type)), 0))
+
+typedef struct gort_trace_region_scope {
+	uint64_t task;
+	const char *type;
+} gort_trace_region_scope;
+static inline gort_trace_region_scope gort_trace_region_scope_begin(uint64_t task, const char *type)
+{
+	gort_trace_region_scope s = { task, type };
+	gort_trace_region_begin(task, type);
+	return s;
+}
+static inline void gort_trace_region_scope_end(gort_trace_region_scope *s)
+{
+	gort_trace_region_end(s->task, s->type);
+}
+#define GORT_TRACE_CAT2_(a, b) a##b
+#define GORT_TRACE_CAT_(a, b) GORT_TRACE_CAT2_(a, b)
+#define GORT_TRACE_SCOPED_REGION(task, type)                                     \
+	gort_trace_region_scope GORT_TRACE_CAT_(_gort_rs_, __LINE__)               \
+	__attribute__((cleanup(gort_trace_region_scope_end))) =                    \
+		gort_trace_region_scope_begin((task), (type))
+
+GORT_EXTERN_C_END
+
+#if defined(__has_include)
+#if __has_include(<gort/flight.h>)
+#include <gort/flight.h>
+#endif
+#endif
+
+#endif

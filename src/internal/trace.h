@@ -1,0 +1,61 @@
+/*
+** src/internal/trace.h: the tracer's contract with the other gort modules
+** (stack helper, preload library, flight recorder). Owner: src/trace.
+**
+** Invariants:
+**  - _gr_trace_now() is the single clock of every trace event and CPU sample
+**    (ticks are nanoseconds; the trace's Frequency is 1e9).
+**  - Sinks receive bytes in trace order, the 16-byte header first, then whole
+**    generations; every sink callback runs on the tracer's delivery thread,
+**    never concurrently with another callback of the same sink.
+**  - All functions are thread-safe. None is async-signal-safe except
+**    _gr_trace_now and _gr_trace_thread_internal.
+*/
+#ifndef GORT_INTERNAL_TRACE_H
+#define GORT_INTERNAL_TRACE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* The tick the tracer timestamps with (ns on one monotonic clock; the
+** invariant TSC calibrated against CLOCK_MONOTONIC when present). */
+uint64_t _gr_trace_now(void);
+
+/* True on the tracer's own threads or while the calling thread is inside the
+** tracer: preload wrappers must not trace then. */
+bool _gr_trace_thread_internal(void);
+
+/* Called by a new thread first thing (preload's pthread_create trampoline):
+** enter the trace with GoCreate carrying the creator's stack (captured by
+** the creator before pthread_create). No-op when tracing is off. */
+void _gr_trace_thread_enter(const uintptr_t *creator_pcs, int n);
+/* Same, naming the thread's entry function (its pc becomes the root frame of
+** the G's start stack, which go tool trace uses as the goroutine's name). */
+void _gr_trace_thread_enter_fn(const uintptr_t *creator_pcs, int n, uintptr_t entry_pc);
+
+typedef struct gr_trace_sink {
+	int  (*write)(void *ctx, const void *p, size_t n); /* bytes in order, header first */
+	void (*generation_done)(void *ctx, uint64_t gen);  /* after a generation's last byte */
+	void (*close)(void *ctx);                           /* trace stopped, all delivered */
+	void *ctx;
+} gr_trace_sink;
+
+/* Attach a sink; starts tracing if it was off. A sink attached while a trace
+** runs first gets the header, then whole generations from the next boundary
+** (forced at once). Returns 0, -EBUSY if s is attached, -ENOMEM, -EAGAIN
+** (no thread could be created). A write returning < 0 detaches the sink. */
+int  _gr_trace_start_sink(const gr_trace_sink *s);
+
+/* Detach: s->close runs after its last byte; tracing stops when the last
+** sink leaves. Returns 0, -ENOENT if s is not attached. */
+int  _gr_trace_stop_sink(const gr_trace_sink *s);
+
+/* Force a generation boundary; returns when the closed generation reached
+** every sink. Returns 0, or -EINVAL when no trace runs. */
+int  _gr_trace_advance_generation(void);
+
+/* Generation period in ns (0 = default, 1 s). Takes effect at the next wait. */
+void _gr_trace_set_period(uint64_t ns);
+
+#endif

@@ -1,0 +1,278 @@
+/*
+** src/trace/api.c: the annotation API of <gort/trace.h> (Go's
+** runtime/trace annotations plus blocking and syscall transitions).
+**
+** Every call starts with one relaxed load of the generation and returns when
+** it is 0. Stacks are captured before the section opens (the walk touches
+** only the caller's stack); strings and stacks are interned inside it, since
+** their ids belong to the section's generation. Annotations need the thread's
+** G to be running: between block_begin and block_end they are dropped.
+*/
+#include <stdarg.h>
+#include <stdio.h>
+
+#include "trace/tr.h"
+#include <gort/trace.h>
+
+static _Atomic uint64_t task_ids;
+
+#define OFF() __builtin_expect(atomic_load_explicit(&gr_tr.gen, memory_order_relaxed) == 0, 1)
+
+/* Capture the API caller's stack (pcs[0] = return address into it). Must be
+** expanded directly in the exported function. */
+#define CAPTURE(pcs, n, min)                                                         \
+	do {                                                                         \
+		int _d = gr_tr.stack_depth;                                          \
+		if (_d < (min))                                                      \
+			_d = (min);                                                  \
+		n = _d > 0 ? _gr_tr_capture(_gr_tl.t, pcs, _d, 0) : 0;               \
+	} while (0)
+
+static inline bool g_running(gr_tthread *t)
+{
+	if (__builtin_expect(t->gstate == GR_GO_STATUS_RUNNING, 1))
+		return true;
+	atomic_fetch_add(&gr_tr.dropped, 1);
+	gr_end(t);
+	return false;
+}
+
+uint64_t gort_trace_task_begin(uint64_t parent, const char *type)
+{
+	uint64_t id = atomic_fetch_add_explicit(&task_ids, 1, memory_order_relaxed) + 1;
+	if (OFF())
+		return id;
+	uintptr_t pcs[GR_MAX_STACK];
+	int n;
+	CAPTURE(pcs, n, 0);
+	uint64_t gen;
+	gr_tthread *t = gr_begin(&gen);
+	if (!t || !g_running(t))
+		return id;
+	uint64_t name = _gr_tr_string_cached(t, gen, type);
+	uint64_t stk = gr_stack_id(gen, pcs, n);
+	uint8_t *p = gr_ev(t, GR_EV_USER_TASK_BEGIN);
+	p = gr_uv(p, id);
+	p = gr_uv(p, parent);
+	p = gr_uv(p, name);
+	p = gr_uv(p, stk);
+	gr_ev_done(t, p);
+	gr_end(t);
+	return id;
+}
+
+void gort_trace_task_end(uint64_t task)
+{
+	if (OFF())
+		return;
+	uintptr_t pcs[GR_MAX_STACK];
+	int n;
+	CAPTURE(pcs, n, 0);
+	uint64_t gen;
+	gr_tthread *t = gr_begin(&gen);
+	if (!t || !g_running(t))
+		return;
+	uint64_t stk = gr_stack_id(gen, pcs, n);
+	uint8_t *p = gr_ev(t, GR_EV_USER_TASK_END);
+	p = gr_uv(p, task);
+	p = gr_uv(p, stk);
+	gr_ev_done(t, p);
+	gr_end(t);
+}
+
+static inline __attribute__((always_inline)) void region(uint8_t type, uint64_t task, const char *name,
+                                                         const uintptr_t *pcs, int n)
+{
+	uint64_t gen;
+	gr_tthread *t = gr_begin(&gen);
+	if (!t || !g_running(t))
+		return;
+	uint64_t sid = _gr_tr_string_cached(t, gen, name);
+	uint64_t stk = gr_stack_id(gen, pcs, n);
+	uint8_t *p = gr_ev(t, type);
+	p = gr_uv(p, task);
+	p = gr_uv(p, sid);
+	p = gr_uv(p, stk);
+	gr_ev_done(t, p);
+	gr_end(t);
+}
+
+void gort_trace_region_begin(uint64_t task, const char *type)
+{
+	if (OFF())
+		return;
+	uintptr_t pcs[GR_MAX_STACK];
+	int n;
+	CAPTURE(pcs, n, 0);
+	region(GR_EV_USER_REGION_BEGIN, task, type, pcs, n);
+}
+
+void gort_trace_region_end(uint64_t task, const char *type)
+{
+	if (OFF())
+		return;
+	uintptr_t pcs[GR_MAX_STACK];
+	int n;
+	CAPTURE(pcs, n, 0);
+	region(GR_EV_USER_REGION_END, task, type, pcs, n);
+}
+
+static inline __attribute__((always_inline)) void user_log(uint64_t task, const char *cat, const char *msg,
+                                                           const uintptr_t *pcs, int n)
+{
+	uint64_t gen;
+	gr_tthread *t = gr_begin(&gen);
+	if (!t || !g_running(t))
+		return;
+	uint64_t key = _gr_tr_string_cached(t, gen, cat);
+	uint64_t val = msg && *msg ? _gr_tr_string(gen, msg, strnlen(msg, GR_GO122_MAX_STRING_SIZE)) : 0;
+	uint64_t stk = gr_stack_id(gen, pcs, n);
+	uint8_t *p = gr_ev(t, GR_EV_USER_LOG);
+	p = gr_uv(p, task);
+	p = gr_uv(p, key);
+	p = gr_uv(p, val);
+	p = gr_uv(p, stk);
+	gr_ev_done(t, p);
+	gr_end(t);
+}
+
+void gort_trace_log(uint64_t task, const char *category, const char *message)
+{
+	if (OFF())
+		return;
+	uintptr_t pcs[GR_MAX_STACK];
+	int n;
+	CAPTURE(pcs, n, 0);
+	user_log(task, category, message, pcs, n);
+}
+
+void gort_trace_logf(uint64_t task, const char *category, const char *fmt, ...)
+{
+	if (OFF())
+		return;
+	uintptr_t pcs[GR_MAX_STACK];
+	int n;
+	CAPTURE(pcs, n, 0);
+	char buf[GR_GO122_MAX_STRING_SIZE + 1];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof buf, fmt ? fmt : "", ap);
+	va_end(ap);
+	user_log(task, category, buf, pcs, n);
+}
+
+void gort_trace_thread_name(const char *name)
+{
+	gr_tthread *t = _gr_tr_thread_get();
+	if (!t)
+		return;
+	if (atomic_load_explicit(&t->seq, memory_order_relaxed) & 1) {
+		atomic_fetch_add(&gr_tr.dropped, 1);
+		return;
+	}
+	size_t len = name ? strnlen(name, sizeof t->name - 1) : 0;
+	memcpy(t->name, name ? name : "", len);
+	t->name[len] = 0;
+	t->label_gen = 0;
+	if (OFF())
+		return;
+	uint64_t gen;
+	t = gr_begin(&gen);
+	if (!t)
+		return;
+	if (t->label_gen != gen)
+		_gr_tr_put_label(t, gen);
+	gr_end(t);
+}
+
+void gort_trace_block_begin(const char *reason)
+{
+	if (OFF())
+		return;
+	uintptr_t pcs[GR_MAX_STACK];
+	int n;
+	CAPTURE(pcs, n, 0);
+	uint64_t gen;
+	gr_tthread *t = gr_begin(&gen);
+	if (!t)
+		return;
+	if (t->gstate == GR_GO_STATUS_RUNNING) {
+		uint64_t rid = _gr_tr_string_cached(t, gen, reason && *reason ? reason : "blocked");
+		uint64_t stk = gr_stack_id(gen, pcs, n);
+		uint8_t *p = gr_ev(t, GR_EV_GO_BLOCK);
+		p = gr_uv(p, rid);
+		p = gr_uv(p, stk);
+		gr_ev_done(t, p);
+		t->gstate = GR_GO_STATUS_WAITING;
+	}
+	gr_end(t);
+}
+
+void gort_trace_block_end(void)
+{
+	if (OFF())
+		return;
+	uintptr_t pcs[GR_MAX_STACK];
+	int n;
+	CAPTURE(pcs, n, 1);   /* GoUnblock always carries a stack */
+	uint64_t gen;
+	gr_tthread *t = gr_begin(&gen);
+	if (!t)
+		return;
+	if (t->gstate == GR_GO_STATUS_WAITING) {
+		uint64_t stk = gr_stack_id(gen, pcs, n);
+		uint8_t *p = gr_ev(t, GR_EV_GO_UNBLOCK);
+		p = gr_uv(p, t->g);
+		p = gr_uv(p, ++t->gseq);
+		p = gr_uv(p, stk);
+		*p++ = GR_EV_GO_START;
+		p = gr_uv(p, 0);
+		p = gr_uv(p, t->g);
+		p = gr_uv(p, ++t->gseq);
+		gr_ev_done(t, p);
+		t->gstate = GR_GO_STATUS_RUNNING;
+		if (t->label_gen != gen)
+			_gr_tr_put_label(t, gen);
+	}
+	gr_end(t);
+}
+
+void gort_trace_syscall_begin(void)
+{
+	if (OFF())
+		return;
+	uintptr_t pcs[GR_MAX_STACK];
+	int n;
+	CAPTURE(pcs, n, 0);
+	uint64_t gen;
+	gr_tthread *t = gr_begin(&gen);
+	if (!t)
+		return;
+	if (t->gstate == GR_GO_STATUS_RUNNING) {
+		uint64_t stk = gr_stack_id(gen, pcs, n);
+		uint8_t *p = gr_ev(t, GR_EV_GO_SYSCALL_BEGIN);
+		p = gr_uv(p, ++t->p->seq);
+		p = gr_uv(p, stk);
+		gr_ev_done(t, p);
+		t->gstate = GR_GO_STATUS_SYSCALL;
+	}
+	gr_end(t);
+}
+
+void gort_trace_syscall_end(void)
+{
+	if (OFF())
+		return;
+	uint64_t gen;
+	gr_tthread *t = gr_begin(&gen);
+	if (!t)
+		return;
+	if (t->gstate == GR_GO_STATUS_SYSCALL) {
+		uint8_t *p = gr_ev(t, GR_EV_GO_SYSCALL_END);
+		gr_ev_done(t, p);
+		t->gstate = GR_GO_STATUS_RUNNING;
+		if (t->label_gen != gen)
+			_gr_tr_put_label(t, gen);
+	}
+	gr_end(t);
+}

@@ -1,0 +1,46 @@
+/*
+** src/trace/clock.h: inline clock read for the tracer's hot path (see
+** clock.c). _gr_clk is written once by _gr_clock_init (pthread_once) before
+** the first trace starts and is read-only afterwards.
+*/
+#ifndef GORT_TRACE_CLOCK_H
+#define GORT_TRACE_CLOCK_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#if defined(__x86_64__) || defined(__i386__)
+#include <x86intrin.h>
+#endif
+
+struct gr_clock {
+	bool tsc;            /* use RDTSC */
+	uint64_t base_tsc;   /* TSC at calibration */
+	uint64_t base_ns;    /* CLOCK_MONOTONIC ns at base_tsc */
+	uint64_t mult;       /* ns per TSC tick, 32.32 fixed point */
+};
+extern struct gr_clock _gr_clk;
+
+void _gr_clock_init(void);
+void _gr_clock_calibrate(void);
+uint64_t _gr_clock_mono(void);
+
+static inline uint64_t gr_now(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+	if (__builtin_expect(_gr_clk.tsc, 1)) {
+		int64_t d = (int64_t)(__rdtsc() - _gr_clk.base_tsc);
+		if (d < 0)
+			d = 0;
+		return _gr_clk.base_ns + (uint64_t)(((unsigned __int128)(uint64_t)d * _gr_clk.mult) >> 32);
+	}
+#endif
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+#endif

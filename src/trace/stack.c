@@ -1,0 +1,163 @@
+/*
+** src/trace/stack.c: stacks for trace events.
+**
+** Capture and symbolization belong to the stack module (src/stack), called
+** through weak references so the tracer links without it. Fallbacks: a
+** frame-pointer walk bounded by the thread's stack (libgort is built with
+** frame pointers) and dladdr names, or "0x<pc>" when nothing is known.
+** Symbolization results are cached for the process (switcher thread only).
+*/
+#include <dlfcn.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "trace/tr.h"
+
+int _gr_stack_capture(uintptr_t *pcs, int max, int skip) __attribute__((weak));
+int _gr_stack_symbolize(uintptr_t pc, const char **func, const char **file, uint32_t *line)
+	__attribute__((weak));
+
+/* Frame-pointer walk: frame = {saved fp, return address}. */
+static inline __attribute__((always_inline)) int fp_walk(gr_tthread *t, uintptr_t *pcs, int max, int skip)
+{
+	uintptr_t *fp = __builtin_frame_address(0);
+	uintptr_t lo = t ? t->stack_lo : 0, hi = t ? t->stack_hi : 0;
+	if (!lo) {
+		lo = (uintptr_t)fp;
+		hi = lo + (1u << 20);
+	}
+	int n = 0;
+	while (n < max) {
+		if ((uintptr_t)fp < lo || (uintptr_t)fp + 16 > hi || ((uintptr_t)fp & 7))
+			break;
+		uintptr_t ret = fp[1];
+		uintptr_t *next = (uintptr_t *)fp[0];
+		if (ret == 0)
+			break;
+		if (skip > 0)
+			skip--;
+		else
+			pcs[n++] = ret;
+		if (next <= fp)
+			break;
+		fp = next;
+	}
+	return n;
+}
+
+/* pcs[0] is the return address into the function that called the caller
+** of _gr_tr_capture, after skipping `skip` more frames. */
+__attribute__((noinline)) int _gr_tr_capture(gr_tthread *t, uintptr_t *pcs, int max, int skip)
+{
+	if (max <= 0)
+		return 0;
+	if (max > GR_MAX_STACK)
+		max = GR_MAX_STACK;
+	int n;
+	if (_gr_stack_capture) {
+		uintptr_t tmp[GR_MAX_STACK + 4];
+		int want = max + skip + 2;
+		if (want > GR_MAX_STACK + 4)
+			want = GR_MAX_STACK + 4;
+		int got = _gr_stack_capture(tmp, want, 0);
+		/* Drop frames inside this function and our caller (+ skip). */
+		int drop = 0;
+		uintptr_t self = (uintptr_t)&_gr_tr_capture;
+		if (got > 0 && tmp[0] >= self && tmp[0] < self + 1024)
+			drop = 1;
+		drop += 1 + skip;
+		n = 0;
+		for (int i = drop; i < got && n < max; i++)
+			pcs[n++] = tmp[i];
+	} else {
+		n = fp_walk(t, pcs, max, 1 + skip);
+	}
+	__asm__ volatile("" ::: "memory");  /* keep the frame: no tail call */
+	return n;
+}
+
+/* Root frame that names the thread: the outermost frame outside libc and the
+** dynamic loader (start_thread, __libc_start_main...). */
+uintptr_t _gr_tr_entry_pc(const uintptr_t *pcs, int n)
+{
+	for (int i = n - 1; i >= 0; i--) {
+		Dl_info di;
+		if (dladdr((void *)(pcs[i] - 1), &di) && di.dli_fname &&
+		    (strstr(di.dli_fname, "libc.so") || strstr(di.dli_fname, "ld-linux") ||
+		     strstr(di.dli_fname, "libpthread")))
+			continue;
+		return pcs[i];
+	}
+	return n > 0 ? pcs[n - 1] : 0;
+}
+
+typedef struct sym {
+	struct sym *next;
+	uintptr_t pc;
+	const char *func, *file;
+	uint32_t line;
+} sym;
+
+#define SYMBUCKETS 4096u
+static sym *symtab[SYMBUCKETS];
+static pthread_mutex_t sym_mu = PTHREAD_MUTEX_INITIALIZER;
+
+static const char *own_name(uintptr_t pc)
+{
+	Dl_info di;
+	char buf[512];
+	if (dladdr((void *)pc, &di) && di.dli_sname && di.dli_saddr) {
+		snprintf(buf, sizeof buf, "%s", di.dli_sname);
+	} else if (dladdr((void *)pc, &di) && di.dli_fname) {
+		const char *base = strrchr(di.dli_fname, '/');
+		snprintf(buf, sizeof buf, "%s+0x%lx", base ? base + 1 : di.dli_fname,
+		         (unsigned long)(pc - (uintptr_t)di.dli_fbase));
+	} else {
+		snprintf(buf, sizeof buf, "0x%lx", (unsigned long)pc);
+	}
+	return strdup(buf);
+}
+
+void _gr_tr_symbolize(uintptr_t pc, const char **func, const char **file, uint32_t *line)
+{
+	uintptr_t q = pc ? pc - 1 : 0;   /* return address -> the call */
+	unsigned h = (unsigned)((q >> 4) ^ (q >> 16)) & (SYMBUCKETS - 1);
+	pthread_mutex_lock(&sym_mu);
+	for (sym *s = symtab[h]; s; s = s->next) {
+		if (s->pc == q) {
+			*func = s->func;
+			*file = s->file;
+			*line = s->line;
+			pthread_mutex_unlock(&sym_mu);
+			return;
+		}
+	}
+	pthread_mutex_unlock(&sym_mu);
+	const char *fn = NULL, *fl = NULL;
+	uint32_t ln = 0;
+	if (!_gr_stack_symbolize || _gr_stack_symbolize(q, &fn, &fl, &ln) != 0 || !fn) {
+		fn = own_name(q);
+		fl = fl ? fl : "?";
+	}
+	if (!fl)
+		fl = "?";
+	sym *s = malloc(sizeof *s);
+	if (s) {
+		s->pc = q;
+		s->func = fn;
+		s->file = fl;
+		s->line = ln;
+		pthread_mutex_lock(&sym_mu);
+		s->next = symtab[h];
+		symtab[h] = s;
+		pthread_mutex_unlock(&sym_mu);
+	}
+	*func = fn;
+	*file = fl;
+	*line = ln;
+}
+
+bool _gr_stack_capture_present(void)
+{
+	return _gr_stack_capture != NULL;
+}

@@ -1,0 +1,271 @@
+/*
+** src/trace/tr.h: private state of the tracer (files of src/trace only).
+**
+** Ownership and invariants (after Go's runtime/trace2*.go):
+**  - gr_tr.gen is the current generation; 0 = not tracing. It is stored only
+**    by the generation switcher (gen.c) with gr_tr.mu held; generation
+**    numbers grow across traces in a process, so a thread's state from an
+**    older trace never matches a newer generation.
+**  - A thread writes only inside a "section": t->seq odd. It stores seq, then
+**    loads gen (Dekker with the switcher, which stores gen, then runs
+**    membarrier or relies on the writer's full fence, then reads seq). A
+**    section started under gen N touches only t->buf[N&1]; the switcher takes
+**    t->buf[N&1] once seq shows that no section of gen N is open.
+**  - A section never nests: an emission that finds seq odd (signal handler
+**    interrupting the tracer) is dropped and counted.
+**  - Everything else in gr_tthread is owned by its thread; gr_tproc by the
+**    thread holding it (handed over under gr_tr.mu).
+**  - Thread and P structs and buffers come from mmap (async-signal-safe) and
+**    are recycled, never unmapped while the process runs.
+*/
+#ifndef GORT_TRACE_TR_H
+#define GORT_TRACE_TR_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "internal/go122.h"
+#include "internal/trace.h"
+#include "trace/clock.h"
+#include <gort/common.h>
+
+#define GR_TBUF_BYTES   (64u * 1024u)      /* one thread buffer, all included */
+#define GR_EV_MAX       128u               /* an event with its args, worst case */
+#define GR_STATUS_ROOM  512u               /* statuses + entry recipe + one event */
+#define GR_NOTHREAD     UINT64_MAX
+#define GR_MAX_STACK    128
+#define GR_SCACHE       64                 /* per-thread string cache entries */
+
+typedef struct gr_tbuf {
+	struct gr_tbuf *next;       /* queue link */
+	uint64_t gen;
+	uint64_t last;              /* tick of the last event */
+	uint8_t *pos;               /* write cursor */
+	uint8_t *end;               /* body limit */
+	uint8_t *size_at;           /* 10-byte padded size field */
+	uint8_t *body;
+	uint32_t kind;              /* GR_CHUNK_* */
+	uint32_t events;            /* event batch with >= 1 event */
+	uint8_t data[];
+} gr_tbuf;
+
+enum { GR_CHUNK_BATCH = 0, GR_CHUNK_HEADER, GR_CHUNK_GEN_END, GR_CHUNK_END };
+
+typedef struct gr_tproc {
+	struct gr_tproc *next;      /* free list / all list */
+	struct gr_tproc *all_next;
+	uint64_t id;
+	uint64_t seq;
+	uint64_t status_gen;
+} gr_tproc;
+
+typedef struct gr_scache_ent {
+	const char *ptr;
+	uint64_t gen;
+	uint64_t id;
+	const char *copy;
+	uint32_t len;
+} gr_scache_ent;
+
+typedef struct gr_tthread {
+	_Atomic uint32_t seq;       /* odd while in a section */
+	uint8_t gstate;             /* GR_GO_STATUS_* */
+	bool dead;
+	bool internal;              /* the tracer's own thread */
+	uint64_t cur_gen;           /* buf[cur_gen&1] is open for cur_gen */
+	gr_tbuf *_Atomic buf[2];
+	gr_tbuf *cur;
+	uint64_t session;
+	uint64_t m, g, gseq;
+	uint64_t status_gen;
+	uint64_t label_gen;
+	gr_tproc *p;
+	uintptr_t stack_lo, stack_hi;
+	struct gr_tthread *next;    /* gr_tr.threads, under gr_tr.mu */
+	bool cpuprof;               /* registered with the CPU profiler */
+	bool want_label;
+	char name[64];
+	gr_scache_ent scache[GR_SCACHE];
+} gr_tthread;
+
+struct gr_tls {
+	gr_tthread *t;
+	uint32_t busy;              /* inside the tracer outside a section */
+	uint32_t exited;            /* thread destructor ran */
+};
+extern __thread struct gr_tls _gr_tl __attribute__((tls_model("initial-exec")));
+
+typedef struct gr_sink_ent {
+	gr_trace_sink s;            /* copy */
+	const gr_trace_sink *key;
+	uint64_t first_gen;         /* first generation it receives */
+	uint64_t last_gen;          /* close after this generation (0 = open) */
+	bool header_sent;
+	bool closed;
+	struct gr_sink_ent *next;
+} gr_sink_ent;
+
+/* Global tracer state. mu protects everything not marked otherwise. */
+struct gr_tr_state {
+	_Atomic uint64_t gen;
+	_Atomic uint64_t dropped;
+	_Atomic bool overflow;
+	bool use_membarrier;
+	int stack_depth;
+	pthread_mutex_t mu;
+	pthread_mutex_t adv_mu;         /* serialises generation switches */
+	pthread_cond_t bg_cv;           /* wakes the background thread */
+	pthread_cond_t done_cv;         /* delivery progress */
+	_Atomic uint64_t session;
+	uint64_t last_gen;              /* highest generation number ever used */
+	uint64_t out_gen;               /* generation being delivered */
+	gr_tbuf *out_head, *out_tail;   /* ready for delivery, in order */
+	gr_tbuf *pend_head, *pend_tail; /* full buffers of out_gen+1 */
+	uint64_t delivered_gen;         /* last generation handed to all sinks */
+	bool running;                   /* a session exists (bg thread alive) */
+	bool stopping;
+	bool bg_exit;
+	bool bg_joinable;
+	pthread_t bg;
+	uint64_t period_ns;
+	_Atomic uint64_t buffered;      /* bytes queued + held by the reader */
+	uint64_t max_buffered;
+	gr_tthread *threads;
+	gr_tproc *procs_all, *procs_free;
+	uint64_t next_pid;
+	_Atomic uint64_t next_g;
+	gr_sink_ent *sinks;
+	uint64_t gen_events[2];         /* event batches seen per generation slot */
+	bool ended;                     /* END delivered: every sink closed */
+	bool period_set, period_changed;
+	gr_tthread *threads_free;
+	bool heap_pending;              /* first entering thread emits HeapAlloc */
+	bool cpuprof_on;
+	pthread_cond_t rd_cv;           /* reader (reader.c) */
+	char stop_reason[256];
+};
+extern struct gr_tr_state gr_tr;
+
+
+/* ---- varint ---- */
+static inline uint8_t *gr_uv(uint8_t *p, uint64_t v)
+{
+	while (v >= 0x80) {
+		*p++ = (uint8_t)(v | 0x80);
+		v >>= 7;
+	}
+	*p++ = (uint8_t)v;
+	return p;
+}
+
+/* ---- mem.c: mmap-backed allocation, safe in signal handlers ---- */
+void *_gr_tr_alloc(size_t n);             /* zeroed, never freed */
+gr_tbuf *_gr_tr_buf_get(void);            /* under gr_tr.mu */
+void _gr_tr_buf_put(gr_tbuf *b);          /* under gr_tr.mu */
+gr_tbuf *_gr_tr_buf_open(uint64_t gen, uint64_t m, uint64_t now);  /* under mu */
+void _gr_tr_buf_seal(gr_tbuf *b);         /* patch the size field */
+
+/* ---- table.c: per-generation string and stack tables ---- */
+uint64_t _gr_tr_string(uint64_t gen, const char *s, size_t len);
+uint64_t _gr_tr_string_cached(gr_tthread *t, uint64_t gen, const char *s);
+uint64_t _gr_tr_stack(uint64_t gen, const uintptr_t *pcs, int n);
+/* Write gen's stack and string tables as batches (switcher only). */
+void _gr_tr_tables_flush(uint64_t gen);
+void _gr_tr_tables_reset(uint64_t gen);
+size_t _gr_tr_tables_bytes(void);
+
+/* Writer of special batches (m = no thread) for the switcher: each full
+** batch is sealed and queued with _gr_tr_queue_buf. */
+typedef struct gr_bw {
+	uint64_t gen;
+	uint8_t marker;          /* first body byte: Stacks, Strings, CPUSamples... */
+	gr_tbuf *b;
+} gr_bw;
+uint8_t *_gr_tr_bw_room(gr_bw *w, size_t n);
+void _gr_tr_bw_flush(gr_bw *w);
+
+/* ---- stack.c ---- */
+int _gr_tr_capture(gr_tthread *t, uintptr_t *pcs, int max, int skip);
+void _gr_tr_symbolize(uintptr_t pc, const char **func, const char **file, uint32_t *line);
+uintptr_t _gr_tr_entry_pc(const uintptr_t *pcs, int n);
+
+/* ---- thread.c: sections, thread entry/exit, lazy statuses ---- */
+gr_tthread *_gr_tr_begin_slow(uint64_t *gen);
+void _gr_tr_thread_flush_full(gr_tthread *t, uint64_t gen);
+void _gr_tr_queue_buf(gr_tbuf *b);        /* under mu */
+void _gr_tr_heap_hook(uint64_t live);
+void _gr_tr_enter_internal(const uintptr_t *pcs, int n, uintptr_t entry_pc);
+void _gr_tr_exit_events(gr_tthread *t, uint64_t gen);
+void _gr_tr_put_label(gr_tthread *t, uint64_t gen);
+gr_tthread *_gr_tr_thread_get(void);
+bool _gr_stack_capture_present(void);
+void _gr_tr_mem_reset_child(void);
+void _gr_tr_tables_reset_all(void);
+void _gr_tr_fork_prepare(void);
+void _gr_tr_fork_parent(void);
+void _gr_tr_fork_child(void);
+
+static inline void gr_section_enter_fence(void)
+{
+	if (__builtin_expect(gr_tr.use_membarrier, 1))
+		atomic_signal_fence(memory_order_seq_cst);
+	else
+		atomic_thread_fence(memory_order_seq_cst);
+}
+
+/* Open a section on the calling thread and make sure its buffer for the
+** current generation has room for one event. Returns the thread (section
+** open, *gen set) or NULL (tracing off, dropped; no section open). */
+static inline gr_tthread *gr_begin(uint64_t *gen)
+{
+	gr_tthread *t = _gr_tl.t;
+	if (__builtin_expect(t != NULL, 1)) {
+		uint32_t s = atomic_load_explicit(&t->seq, memory_order_relaxed);
+		if (__builtin_expect(!(s & 1), 1)) {
+			atomic_store_explicit(&t->seq, s + 1, memory_order_relaxed);
+			gr_section_enter_fence();
+			uint64_t g = atomic_load_explicit(&gr_tr.gen, memory_order_acquire);
+			if (__builtin_expect(g == t->cur_gen && t->cur->pos + GR_EV_MAX <= t->cur->end, 1)) {
+				*gen = g;
+				return t;
+			}
+			atomic_store_explicit(&t->seq, s, memory_order_relaxed);  /* slow path re-enters */
+		}
+	}
+	return _gr_tr_begin_slow(gen);
+}
+
+static inline void gr_end(gr_tthread *t)
+{
+	atomic_store_explicit(&t->seq, atomic_load_explicit(&t->seq, memory_order_relaxed) + 1,
+	                      memory_order_release);
+}
+
+/* Append the common prefix of an event: type byte and dt. */
+static inline uint8_t *gr_ev(gr_tthread *t, uint8_t type)
+{
+	gr_tbuf *b = t->cur;
+	uint64_t now = gr_now();
+	uint64_t dt = now > b->last ? now - b->last : 0;
+	b->last += dt;
+	uint8_t *p = b->pos;
+	*p++ = type;
+	return gr_uv(p, dt);
+}
+static inline void gr_ev_done(gr_tthread *t, uint8_t *p)
+{
+	t->cur->pos = p;
+}
+
+/* Stack for an event of the calling thread (0 when stacks are off). Called
+** inside the section with pcs captured before it. */
+static inline uint64_t gr_stack_id(uint64_t gen, const uintptr_t *pcs, int n)
+{
+	return n > 0 ? _gr_tr_stack(gen, pcs, n) : 0;
+}
+
+#endif

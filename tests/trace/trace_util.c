@@ -1,0 +1,65 @@
+/*
+** tests/trace/trace_util.c: see trace_util.h.
+*/
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "testhelper.h"
+#include "trace_util.h"
+
+bool tu_validate(const char *path)
+{
+	static char msg[16384];
+	int r = gort_test_go_validate(path, msg, sizeof msg);
+	if (r == 77)
+		return true;
+	CHECKF(r == 0, "Go rejected %s: %s", path, msg);
+	return r == 0;
+}
+
+long tu_count(const char *path, const char *needle)
+{
+	const char *raw = getenv("GORT_GO_RAW");
+	if (!gort_test_have_go() || !raw)
+		return -1;
+	char out[64];
+	int r = gort_test_sh(out, sizeof out, "'%s' bytes2text < '%s' | grep -c '^[[:space:]]*%s' || true", raw, path, needle);
+	if (r != 0)
+		return -1;
+	return strtol(out, NULL, 10);
+}
+
+size_t tu_file_size(const char *path)
+{
+	struct stat st;
+	return stat(path, &st) == 0 ? (size_t)st.st_size : 0;
+}
+
+unsigned char *tu_read_file(const char *path, size_t *len)
+{
+	FILE *f = fopen(path, "rb");
+	if (!f)
+		return NULL;
+	size_t cap = 1 << 16, n = 0;
+	unsigned char *b = malloc(cap);
+	size_t r;
+	while (b && (r = fread(b + n, 1, cap - n, f)) > 0) {
+		n += r;
+		if (n == cap) {
+			unsigned char *nb = realloc(b, cap * 2);
+			if (!nb) {
+				free(b);
+				b = NULL;
+				break;
+			}
+			b = nb;
+			cap *= 2;
+		}
+	}
+	fclose(f);
+	if (len)
+		*len = n;
+	return b;
+}
