@@ -1,0 +1,366 @@
+/*
+** src/arena/cache.c: per-thread caches of chunks and arena handles, and the
+** idle trimmer.
+**
+** Each thread that uses arenas owns one gr_tcache (found through a TLS
+** pointer). It holds:
+**   reuse   unused tails of active chunks of freed arenas (Go's reuse list),
+**           at most GR_REUSE_MAX; LIFO so the next arena continues where the
+**           last one stopped, in warm cache lines.
+**   ready   chunks whose physical pages were moved from a retired chunk to a
+**           fresh address (dirty, zeroed lazily by the arena that takes them).
+**           Process-wide bound: _gr_arena_cfg.ready_limit bytes.
+**   handles freed arena handles, FIFO of GR_HANDLES; a handle is recycled
+**           only when it is the oldest, so calls on recently freed handles
+**           are caught (its magic says freed).
+** No global lock on any of this: the owner takes its cache's spinlock (never
+** contended except by the trimmer, which only try-locks). Caches are never
+** freed: an exiting thread orphans its cache and the next new thread adopts
+** it. The trimmer thread (started when a cache first holds spare memory)
+** wakes once a second and empties the lists of every cache that saw no
+** activity since its previous pass, returning the memory to the OS.
+*/
+#include "internal/arena.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "internal/os.h"
+#include "internal/panic.h"
+#include "track.h"
+
+#define GR_REUSE_MAX 4
+#define GR_READY_MAX 16
+#define GR_HANDLES   1024
+
+typedef struct gr_tcache {
+	atomic_flag lock;
+	gr_chunk reuse[GR_REUSE_MAX];
+	int nreuse;
+	gr_chunk ready[GR_READY_MAX];
+	int nready;
+	_Atomic uint64_t tick;       /* bumped by the owner on list activity */
+	uint64_t seen;               /* trimmer: tick at its previous pass */
+	struct gort_arena *handles[GR_HANDLES];
+	unsigned hhead, hcount;
+	struct gr_tcache *next;      /* registry list (never unlinked) */
+	bool orphan;
+} gr_tcache;
+
+static pthread_mutex_t reg_lock = PTHREAD_MUTEX_INITIALIZER;
+static gr_tcache *reg_head;
+static pthread_key_t exit_key;
+static pthread_once_t key_once = PTHREAD_ONCE_INIT;
+static _Atomic int trimmer_started;
+static __thread gr_tcache *tc;
+
+static void tc_lock(gr_tcache *c)
+{
+	while (atomic_flag_test_and_set_explicit(&c->lock, memory_order_acquire))
+		;
+}
+static bool tc_trylock(gr_tcache *c)
+{
+	return !atomic_flag_test_and_set_explicit(&c->lock, memory_order_acquire);
+}
+static void tc_unlock(gr_tcache *c)
+{
+	atomic_flag_clear_explicit(&c->lock, memory_order_release);
+}
+
+static void thread_exit(void *p)
+{
+	gr_tcache *c = p;
+	pthread_mutex_lock(&reg_lock);
+	c->orphan = true;
+	pthread_mutex_unlock(&reg_lock);
+}
+
+static void make_key(void)
+{
+	if (pthread_key_create(&exit_key, thread_exit) != 0)
+		_gr_panic("arena: pthread_key_create failed");
+}
+
+static gr_tcache *cache(void)
+{
+	gr_tcache *c = tc;
+	if (c)
+		return c;
+	pthread_once(&key_once, make_key);
+	pthread_mutex_lock(&reg_lock);
+	for (c = reg_head; c; c = c->next)
+		if (c->orphan)
+			break;
+	if (c) {
+		c->orphan = false;
+	} else {
+		c = calloc(1, sizeof *c);
+		if (!c)
+			_gr_panic("arena: out of memory for a thread cache");
+		atomic_flag_clear(&c->lock);
+		c->next = reg_head;
+		reg_head = c;
+	}
+	pthread_mutex_unlock(&reg_lock);
+	pthread_setspecific(exit_key, c);
+	tc = c;
+	return c;
+}
+
+/* ---- trimming ---- */
+
+/* Give a ready chunk's memory and address back (it never held user data at
+** this address, so it skips quarantine). */
+static void release_ready(const gr_chunk *k)
+{
+	uint64_t bytes = GR_CHUNK;
+	_gr_os_decommit(k->base, GR_CHUNK);
+	GR_STAT_SUB(ready_bytes, bytes);
+	GR_STAT_ADD(released_bytes, bytes);
+	_gr_region_give_back(k->base, 1);
+}
+
+/* Retire a reuse tail: the chunk's prefix held freed arena memory. */
+static void release_tail(const gr_chunk *k)
+{
+	GR_STAT_SUB(reuse_bytes, k->base + GR_CHUNK - k->cur);
+	gr_range r = { k->base, k->rw, gr_chunk_dirty_end(k), 1, 0 };
+	uint64_t w = _gr_slot_load((size_t)_gr_region_slot_of(k->base));
+	_gr_os_decommit(k->base, GR_CHUNK);
+	GR_STAT_ADD(released_bytes, GR_CHUNK - (k->rw - k->base));
+	_gr_region_quarantine(&r, 1, gr_slot_rec(w));
+}
+
+/* Caller holds c->lock. */
+static void trim_locked(gr_tcache *c)
+{
+	for (int i = 0; i < c->nready; i++)
+		release_ready(&c->ready[i]);
+	c->nready = 0;
+	for (int i = 0; i < c->nreuse; i++)
+		release_tail(&c->reuse[i]);
+	c->nreuse = 0;
+}
+
+void _gr_cache_trim_all(void)
+{
+	pthread_mutex_lock(&reg_lock);
+	for (gr_tcache *c = reg_head; c; c = c->next) {
+		tc_lock(c);
+		trim_locked(c);
+		tc_unlock(c);
+	}
+	pthread_mutex_unlock(&reg_lock);
+}
+
+static void *trimmer(void *arg)
+{
+	(void)arg;
+	for (;;) {
+		struct timespec ts = { 1, 0 };
+		while (nanosleep(&ts, &ts) != 0)
+			;
+		pthread_mutex_lock(&reg_lock);
+		for (gr_tcache *c = reg_head; c; c = c->next) {
+			uint64_t t = atomic_load_explicit(&c->tick, memory_order_relaxed);
+			if (t != c->seen) {
+				c->seen = t;
+				continue;
+			}
+			if (!tc_trylock(c))
+				continue;
+			if (c->nready || c->nreuse)
+				trim_locked(c);
+			tc_unlock(c);
+		}
+		pthread_mutex_unlock(&reg_lock);
+	}
+	return NULL;
+}
+
+static void start_trimmer(void)
+{
+	if (atomic_load_explicit(&trimmer_started, memory_order_relaxed) ||
+	    atomic_exchange(&trimmer_started, 1))
+		return;
+	pthread_t t;
+	pthread_attr_t at;
+	pthread_attr_init(&at);
+	pthread_attr_setdetachstate(&at, PTHREAD_CREATE_DETACHED);
+	pthread_attr_setstacksize(&at, 64 << 10);
+	/* Signals go to user threads, not to the trimmer. */
+	sigset_t all, old;
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	if (pthread_create(&t, &at, trimmer, NULL) == 0)
+		pthread_setname_np(t, "gort-arena-trim");
+	else
+		atomic_store(&trimmer_started, 0);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	pthread_attr_destroy(&at);
+}
+
+void _gr_cache_fork_child(void)
+{
+	atomic_store(&trimmer_started, 0);
+	pthread_mutex_init(&reg_lock, NULL);
+	for (gr_tcache *c = reg_head; c; c = c->next)
+		atomic_flag_clear(&c->lock);
+}
+
+/* ---- chunks ---- */
+
+static void bump_tick(gr_tcache *c)
+{
+	atomic_store_explicit(&c->tick, atomic_load_explicit(&c->tick, memory_order_relaxed) + 1,
+	                      memory_order_relaxed);
+}
+
+int _gr_cache_get_chunk(gr_chunk *out, bool *reused)
+{
+	gr_tcache *c = cache();
+	*reused = false;
+	tc_lock(c);
+	bump_tick(c);
+	if (c->nreuse > 0) {
+		*out = c->reuse[--c->nreuse];
+		tc_unlock(c);
+		GR_STAT_SUB(reuse_bytes, out->base + GR_CHUNK - out->cur);
+		GR_STAT_ADD(chunks_reused, 1);
+		*reused = true;
+		goto own;
+	}
+	if (c->nready > 0) {
+		*out = c->ready[--c->nready];
+		tc_unlock(c);
+		GR_STAT_SUB(ready_bytes, GR_CHUNK);
+		GR_STAT_ADD(chunks_recycled, 1);
+		_gr_arena_chunk_prepare(out->rw, out->base + GR_CHUNK - out->rw);
+		goto own;
+	}
+	tc_unlock(c);
+	uintptr_t base;
+	int err = _gr_region_take(1, &base);
+	if (err)
+		return err;
+	err = _gr_os_commit(base, GR_CHUNK);
+	if (err) {
+		_gr_region_give_back(base, 1);
+		return -ENOMEM;
+	}
+	GR_STAT_ADD(chunks_fresh, 1);
+	*out = (gr_chunk){ base, base, base, base, base };
+	_gr_arena_chunk_prepare(base, GR_CHUNK);
+own:;
+	size_t page = _gr_arena_cfg.page;
+	uint64_t w = _gr_slot_load((size_t)_gr_region_slot_of(out->base));
+	_gr_slot_store((size_t)_gr_region_slot_of(out->base),
+	               gr_slot_word(GR_SLOT_LIVE, gr_slot_fault_pages(w),
+	                            (unsigned)((out->cur - out->base) / page), gr_slot_rec(w)));
+	return 0;
+}
+
+void _gr_cache_put_tail(const gr_chunk *k, uint32_t rec)
+{
+	gr_tcache *c = cache();
+	size_t idx = (size_t)_gr_region_slot_of(k->base);
+	uint64_t w = _gr_slot_load(idx);
+	_gr_slot_store(idx, gr_slot_word(GR_SLOT_SPARE, gr_slot_fault_pages(w), 0,
+	                                 rec ? rec : gr_slot_rec(w)));
+	GR_STAT_ADD(reuse_bytes, k->base + GR_CHUNK - k->cur);
+	gr_chunk victim;
+	bool evict = false;
+	tc_lock(c);
+	bump_tick(c);
+	if (c->nreuse == GR_REUSE_MAX) {
+		/* Evict the shortest tail. */
+		int m = 0;
+		for (int i = 1; i < GR_REUSE_MAX; i++)
+			if (c->reuse[i].cur - c->reuse[i].base > c->reuse[m].cur - c->reuse[m].base)
+				m = i;
+		victim = c->reuse[m];
+		c->reuse[m] = c->reuse[--c->nreuse];
+		evict = true;
+	}
+	c->reuse[c->nreuse++] = *k;
+	tc_unlock(c);
+	if (evict)
+		release_tail(&victim);
+	start_trimmer();
+}
+
+void _gr_cache_retire(const gr_range *r, uint32_t rec)
+{
+	gr_tcache *c = cache();
+	uint64_t bytes = (uint64_t)r->base + GR_CHUNK - r->rw;
+	bool moved = false;
+	uint64_t cur_ready = atomic_load_explicit(&_gr_arena_stats.ready_bytes, memory_order_relaxed);
+	if (!r->large && r->rw < r->base + GR_CHUNK && cur_ready + GR_CHUNK <= _gr_arena_cfg.ready_limit &&
+	    c->nready < GR_READY_MAX) {
+		/* Move the accessible pages to the start of a fresh slot; a strict
+		** prefix (rw > base) leaves room at the end, committed fresh. */
+		uintptr_t to, len = GR_CHUNK - (r->rw - r->base);
+		if (_gr_region_take(1, &to) == 0) {
+			int err = _gr_os_move(r->rw, to, len);
+			if (err == 0 && len < GR_CHUNK && _gr_os_commit(to + len, GR_CHUNK - len) != 0) {
+				_gr_os_decommit(to, GR_CHUNK);
+				GR_STAT_ADD(released_bytes, len);
+				_gr_region_give_back(to, 1);
+				_gr_region_quarantine(r, 1, rec);
+				return;
+			}
+			if (err == 0) {
+				size_t page = _gr_arena_cfg.page;
+				uintptr_t used = r->used > r->rw ? r->used - r->rw : 0;
+				used = (used + page - 1) & ~(uintptr_t)(page - 1);
+				gr_chunk k = { to, to, to, to, to + used };
+				_gr_slots_mark(to, 1, gr_slot_word(GR_SLOT_SPARE, 0, 0, 0));
+				GR_STAT_ADD(ready_bytes, GR_CHUNK);
+				tc_lock(c);
+				bump_tick(c);
+				c->ready[c->nready++] = k;
+				tc_unlock(c);
+				moved = true;
+				start_trimmer();
+			} else {
+				_gr_region_give_back(to, 1);
+			}
+		}
+	}
+	if (!moved) {
+		_gr_os_decommit(r->base, (size_t)r->nslots * GR_CHUNK);
+		GR_STAT_ADD(released_bytes, r->large ? (uint64_t)r->used - r->rw : bytes);
+	}
+	_gr_region_quarantine(r, 1, rec);
+}
+
+/* ---- handles ---- */
+
+struct gort_arena *_gr_cache_handle_get(void)
+{
+	gr_tcache *c = cache();
+	if (c->hcount < GR_HANDLES)
+		return NULL;
+	struct gort_arena *a = c->handles[c->hhead];
+	c->hhead = (c->hhead + 1) % GR_HANDLES;
+	c->hcount--;
+	return a;
+}
+
+void _gr_cache_handle_put(struct gort_arena *a)
+{
+	gr_tcache *c = cache();
+	if (c->hcount == GR_HANDLES) {
+		/* Many arenas freed in a row: the oldest freed handle goes for good. */
+		_gr_arena_handle_destroy(c->handles[c->hhead]);
+		c->hhead = (c->hhead + 1) % GR_HANDLES;
+		c->hcount--;
+	}
+	c->handles[(c->hhead + c->hcount) % GR_HANDLES] = a;
+	c->hcount++;
+}
