@@ -199,7 +199,7 @@ static int child_uaf(void)
 	gort_arena *a = gort_arena_new_ex(GORT_ARENA_STRICT);
 	if (!a)
 		return 12;
-	volatile char *p = gort_arena_alloc(a, 64);
+	volatile char *p = gort_arena_alloc(a, 64, 8);
 	if (!p)
 		return 13;
 	p[0] = 1;

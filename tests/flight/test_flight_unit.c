@@ -301,7 +301,7 @@ static void test_too_big_generation_and_gap(void)
 }
 
 /* Snapshots while the "sink thread" keeps delivering generations. */
-static atomic_bool race_stop;
+static atomic_bool race_stop, feeder_done;
 static void *feeder(void *arg)
 {
 	(void)arg;
@@ -322,6 +322,7 @@ static void *feeder(void *arg)
 			break;
 		usleep(200);
 	}
+	atomic_store(&feeder_done, true);
 	return NULL;
 }
 
@@ -335,10 +336,12 @@ static void test_snapshots_race_the_sink(void)
 	pthread_create(&t, NULL, feeder, NULL);
 	int good = 0, bad = 0;
 	char why[256] = "";
-	for (int i = 0; i < 200; i++) {
+	atomic_store(&feeder_done, false);
+	for (int i = 0; i < 100000; i++) {
+		bool last = atomic_load(&feeder_done);   /* one more after the end */
 		const char *p = gort_test_path("race.trace");
 		int r = gort_flight_write_file(p);
-		if (r == -ENODATA)
+		if (r == -ENODATA && !last)
 			continue;
 		size_t n;
 		unsigned char *b = ft_read_file(p, &n);
@@ -350,6 +353,8 @@ static void test_snapshots_race_the_sink(void)
 			snprintf(why, sizeof why, "r=%d n=%zu %s", r, n, s.why);
 		}
 		free(b);
+		if (last)
+			break;
 	}
 	atomic_store(&race_stop, true);
 	pthread_join(t, NULL);
