@@ -22,6 +22,8 @@ if [ $quick = 1 ]; then reps=5; pairs=2000000; secs=15; else reps=11; pairs=5000
 out=$(mktemp)
 echo "== cost, 1 thread" >&2
 "$bin" cost $reps $pairs 1 | tee -a "$out" >&2
+echo "== cost, 1 thread, no stacks" >&2
+GORT_TRACE_STACK_DEPTH=0 "$bin" cost $reps $pairs 1 | sed 's/^MEDIAN threads=1/MEDIAN threads=1(nostacks)/' | tee -a "$out" >&2
 echo "== cost, 2 threads" >&2
 "$bin" cost $reps $pairs 2 | tee -a "$out" >&2
 echo "== memory" >&2
@@ -41,9 +43,11 @@ mkdir -p "$(dirname "$res")"
   echo
   echo "Same process; modes rotate each repetition: off, file trace (gort_trace_start_file), flight recorder (gort_flight_start(NULL): 10 s, 64 MiB)."
   echo
+  echo "Stacks are captured on every event unless marked nostacks (GORT_TRACE_STACK_DEPTH=0)."
+  echo
   echo "| threads | off | file | flight | flight/file |"
   echo "|---|---|---|---|---|"
-  sed -n 's/^MEDIAN threads=\([0-9]*\) off=\([^ ]*\) file=\([^ ]*\) flight=\([^ ]*\) flight\/file=\([^ ]*\)$/| \1 | \2 | \3 | \4 | \5 |/p' "$out"
+  sed -n 's/^MEDIAN threads=\([^ ]*\) off=\([^ ]*\) file=\([^ ]*\) flight=\([^ ]*\) flight\/file=\([^ ]*\)$/| \1 | \2 | \3 | \4 | \5 |/p' "$out"
   echo
   echo "## Memory bound (${secs} s, max_bytes 16 MiB, window 10 s, 2 threads emitting as fast as they can)"
   echo

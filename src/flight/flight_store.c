@@ -66,7 +66,8 @@ static struct {
 	_Atomic(gr_flight_gen *) oldest; /* published list; crash path reads it */
 	gr_flight_gen *newest;           /* S.mu */
 	uint64_t kept_bytes, kept_gens;  /* S.mu */
-	uint64_t dropped_age, dropped_bytes, overflowed, peak; /* S.mu */
+	uint64_t dropped_age, dropped_bytes, overflowed; /* S.mu */
+	_Atomic uint64_t peak;           /* max alloc_bytes after a boundary */
 
 	/* sink thread only */
 	gr_flight_gen *cur;
@@ -296,15 +297,17 @@ static void sink_generation_done(void *ctx, uint64_t gen)
 		S.kept_gens++;
 		prune(now, &rel);
 	}
-	uint64_t mem = atomic_load(&S.alloc_bytes);
-	if (mem > S.peak)
-		S.peak = mem;
 	pthread_mutex_unlock(&S.mu);
 	if (lost && g) {
 		gen_free_chunks(g);
 		free(g);
 	}
 	release_list(rel);
+	/* Memory held once the window is applied (a snapshot being written may
+	** still hold dropped generations for a moment: not counted here). */
+	uint64_t mem = atomic_load(&S.alloc_bytes), old = atomic_load(&S.peak);
+	while (mem > old && !atomic_compare_exchange_weak(&S.peak, &old, mem))
+		;
 }
 
 static void sink_close(void *ctx)
@@ -350,7 +353,8 @@ int _gr_flight_store_init(uint64_t min_age_ns, uint64_t max_bytes,
 	S.last_done_ns = S.now();
 	pthread_mutex_lock(&S.mu);
 	S.kept_bytes = S.kept_gens = 0;
-	S.dropped_age = S.dropped_bytes = S.overflowed = S.peak = 0;
+	S.dropped_age = S.dropped_bytes = S.overflowed = 0;
+	atomic_store(&S.peak, 0);
 	atomic_store(&S.oldest, NULL);
 	S.newest = NULL;
 	pthread_mutex_unlock(&S.mu);
@@ -495,7 +499,7 @@ void _gr_flight_store_stats(gr_flight_stats *st)
 	st->dropped_age = S.dropped_age;
 	st->dropped_bytes = S.dropped_bytes;
 	st->overflowed = S.overflowed;
-	st->peak_bytes = S.peak;
+	st->peak_bytes = atomic_load(&S.peak);
 	pthread_mutex_unlock(&S.mu);
 	st->cur_bytes = atomic_load(&S.cur_bytes);
 	st->alloc_bytes = atomic_load(&S.alloc_bytes);

@@ -189,8 +189,10 @@ static void test_api_errors(void)
 
 static void test_snapshot_is_the_recorded_trace(void)
 {
-	if (!load_recorded())
-		SKIP("data/two-gens.trace missing");
+	if (!load_recorded()) {
+		CHECKF(0, "tests/flight/data/two-gens.trace missing");
+		return;
+	}
 	_gr_flight_set_backend(&fake);
 	CHECK(gort_flight_start(NULL) == 0);
 	fk_feed(rec + g1_off, g1_len, 1);
@@ -224,8 +226,10 @@ static void test_snapshot_is_the_recorded_trace(void)
 
 static void test_byte_bound_drops_oldest(void)
 {
-	if (!load_recorded())
-		SKIP("data/two-gens.trace missing");
+	if (!load_recorded()) {
+		CHECKF(0, "tests/flight/data/two-gens.trace missing");
+		return;
+	}
 	_gr_flight_set_backend(&fake);
 	gort_flight_config cfg = { 3600ull * 1000000000ull, 100 << 10 };  /* age never bounds */
 	CHECK(gort_flight_start(&cfg) == 0);
@@ -389,8 +393,10 @@ static void crash_child(void *arg)
 
 static void test_crash_writer(void)
 {
-	if (!load_recorded())
-		SKIP("data/two-gens.trace missing");
+	if (!load_recorded()) {
+		CHECKF(0, "tests/flight/data/two-gens.trace missing");
+		return;
+	}
 	gort_test_child c;
 	CHECK(gort_test_fork(crash_child, NULL, &c) == 0);
 	CHECKF(!c.signaled && c.exit_code == 0, "child: sig %d exit %d: %s", c.signo, c.exit_code, c.err);
