@@ -47,6 +47,8 @@ typedef struct gr_tcache {
 	uint64_t seen;               /* trimmer: tick at its previous pass */
 	struct gort_arena *handles[GR_HANDLES];
 	unsigned hhead, hcount;
+	/* counts: written by the owner (or the trimmer under lock), read by stats */
+	_Atomic uint64_t n_created, n_freed, n_reused, reuse_bytes;
 	struct gr_tcache *next;      /* registry list (never unlinked) */
 	bool orphan;
 } gr_tcache;
@@ -57,6 +59,30 @@ static pthread_key_t exit_key;
 static pthread_once_t key_once = PTHREAD_ONCE_INIT;
 static _Atomic int trimmer_started;
 static __thread gr_tcache *tc;
+
+/* Single-writer counter update: no read-modify-write on a shared line. */
+static void cnt_add(_Atomic uint64_t *v, int64_t d)
+{
+	atomic_store_explicit(v, atomic_load_explicit(v, memory_order_relaxed) + (uint64_t)d,
+	                      memory_order_relaxed);
+}
+
+void _gr_cache_counts(uint64_t *created, uint64_t *freed, uint64_t *reused, uint64_t *reuse_bytes)
+{
+	uint64_t a = 0, b = 0, c = 0, d = 0;
+	pthread_mutex_lock(&reg_lock);
+	for (gr_tcache *t = reg_head; t; t = t->next) {
+		a += atomic_load_explicit(&t->n_created, memory_order_relaxed);
+		b += atomic_load_explicit(&t->n_freed, memory_order_relaxed);
+		c += atomic_load_explicit(&t->n_reused, memory_order_relaxed);
+		d += atomic_load_explicit(&t->reuse_bytes, memory_order_relaxed);
+	}
+	pthread_mutex_unlock(&reg_lock);
+	*created = a;
+	*freed = b;
+	*reused = c;
+	*reuse_bytes = d;
+}
 
 static void tc_lock(gr_tcache *c)
 {
@@ -120,6 +146,7 @@ static void release_ready(const gr_chunk *k)
 {
 	uint64_t bytes = GR_CHUNK;
 	_gr_os_decommit(k->base, GR_CHUNK);
+	_gr_arena_mapped_add(-(int64_t)bytes);
 	GR_STAT_SUB(ready_bytes, bytes);
 	GR_STAT_ADD(released_bytes, bytes);
 	_gr_region_give_back(k->base, 1);
@@ -128,7 +155,7 @@ static void release_ready(const gr_chunk *k)
 /* Retire a reuse tail: the chunk's prefix held freed arena memory. */
 static void release_tail(const gr_chunk *k)
 {
-	GR_STAT_SUB(reuse_bytes, k->base + GR_CHUNK - k->cur);
+	_gr_arena_mapped_add(-(int64_t)(GR_CHUNK - (k->rw - k->base)));
 	gr_range r = { k->base, k->rw, gr_chunk_dirty_end(k), 1, 0 };
 	uint64_t w = _gr_slot_load((size_t)_gr_region_slot_of(k->base));
 	_gr_os_decommit(k->base, GR_CHUNK);
@@ -142,8 +169,10 @@ static void trim_locked(gr_tcache *c)
 	for (int i = 0; i < c->nready; i++)
 		release_ready(&c->ready[i]);
 	c->nready = 0;
-	for (int i = 0; i < c->nreuse; i++)
+	for (int i = 0; i < c->nreuse; i++) {
+		cnt_add(&c->reuse_bytes, -(int64_t)(c->reuse[i].base + GR_CHUNK - c->reuse[i].cur));
 		release_tail(&c->reuse[i]);
+	}
 	c->nreuse = 0;
 }
 
@@ -229,9 +258,9 @@ int _gr_cache_get_chunk(gr_chunk *out, bool *reused)
 	bump_tick(c);
 	if (c->nreuse > 0) {
 		*out = c->reuse[--c->nreuse];
+		cnt_add(&c->reuse_bytes, -(int64_t)(out->base + GR_CHUNK - out->cur));
+		cnt_add(&c->n_reused, 1);
 		tc_unlock(c);
-		GR_STAT_SUB(reuse_bytes, out->base + GR_CHUNK - out->cur);
-		GR_STAT_ADD(chunks_reused, 1);
 		*reused = true;
 		goto own;
 	}
@@ -254,6 +283,7 @@ int _gr_cache_get_chunk(gr_chunk *out, bool *reused)
 		return -ENOMEM;
 	}
 	GR_STAT_ADD(chunks_fresh, 1);
+	_gr_arena_mapped_add((int64_t)GR_CHUNK);
 	*out = (gr_chunk){ base, base, base, base, base };
 	_gr_arena_chunk_prepare(base, GR_CHUNK);
 own:;
@@ -272,10 +302,10 @@ void _gr_cache_put_tail(const gr_chunk *k, uint32_t rec)
 	uint64_t w = _gr_slot_load(idx);
 	_gr_slot_store(idx, gr_slot_word(GR_SLOT_SPARE, gr_slot_fault_pages(w), 0,
 	                                 rec ? rec : gr_slot_rec(w)));
-	GR_STAT_ADD(reuse_bytes, k->base + GR_CHUNK - k->cur);
 	gr_chunk victim;
 	bool evict = false;
 	tc_lock(c);
+	cnt_add(&c->reuse_bytes, (int64_t)(k->base + GR_CHUNK - k->cur));
 	bump_tick(c);
 	if (c->nreuse == GR_REUSE_MAX) {
 		/* Evict the shortest tail. */
@@ -285,6 +315,7 @@ void _gr_cache_put_tail(const gr_chunk *k, uint32_t rec)
 				m = i;
 		victim = c->reuse[m];
 		c->reuse[m] = c->reuse[--c->nreuse];
+		cnt_add(&c->reuse_bytes, -(int64_t)(victim.base + GR_CHUNK - victim.cur));
 		evict = true;
 	}
 	c->reuse[c->nreuse++] = *k;
@@ -309,12 +340,14 @@ void _gr_cache_retire(const gr_range *r, uint32_t rec)
 			int err = _gr_os_move(r->rw, to, len);
 			if (err == 0 && len < GR_CHUNK && _gr_os_commit(to + len, GR_CHUNK - len) != 0) {
 				_gr_os_decommit(to, GR_CHUNK);
+				_gr_arena_mapped_add(-(int64_t)len);
 				GR_STAT_ADD(released_bytes, len);
 				_gr_region_give_back(to, 1);
 				_gr_region_quarantine(r, 1, rec);
 				return;
 			}
 			if (err == 0) {
+				_gr_arena_mapped_add((int64_t)(GR_CHUNK - len));   /* the fresh end */
 				size_t page = _gr_arena_cfg.page;
 				uintptr_t used = r->used > r->rw ? r->used - r->rw : 0;
 				used = (used + page - 1) & ~(uintptr_t)(page - 1);
@@ -334,7 +367,9 @@ void _gr_cache_retire(const gr_range *r, uint32_t rec)
 	}
 	if (!moved) {
 		_gr_os_decommit(r->base, (size_t)r->nslots * GR_CHUNK);
-		GR_STAT_ADD(released_bytes, r->large ? (uint64_t)r->used - r->rw : bytes);
+		uint64_t gone = r->large ? (uint64_t)r->used - r->rw : bytes;
+		GR_STAT_ADD(released_bytes, gone);
+		_gr_arena_mapped_add(-(int64_t)gone);
 	}
 	_gr_region_quarantine(r, 1, rec);
 }
@@ -344,6 +379,7 @@ void _gr_cache_retire(const gr_range *r, uint32_t rec)
 struct gort_arena *_gr_cache_handle_get(void)
 {
 	gr_tcache *c = cache();
+	cnt_add(&c->n_created, 1);
 	if (c->hcount < GR_HANDLES)
 		return NULL;
 	struct gort_arena *a = c->handles[c->hhead];
@@ -355,6 +391,7 @@ struct gort_arena *_gr_cache_handle_get(void)
 void _gr_cache_handle_put(struct gort_arena *a)
 {
 	gr_tcache *c = cache();
+	cnt_add(&c->n_freed, 1);
 	if (c->hcount == GR_HANDLES) {
 		/* Many arenas freed in a row: the oldest freed handle goes for good. */
 		_gr_arena_handle_destroy(c->handles[c->hhead]);

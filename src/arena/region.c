@@ -39,7 +39,7 @@ static struct {
 	uintptr_t base;
 	size_t nslots;
 	_Atomic size_t frontier;
-	_Atomic(uint64_t) *slots;
+	struct slot { _Atomic(uint64_t) w; char pad[56]; } *slots;   /* a line each: no false sharing */
 	pthread_mutex_t lock;
 	qent *ring;             /* quarantine FIFO, capacity nslots */
 	size_t qhead, qcount;
@@ -132,12 +132,12 @@ long _gr_region_slot_of(uintptr_t p)
 
 uint64_t _gr_slot_load(size_t idx)
 {
-	return atomic_load_explicit(&R.slots[idx], memory_order_acquire);
+	return atomic_load_explicit(&R.slots[idx].w, memory_order_acquire);
 }
 
 void _gr_slot_store(size_t idx, uint64_t w)
 {
-	atomic_store_explicit(&R.slots[idx], w, memory_order_release);
+	atomic_store_explicit(&R.slots[idx].w, w, memory_order_release);
 }
 
 void _gr_slots_mark(uintptr_t base, uint32_t n, uint64_t w)
