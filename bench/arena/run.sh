@@ -63,7 +63,7 @@ run_one() {   # name workload args... -> appends "name workload value rss_peak r
 	[ -x "$bin" ] || return 0
 	line=$(env $envs "$bin" "$@" 2>/dev/null) || { echo "$name $* failed" >&2; return 0; }
 	set -- $line
-	echo "$name $W $1 ${3#maxrss_kb=} ${4#endrss_kb=} ${5#cpu_ms=}" >>"$work/results.txt"
+	echo "$name $W $1 ${3#maxrss_kb=} ${4#endrss_kb=} ${5#cpu=}" >>"$work/results.txt"
 }
 : >"$work/results.txt"
 r=1

@@ -164,7 +164,8 @@ static void *alloc_large(gort_arena *a, size_t size)
 	push_range(a, (gr_range){ base, base, base + len, n, 1 });
 	GR_STAT_ADD(large_allocs, 1);
 	_gr_arena_mapped_add((int64_t)len);
-	gr_vg_pool_alloc(a, (void *)base, size);
+	if (_gr_arena_cfg.valgrind)
+		gr_vg_pool_alloc(a, (void *)base, size);
 	return (void *)base;
 }
 
@@ -212,7 +213,8 @@ void *gort__arena_alloc_slow(gort_arena *a, size_t size, size_t align)
 				a->act.cur = p + size;
 				publish(a);
 				gr_unpoison(p, size);
-				gr_vg_pool_alloc(a, (void *)p, size);
+				if (_gr_arena_cfg.valgrind)
+					gr_vg_pool_alloc(a, (void *)p, size);
 				return (void *)p;
 			}
 		}
@@ -296,8 +298,12 @@ gort_arena *gort_arena_new_ex(unsigned flags)
 	}
 	a->magic = GR_MAGIC_LIVE;
 	a->strict = (flags & GORT_ARENA_STRICT) || (_gr_arena_cfg.strict && !(flags & GORT_ARENA_NONSTRICT));
+	/* Continue in the last freed arena's tail right away, so the first
+	** allocation takes the inline path (checked mode: lazily, via refill). */
+	if (!_gr_arena_cfg.checked && _gr_cache_take_tail(&a->act))
+		a->has_act = true;
 	publish(a);
-	if (gr_on_valgrind())
+	if (_gr_arena_cfg.valgrind)
 		gr_vg_pool_create(a);
 	return a;
 }
@@ -375,7 +381,7 @@ static void release(gort_arena *a)
 		}
 		a->has_act = false;
 	}
-	if (gr_on_valgrind()) {
+	if (_gr_arena_cfg.valgrind) {
 		gr_vg_pool_destroy(a);
 	}
 	publish(a);
@@ -399,7 +405,7 @@ void gort_arena_reset(gort_arena *a)
 {
 	check_handle(a, "gort_arena_reset");
 	release(a);
-	if (gr_on_valgrind())
+	if (_gr_arena_cfg.valgrind)
 		gr_vg_pool_create(a);
 }
 

@@ -78,7 +78,8 @@ static void do_init(void)
 	c->ready_limit = (uint64_t)64 << 20;
 	if (_gr_env_size("GORT_ARENA_READY", &v) == 0)
 		c->ready_limit = v;
-	c->checked = GR_ASAN || gr_on_valgrind();
+	c->valgrind = gr_on_valgrind();
+	c->checked = GR_ASAN || c->valgrind;
 
 	/* Region = budget + headroom for live memory, bounded by RLIMIT_AS. */
 	uint64_t headroom = c->budget / 8 > ((uint64_t)4 << 30) ? c->budget / 8 : ((uint64_t)4 << 30);

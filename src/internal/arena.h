@@ -72,6 +72,7 @@ typedef struct gr_config {
 	bool signals;         /* GORT_ARENA_SIGNALS */
 	bool hugepages;       /* GORT_ARENA_HUGEPAGES */
 	bool checked;         /* ASan build or valgrind: every allocation out of line */
+	bool valgrind;        /* running on valgrind: describe arenas as mempools */
 	uint64_t budget;      /* quarantine budget, bytes */
 	uint64_t ready_limit; /* bound of ready lists, bytes */
 	uint64_t page;
@@ -114,6 +115,8 @@ void _gr_slots_mark(uintptr_t base, uint32_t n, uint64_t w);
 /* A chunk for a new active chunk: reuse list, ready list, then fresh. The
 ** slot is marked LIVE. 0 or -ENOMEM. */
 int  _gr_cache_get_chunk(gr_chunk *out, bool *reused);
+/* Only from the reuse list; false when it is empty. */
+bool _gr_cache_take_tail(gr_chunk *out);
 /* Pass an unused tail on (reuse list). */
 void _gr_cache_put_tail(const gr_chunk *c, uint32_t rec);
 /* Retire a full chunk: fault it, recycle its pages when the ready list has
