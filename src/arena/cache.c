@@ -290,10 +290,20 @@ static void start_trimmer(void)
 	pthread_attr_destroy(&at);
 }
 
+void _gr_cache_fork_prepare(void)
+{
+	pthread_mutex_lock(&reg_lock);   /* the trimmer is between passes then */
+}
+
+void _gr_cache_fork_parent(void)
+{
+	pthread_mutex_unlock(&reg_lock);
+}
+
 void _gr_cache_fork_child(void)
 {
 	atomic_store(&trimmer_started, 0);
-	pthread_mutex_init(&reg_lock, NULL);
+	pthread_mutex_unlock(&reg_lock);
 	for (gr_tcache *c = reg_head; c; c = c->next) {
 		atomic_store(&c->busy, 0);
 		atomic_store(&c->trimming, 0);
