@@ -12,8 +12,10 @@
 **       free                                               -> ms per iteration
 **   W2T threads: W2 on N threads at once, each its own arenas -> ns per iteration
 **       (wall time / iterations per thread)
+**   ZT  threads: no allocator, only W2's memory traffic (see zt_thread): the
+**       machine's own scaling, to compare W2T with
 **
-** Usage: bench W1|W2|W3|W2T [iterations] [threads]. Prints one line:
+** Usage: bench W1|W2|W3|W2T|ZT [iterations] [threads]. Prints one line:
 ** "<value> <unit> maxrss_kb=<peak RSS> endrss_kb=<RSS after the last free>
 ** cpu=<process CPU time of the timed region, same unit>" (on a busy machine
 ** wall time includes waiting for a core; for W2T the CPU figure is per
@@ -301,6 +303,42 @@ static double w2t(long iters, int nthreads)
 	return (now_ns() - t0) / (double)iters;
 }
 
+/* ZT: no allocator at all. Each thread zeroes 7 KiB per iteration (W2's
+** volume) of a private 24 MiB ring (the footprint of gort's chunk cycle) and
+** writes 100 bytes in it: the memory system's own two-thread scaling. */
+static void *zt_thread(void *arg)
+{
+	(void)arg;
+	size_t n = (size_t)24 << 20, off = 0;
+	char *b = malloc(n);
+	memset(b, 1, n);
+	for (long it = 0; it < w2t_iters; it++) {
+		if (off + 7168 > n)
+			off = 0;
+		memset(b + off, 0, 7168);
+		for (int i = 0; i < 100; i++)
+			b[off + (size_t)i * 70] = 1;
+		off += 7168;
+	}
+	sink = (uintptr_t)b[off / 2];
+	free(b);
+	return NULL;
+}
+
+static double zt(long iters, int nthreads)
+{
+	w2t_iters = iters;
+	pthread_t t[16];
+	double t0 = now_ns();
+	TIMED_BEGIN();
+	for (int i = 0; i < nthreads; i++)
+		pthread_create(&t[i], NULL, zt_thread, NULL);
+	for (int i = 0; i < nthreads; i++)
+		pthread_join(t[i], NULL);
+	TIMED_END((double)iters * nthreads);
+	return (now_ns() - t0) / (double)iters;
+}
+
 static double w3(long iters)
 {
 #ifdef ALLOC_BUMP
@@ -323,7 +361,7 @@ static double w3(long iters)
 int main(int argc, char **argv)
 {
 	if (argc < 2) {
-		fprintf(stderr, "usage: %s W1|W2|W3|W2T [iterations] [threads]\n", argv[0]);
+		fprintf(stderr, "usage: %s W1|W2|W3|W2T|ZT [iterations] [threads]\n", argv[0]);
 		return 2;
 	}
 	long iters = argc > 2 ? atol(argv[2]) : 0;
@@ -338,6 +376,9 @@ int main(int argc, char **argv)
 	} else if (strcmp(argv[1], "W3") == 0) {
 		v = w3(iters ? iters : 200);
 		unit = "ms/iter";
+	} else if (strcmp(argv[1], "ZT") == 0) {
+		v = zt(iters ? iters : 200000, argc > 3 ? atoi(argv[3]) : 2);
+		unit = "ns/iter";
 	} else if (strcmp(argv[1], "W2T") == 0) {
 		v = w2t(iters ? iters : 200000, argc > 3 ? atoi(argv[3]) : 2);
 		unit = "ns/iter";

@@ -81,11 +81,13 @@ o.append("\n## Two threads (W2 on each thread, own arenas)\n")
 o.append("Wall-clock scaling needs two idle cores; on a shared machine the CPU-time column is the "
          "better guide: CPU efficiency = CPU per iteration with one thread / CPU per iteration with "
          "two (1.0 = no contention, so 2 free cores would give 2x).\n")
+o.append("zeroing-loop is no allocator: each thread zeroes W2's 7 KiB per iteration in a private "
+         "24 MiB ring (bench.c ZT), i.e. the memory system's own scaling on this machine at that time.\n")
 o.append("| allocator | 1 thread ns/iter | 2 threads ns/iter (wall / per-thread iterations) | wall scaling (2 x t1 / t2) | CPU efficiency |")
 o.append("|---|---:|---:|---:|---:|")
 scal = {}
 eff = {}
-for n in ["gort", "gort-strict", "glibc", "mimalloc"]:
+for n in ["gort", "gort-strict", "glibc", "mimalloc", "zeroing-loop"]:
     t1, t2 = med(vals, (n, "W2T1")), med(vals, (n, "W2T2"))
     c1, c2 = med(cpu, (n, "W2T1")), med(cpu, (n, "W2T2"))
     if t1 and t2:

@@ -60,6 +60,7 @@ run_one() {   # name workload args... -> appends "name workload value rss_peak r
 	bin=$work/bench-$name
 	envs=""
 	if [ "$name" = gort-hugepages ]; then bin=$work/bench-gort; envs="GORT_ARENA_HUGEPAGES=1"; fi
+	if [ "$name" = zeroing-loop ]; then bin=$work/bench-bump; fi
 	[ -x "$bin" ] || return 0
 	line=$(env $envs "$bin" "$@" 2>/dev/null) || { echo "$name $* failed" >&2; return 0; }
 	set -- $line
@@ -78,6 +79,9 @@ while [ $r -le $rounds ]; do
 		W=W2T1; run_one $n W2T $w2n 1
 		W=W2T2; run_one $n W2T $w2n 2
 	done
+	# the memory system alone (no allocator), same traffic as W2
+	W=W2T1; run_one zeroing-loop ZT $w2n 1
+	W=W2T2; run_one zeroing-loop ZT $w2n 2
 	r=$((r + 1))
 done
 
