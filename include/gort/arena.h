@@ -127,7 +127,10 @@ GORT_API void *gort_arena_clone(const void *p, size_t size);
 GORT_API bool gort_arena_is_strict(const gort_arena *a);
 
 /* Process-wide counters, read without a lock (each field is individually
-** atomic; the set is not a snapshot). O(1). Thread-safe. */
+** atomic; the set is not a snapshot). Chunk-level counters are global
+** atomics; per-arena counts (arenas_*, chunks_reused, reuse_bytes) are kept
+** per thread so that threads never share a hot cache line, and are summed
+** here: O(number of threads that ever used arenas). Thread-safe. */
 struct gort_arena_stats {
 	uint64_t arenas_live;         /* created and not yet freed */
 	uint64_t arenas_created;
@@ -136,7 +139,9 @@ struct gort_arena_stats {
 	uint64_t chunks_recycled;     /* chunks whose physical pages were reused at a fresh address */
 	uint64_t chunks_reused;       /* active-chunk tails taken from a reuse list */
 	uint64_t large_allocs;        /* allocations that got their own mapping */
-	uint64_t live_bytes;          /* address bytes of chunks + large blocks held by live arenas */
+	uint64_t live_bytes;          /* accessible arena memory: chunks and large blocks of live
+	                                 arenas plus reuse and ready lists (changes only when
+	                                 chunks are mapped or faulted) */
 	uint64_t quarantine_bytes;    /* faulted address space in quarantine */
 	uint64_t quarantine_budget;   /* its bound (GORT_ARENA_QUARANTINE, RLIMIT_AS) */
 	uint64_t quarantine_recycled; /* bytes of address space that left quarantine for reuse */
@@ -156,8 +161,13 @@ GORT_API void gort_arena_trim(void);
 
 /* Typed helpers. GORT_NEW(a, T): a zeroed T, or NULL. GORT_ARRAY(a, T, n):
 ** n zeroed Ts, or NULL (EOVERFLOW when n * sizeof(T) overflows). */
-#define GORT_NEW(a, T)      ((T *)gort_arena_alloc((a), sizeof(T), _Alignof(T)))
-#define GORT_ARRAY(a, T, n) ((T *)gort_arena_alloc_array((a), (n), sizeof(T), _Alignof(T)))
+#ifdef __cplusplus
+#define GORT__ALIGNOF(T) alignof(T)
+#else
+#define GORT__ALIGNOF(T) _Alignof(T)
+#endif
+#define GORT_NEW(a, T)      ((T *)gort_arena_alloc((a), sizeof(T), GORT__ALIGNOF(T)))
+#define GORT_ARRAY(a, T, n) ((T *)gort_arena_alloc_array((a), (n), sizeof(T), GORT__ALIGNOF(T)))
 
 /* ---- inline fast path (private ABI; do not use these names) ---------------
 ** Every arena begins with this pair. cur is the bump cursor, lim the end of
