@@ -22,7 +22,7 @@ static _Atomic uint64_t task_ids;
 ** expanded directly in the exported function. */
 #define CAPTURE(pcs, n, min)                                                         \
 	do {                                                                         \
-		int _d = gr_tr.stack_depth;                                          \
+		int _d = atomic_load_explicit(&gr_tr.stack_depth, memory_order_relaxed); \
 		if (_d < (min))                                                      \
 			_d = (min);                                                  \
 		n = _d > 0 ? _gr_tr_capture(_gr_tl.t, pcs, _d, 0) : 0;               \

@@ -442,7 +442,8 @@ static bool session_start(gr_sink_ent *e)
 		gr_tr.period_ns = 1000000;
 	gr_tr.max_buffered = env_u64("GORT_TRACE_MAX_BUFFERED", 256u << 20, true);
 	int64_t depth = _gr_env_int("GORT_TRACE_STACK_DEPTH", 32);
-	gr_tr.stack_depth = depth > GR_MAX_STACK ? GR_MAX_STACK : (int)depth;
+	atomic_store_explicit(&gr_tr.stack_depth, depth > GR_MAX_STACK ? GR_MAX_STACK : (int)depth,
+	                      memory_order_relaxed);
 	int64_t hz = _gr_env_int("GORT_TRACE_CPU_HZ", 100);
 
 	atomic_store(&gr_tr.session, atomic_load(&gr_tr.session) + 1);

@@ -33,7 +33,7 @@ static inline __attribute__((always_inline)) int fp_walk_from(gr_tthread *t, uin
 			break;
 		uintptr_t ret = fp[1];
 		uintptr_t *next = (uintptr_t *)fp[0];
-		if (ret == 0)
+		if (ret < 65536)   /* not code: the chain left frame-pointer land */
 			break;
 		if (skip > 0)
 			skip--;
@@ -91,15 +91,17 @@ __attribute__((noinline)) int _gr_tr_capture(gr_tthread *t, uintptr_t *pcs, int 
 	return n;
 }
 
-/* Root frame that names the thread: the outermost frame outside libc and the
-** dynamic loader (start_thread, __libc_start_main...). */
+/* Root frame that names the thread: the outermost frame outside libc, the
+** dynamic loader and sanitizer runtimes (start_thread, __libc_start_main,
+** the sanitizers' thread trampolines). */
 uintptr_t _gr_tr_entry_pc(const uintptr_t *pcs, int n)
 {
 	for (int i = n - 1; i >= 0; i--) {
 		Dl_info di;
 		if (dladdr((void *)(pcs[i] - 1), &di) && di.dli_fname &&
 		    (strstr(di.dli_fname, "libc.so") || strstr(di.dli_fname, "ld-linux") ||
-		     strstr(di.dli_fname, "libpthread")))
+		     strstr(di.dli_fname, "libpthread") || strstr(di.dli_fname, "libtsan") ||
+		     strstr(di.dli_fname, "libasan")))
 			continue;
 		return pcs[i];
 	}

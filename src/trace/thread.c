@@ -257,7 +257,9 @@ static gr_tthread *begin_slow(uint64_t *genp, const uintptr_t *cpcs, int cn, uin
 			ok = false;
 		} else {
 			if (!cpcs) {
-				int depth = gr_tr.stack_depth > 0 ? gr_tr.stack_depth : 1;
+				int depth = atomic_load_explicit(&gr_tr.stack_depth, memory_order_relaxed);
+				if (depth < 1)
+					depth = 1;
 				cn = api_fp ? _gr_tr_capture_from(t, api_fp, own, depth) : 0;
 				if (cn <= 0) {
 					own[0] = (uintptr_t)__builtin_return_address(0);

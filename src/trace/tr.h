@@ -114,8 +114,8 @@ struct gr_tr_state {
 	_Atomic uint64_t gen;
 	_Atomic uint64_t dropped;
 	_Atomic bool overflow;
-	bool use_membarrier;
-	int stack_depth;
+	_Atomic bool use_membarrier;    /* set once before the first trace */
+	_Atomic int stack_depth;        /* per trace; read without a lock */
 	pthread_mutex_t mu;
 	pthread_mutex_t adv_mu;         /* serialises generation switches */
 	pthread_cond_t bg_cv;           /* wakes the background thread */
@@ -264,7 +264,7 @@ void _gr_tr_fork_child(void);
 
 static inline void gr_section_enter_fence(void)
 {
-	if (__builtin_expect(gr_tr.use_membarrier, 1))
+	if (__builtin_expect(atomic_load_explicit(&gr_tr.use_membarrier, memory_order_relaxed), 1))
 		atomic_signal_fence(memory_order_seq_cst);
 	else
 		atomic_thread_fence(memory_order_seq_cst);

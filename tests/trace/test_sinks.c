@@ -6,6 +6,7 @@
 ** failing sink is detached. Each sink's bytes must pass Go's validator.
 */
 #include <errno.h>
+#include <stdatomic.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -93,7 +94,7 @@ static void annotate(const char *what, int n)
 
 static void *bg_annotator(void *arg)
 {
-	volatile int *stop = arg;
+	_Atomic int *stop = arg;
 	gort_trace_thread_name("annotator");
 	while (!*stop) {
 		annotate("bg", 10);
@@ -108,7 +109,7 @@ static void test_two_sinks(void)
 	gr_trace_sink sa, sb;
 	ms_init(&a, &sa);
 	ms_init(&b, &sb);
-	volatile int stop = 0;
+	_Atomic int stop = 0;
 	pthread_t th;
 	CHECK(_gr_trace_start_sink(&sa) == 0);
 	CHECK(_gr_trace_start_sink(&sa) == -EBUSY);
@@ -129,7 +130,7 @@ static void test_two_sinks(void)
 	CHECK(gort_trace_enabled());   /* a is still attached */
 	annotate("a-again", 20);
 	CHECK(_gr_trace_stop_sink(&sb) == -ENOENT);
-	stop = 1;
+	atomic_store(&stop, 1);
 	pthread_join(th, NULL);
 	CHECK(_gr_trace_stop_sink(&sa) == 0);
 	CHECK(!gort_trace_enabled());
