@@ -95,6 +95,7 @@ static void sample_emit(void *ctx, uint64_t ts, uint64_t m, const uintptr_t *pcs
 {
 	sample_ctx *c = ctx;
 	uint64_t p = GR_NOTHREAD, g = 0;
+	pthread_mutex_lock(&gr_tr.mu);   /* m, g, p, session change under mu */
 	for (gr_tthread *t = c->threads; t; t = t->next) {
 		if (t->m == m && t->session == gr_tr.session && t->p) {
 			p = t->p->id;
@@ -102,6 +103,7 @@ static void sample_emit(void *ctx, uint64_t ts, uint64_t m, const uintptr_t *pcs
 			break;
 		}
 	}
+	pthread_mutex_unlock(&gr_tr.mu);
 	uint64_t stack = _gr_tr_stack(c->w.gen, pcs, n);
 	uint8_t *q = _gr_tr_bw_room(&c->w, 64);
 	if (!q)
