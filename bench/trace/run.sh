@@ -30,7 +30,7 @@ MODEL=$(lscpu | sed -n 's/^Model name:[[:space:]]*//p' | head -1)
 	echo
 	echo "- Machine: $MODEL, $(nproc) CPUs, $(uname -sr)"
 	echo "- Date: $(date -u '+%Y-%m-%d %H:%M UTC'); load average at start: $(cut -d' ' -f1-3 /proc/loadavg)"
-	echo "- Command: \`bench/trace/run.sh$( [ $QUICK = 1 ] && echo ' --quick')\` (bench_trace $ITERS iterations, $REPS repetitions, medians)"
+	echo "- Command: \`bench/trace/run.sh $*\` (bench_trace $ITERS iterations, $REPS repetitions, medians; build type $(sed -n "s/^CMAKE_BUILD_TYPE:STRING=//p" "$BUILD/CMakeCache.txt"))"
 	echo "- Time = CPU time of each annotating thread (CLOCK_THREAD_CPUTIME_ID), so preemption by other"
 	echo "  processes on this shared machine is not counted; 2-thread rows are per thread."
 	echo "- Tracing on = an in-process sink that counts bytes (no I/O); stacks = GORT_TRACE_STACK_DEPTH=32"
