@@ -30,6 +30,8 @@
 #include "trace/tr.h"
 #include <gort/trace.h>
 
+int gort_trace_on_;   /* mirrors gr_tr.gen != 0 for the header's inline checks */
+
 struct gr_tr_state gr_tr = {
 	.mu = PTHREAD_MUTEX_INITIALIZER,
 	.adv_mu = PTHREAD_MUTEX_INITIALIZER,
@@ -132,6 +134,8 @@ static void switch_gen(bool final)
 	if (!final)
 		gr_tr.last_gen = next;
 	atomic_store_explicit(&gr_tr.gen, next, memory_order_release);
+	if (final)
+		__atomic_store_n(&gort_trace_on_, 0, __ATOMIC_RELEASE);
 	gr_tthread *head = gr_tr.threads;
 	pthread_mutex_unlock(&gr_tr.mu);
 	membarrier_run();
@@ -493,6 +497,7 @@ static bool session_start(gr_sink_ent *e)
 	}
 	gr_tr.running = true;
 	atomic_store_explicit(&gr_tr.gen, g0, memory_order_release);
+	__atomic_store_n(&gort_trace_on_, 1, __ATOMIC_RELEASE);
 	atomic_store(&_gr_heap_hook, _gr_tr_heap_hook);
 	return true;
 }
@@ -712,6 +717,7 @@ void _gr_tr_fork_parent(void)
 void _gr_tr_fork_child(void)
 {
 	atomic_store(&gr_tr.gen, 0);
+	__atomic_store_n(&gort_trace_on_, 0, __ATOMIC_RELAXED);
 	pthread_mutex_init(&gr_tr.mu, NULL);
 	pthread_mutex_init(&gr_tr.adv_mu, NULL);
 	pthread_cond_init(&gr_tr.bg_cv, NULL);

@@ -97,7 +97,7 @@ struct gr_tls {
 	uint32_t busy;              /* inside the tracer outside a section */
 	uint32_t exited;            /* thread destructor ran */
 };
-extern __thread struct gr_tls _gr_tl __attribute__((tls_model("initial-exec")));
+extern __thread struct gr_tls _gr_tl __attribute__((tls_model("initial-exec"), visibility("hidden")));
 
 typedef struct gr_sink_ent {
 	gr_trace_sink s;            /* copy */
@@ -148,7 +148,7 @@ struct gr_tr_state {
 	pthread_cond_t rd_cv;           /* reader (reader.c) */
 	char stop_reason[256];
 };
-extern struct gr_tr_state gr_tr;
+extern struct gr_tr_state gr_tr __attribute__((visibility("hidden")));
 
 
 /* ---- varint ---- */
