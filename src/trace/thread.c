@@ -196,7 +196,8 @@ static bool enter(gr_tthread *t, uint64_t gen, const uintptr_t *cpcs, int cn, ui
 	gr_ev_done(t, q);
 	uintptr_t root = entry_pc ? entry_pc : _gr_tr_entry_pc(cpcs, cn);
 	uint64_t new_stack = root ? _gr_tr_stack(gen, &root, 1) : 0;
-	uint64_t stack = _gr_tr_stack(gen, cpcs, cn);
+	int depth = atomic_load_explicit(&gr_tr.stack_depth, memory_order_relaxed);
+	uint64_t stack = _gr_tr_stack(gen, cpcs, cn < depth ? cn : depth > 0 ? depth : 1);
 	q = ev(t, GR_EV_GO_CREATE);
 	q = gr_uv(q, t->g);
 	q = gr_uv(q, new_stack);
@@ -257,10 +258,8 @@ static gr_tthread *begin_slow(uint64_t *genp, const uintptr_t *cpcs, int cn, uin
 			ok = false;
 		} else {
 			if (!cpcs) {
-				int depth = atomic_load_explicit(&gr_tr.stack_depth, memory_order_relaxed);
-				if (depth < 1)
-					depth = 1;
-				cn = api_fp ? _gr_tr_capture_from(t, api_fp, own, depth) : 0;
+				/* Whole stack: its root names the thread. */
+				cn = api_fp ? _gr_tr_capture_from(t, api_fp, own, GR_MAX_STACK) : 0;
 				if (cn <= 0) {
 					own[0] = (uintptr_t)__builtin_return_address(0);
 					cn = 1;
