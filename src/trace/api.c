@@ -157,7 +157,10 @@ void gort_trace_logf(uint64_t task, const char *category, const char *fmt, ...)
 	char buf[GR_GO122_MAX_STRING_SIZE + 1];
 	va_list ap;
 	va_start(ap, fmt);
-	vsnprintf(buf, sizeof buf, fmt ? fmt : "", ap);
+	if (fmt)
+		vsnprintf(buf, sizeof buf, fmt, ap);
+	else
+		buf[0] = 0;
 	va_end(ap);
 	user_log(task, category, buf, __builtin_frame_address(0));
 }
