@@ -681,6 +681,8 @@ int _gr_trace_advance_generation(void)
 
 void _gr_trace_set_period(uint64_t ns)
 {
+	uint32_t busy = _gr_tl.busy;
+	_gr_tl.busy = 1;   /* a signal handler here must not take mu */
 	pthread_mutex_lock(&gr_tr.mu);
 	gr_tr.period_ns = ns ? ns : 1000000000u;
 	if (gr_tr.period_ns < 1000000)
@@ -689,6 +691,7 @@ void _gr_trace_set_period(uint64_t ns)
 	gr_tr.period_changed = true;
 	pthread_cond_signal(&gr_tr.bg_cv);
 	pthread_mutex_unlock(&gr_tr.mu);
+	_gr_tl.busy = busy;
 }
 
 bool gort_trace_enabled(void)
