@@ -345,6 +345,7 @@ static void overflow_stop(void)
 	if (t)
 		t->internal = true;
 	_gr_tl.busy = 0;
+	_gr_tl.internal = 0;
 	uint64_t gen;
 	t = gr_begin(&gen);
 	if (t) {
@@ -362,6 +363,7 @@ static void overflow_stop(void)
 		gr_end(t);
 	}
 	_gr_tl.busy = 1;
+	_gr_tl.internal = 1;
 	stop_from_bg();
 }
 
@@ -370,6 +372,7 @@ static void *bg_main(void *arg)
 	(void)arg;
 	on_bg = true;
 	_gr_tl.busy = 1;
+	_gr_tl.internal = 1;
 	pthread_setname_np(pthread_self(), "gort-trace");
 	pthread_mutex_lock(&gr_tr.mu);
 	uint64_t next = mono_now() + gr_tr.period_ns;

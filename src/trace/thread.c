@@ -34,7 +34,7 @@ static void make_key(void)
 bool _gr_trace_thread_internal(void)
 {
 	gr_tthread *t = _gr_tl.t;
-	return _gr_tl.busy || (t && (t->internal || (atomic_load_explicit(&t->seq, memory_order_relaxed) & 1)));
+	return _gr_tl.busy || _gr_tl.internal || (t && (t->internal || (atomic_load_explicit(&t->seq, memory_order_relaxed) & 1)));
 }
 
 /* ---- small event writers (room is guaranteed by the caller) ---- */
@@ -228,8 +228,8 @@ static gr_tthread *begin_slow(uint64_t *genp, const uintptr_t *cpcs, int cn, uin
 	struct gr_tls *tl = &_gr_tl;
 	if (atomic_load_explicit(&gr_tr.gen, memory_order_acquire) == 0)
 		return NULL;
-	if (tl->busy || tl->exited) {
-		if (tl->busy)
+	if (tl->busy || tl->exited || tl->internal) {
+		if (tl->busy && !tl->internal)
 			atomic_fetch_add(&gr_tr.dropped, 1);
 		return NULL;
 	}
@@ -295,6 +295,11 @@ static gr_tthread *begin_slow(uint64_t *genp, const uintptr_t *cpcs, int cn, uin
 		_gr_cpuprof_thread_register(t->m);
 	*genp = gen;
 	return t;
+}
+
+void _gr_trace_thread_set_internal(void)
+{
+	_gr_tl.internal = 1;
 }
 
 /* The calling thread's record, created if needed (NULL after its exit). */

@@ -96,6 +96,7 @@ struct gr_tls {
 	gr_tthread *t;
 	uint32_t busy;              /* inside the tracer outside a section */
 	uint32_t exited;            /* thread destructor ran */
+	uint32_t internal;          /* gort's own thread: never traced */
 };
 extern __thread struct gr_tls _gr_tl __attribute__((tls_model("initial-exec"), visibility("hidden")));
 
