@@ -122,6 +122,24 @@ static void sample_emit(void *ctx, uint64_t ts, uint64_t m, const uintptr_t *pcs
 
 /* ---- the switch ---- */
 
+/* Wait until thread t leaves the section it was in (seq s). A thread that
+** stays inside for a second (stopped in a debugger, crashed inside the
+** tracer while the flight recorder asks for a boundary) is given up on:
+** its buffer for this generation is dropped and counted, which keeps the
+** trace valid (its next generation starts with fresh statuses). */
+static bool wait_section(gr_tthread *t, uint32_t s)
+{
+	uint64_t t0 = _gr_clock_mono();
+	while (atomic_load_explicit(&t->seq, memory_order_acquire) == s) {
+		sched_yield();
+		if (_gr_clock_mono() - t0 > 1000000000u) {
+			atomic_fetch_add(&gr_tr.dropped, 1);
+			return false;
+		}
+	}
+	return true;
+}
+
 static void switch_gen(bool final)
 {
 	pthread_mutex_lock(&gr_tr.mu);
@@ -143,14 +161,18 @@ static void switch_gen(bool final)
 	gr_tbuf *lh = NULL, **lt = &lh;
 	for (gr_tthread *t = head; t; t = t->next) {
 		uint32_t s = atomic_load_explicit(&t->seq, memory_order_acquire);
-		if (s & 1)
-			while (atomic_load_explicit(&t->seq, memory_order_acquire) == s)
-				sched_yield();
+		if ((s & 1) && !wait_section(t, s))
+			continue;   /* stuck (crashed?) thread: its buffer is given up */
 		gr_tbuf *b = atomic_exchange_explicit(&t->buf[n & 1], NULL, memory_order_acquire);
+		if (b && b->gen != n) {
+			/* Left by a thread that was given up on: never emit it. */
+			pthread_mutex_lock(&gr_tr.mu);
+			_gr_tr_buf_put(b);
+			pthread_mutex_unlock(&gr_tr.mu);
+			atomic_fetch_add(&gr_tr.dropped, 1);
+			b = NULL;
+		}
 		if (b) {
-			if (b->gen != n)
-				_gr_panic("trace: thread buffer of generation %llu found at the end of %llu",
-				          (unsigned long long)b->gen, (unsigned long long)n);
 			_gr_tr_buf_seal(b);
 			b->next = NULL;
 			*lt = b;

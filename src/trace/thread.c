@@ -85,6 +85,13 @@ static void put_statuses(gr_tthread *t, uint64_t gen)
 
 void _gr_tr_queue_buf(gr_tbuf *b)
 {
+	if (b->gen != gr_tr.out_gen && b->gen != gr_tr.out_gen + 1) {
+		/* Its generation was already written (the switcher gave up on a
+		** stuck thread): emitting it now would corrupt the trace. */
+		_gr_tr_buf_put(b);
+		atomic_fetch_add(&gr_tr.dropped, 1);
+		return;
+	}
 	uint64_t bytes = (uint64_t)(b->pos - b->data);
 	if (b->gen == gr_tr.out_gen) {
 		b->next = NULL;
