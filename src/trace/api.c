@@ -279,14 +279,43 @@ void gort_trace_syscall_begin(void)
 		syscall_begin(__builtin_frame_address(0));
 }
 
-BODY void syscall_end(void)
+/* GoSyscallEnd carries no stack, and go tool trace (1.22) closes a syscall
+** interval only at the G's next transition that has one, so its syscall
+** profile would merge consecutive syscalls into one interval. Right after
+** GoSyscallEnd we therefore write, at the same instant, a zero-length block
+** with the syscall's stack and a reason no profile counts ("syscall"),
+** then GoUnblock (no stack) and GoStart: the profile gets each syscall's
+** exact duration and stack, the sync/net/sched profiles are unchanged. */
+BODY void syscall_end(void *fp)
 {
+	uintptr_t pcs[GR_MAX_STACK];
+	int n;
+	CAPTURE(fp, pcs, n, 1);
+	if (n <= 0) {
+		pcs[0] = ((uintptr_t *)fp)[1];
+		n = 1;
+	}
 	uint64_t gen;
 	gr_tthread *t = gr_begin(&gen);
 	if (!t)
 		return;
 	if (t->gstate == GR_GO_STATUS_SYSCALL) {
+		uint64_t rid = _gr_tr_string_cached(t, gen, "syscall");
+		uint64_t stk = gr_stack_id(gen, pcs, n);
 		uint8_t *p = gr_ev(t, GR_EV_GO_SYSCALL_END);
+		*p++ = GR_EV_GO_BLOCK;
+		*p++ = 0;
+		p = gr_uv(p, rid);
+		p = gr_uv(p, stk);
+		*p++ = GR_EV_GO_UNBLOCK;
+		*p++ = 0;
+		p = gr_uv(p, t->g);
+		p = gr_uv(p, ++t->gseq);
+		*p++ = 0;
+		*p++ = GR_EV_GO_START;
+		*p++ = 0;
+		p = gr_uv(p, t->g);
+		p = gr_uv(p, ++t->gseq);
 		gr_ev_done(t, p);
 		t->gstate = GR_GO_STATUS_RUNNING;
 		if (t->label_gen != gen)
@@ -298,5 +327,5 @@ BODY void syscall_end(void)
 void gort_trace_syscall_end(void)
 {
 	if (!OFF())
-		syscall_end();
+		syscall_end(__builtin_frame_address(0));
 }
