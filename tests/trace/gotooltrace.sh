@@ -80,4 +80,19 @@ check "/usertask?type=job" "took job" "bytes written"
 check "/usertask?type=batch" "pausing"
 kill $PID
 wait $PID 2>/dev/null
+# Profiles: blocking on the queue (sync) and the write(2) calls (syscall)
+# are attributed to the workers' stacks.
+if [ -n "${GORT_GO:-}" ] && [ -x "$GORT_GO" ]; then
+	for prof in sync syscall; do
+		"$TOOL" -pprof=$prof "$TRACE" > "$DIR/$prof.pb" 2>"$DIR/$prof.err" &&
+			"$GORT_GO" tool pprof -top "$DIR/$prof.pb" > "$DIR/$prof.txt" 2>&1
+		if grep -q worker_main "$DIR/$prof.txt"; then
+			echo "ok   -pprof=$prof lists worker_main"
+		else
+			echo "FAIL -pprof=$prof:"
+			cat "$DIR/$prof.err" "$DIR/$prof.txt"
+			fail=1
+		fi
+	done
+fi
 exit $fail
