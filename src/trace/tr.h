@@ -239,7 +239,6 @@ uint8_t *_gr_tr_bw_room(gr_bw *w, size_t n);
 void _gr_tr_bw_flush(gr_bw *w);
 
 /* ---- stack.c ---- */
-int _gr_tr_capture(gr_tthread *t, uintptr_t *pcs, int max, int skip);
 /* Stack starting at the return address of frame fp (fp = a frame of gort's
 ** API function: pcs[0] is the return address into its caller). */
 int _gr_tr_capture_from(gr_tthread *t, void *fp, uintptr_t *pcs, int max);
