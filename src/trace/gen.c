@@ -122,6 +122,73 @@ static void sample_emit(void *ctx, uint64_t ts, uint64_t m, const uintptr_t *pcs
 
 /* ---- the switch ---- */
 
+/* Write GoStatus(g, m, st) into *bp, a batch of generation n for thread
+** bm, opening or flushing it as needed (under mu). */
+static void put_status(gr_tbuf **bp, uint64_t n, uint64_t bm, uint64_t g, uint64_t m, uint8_t st)
+{
+	gr_tbuf *b = *bp;
+	if (b && b->pos + GR_EV_MAX > b->end) {
+		_gr_tr_buf_seal(b);
+		_gr_tr_queue_buf(b);
+		b = NULL;
+	}
+	if (!b) {
+		b = _gr_tr_buf_open(n, bm, gr_now());
+		if (!b)
+			return;
+		b->events = 1;
+	}
+	uint8_t *p = b->pos;
+	*p++ = GR_EV_GO_STATUS;
+	p = gr_uv(p, 0);
+	p = gr_uv(p, g);
+	p = gr_uv(p, m);
+	p = gr_uv(p, st);
+	b->pos = p;
+	*bp = b;
+}
+
+/* GoStatus for every traced thread that wrote nothing in generation n (as
+** Go's traceAdvance does for idle goroutines): a trace cut at any boundary
+** (a sink attached mid-trace, the flight recorder) then knows every G from
+** its first generation, since Go's reader accepts no new G by status after
+** that. Blocked Gs are declared from a no-thread batch; a running or
+** syscalling G is declared from a batch of its own thread, because those
+** states bind the G to the thread that reports them (it has no other batch in
+** generation n, so nothing is reordered). The state is the one at the
+** boundary: what the thread's status of a later generation said if it wrote
+** one (status_gstate), else its current state, which cannot change without
+** its slow path taking mu. Returns true if anything was written. */
+static bool silent_statuses(uint64_t n, gr_tthread *head)
+{
+	gr_tbuf *shared = NULL;
+	bool any = false;
+	pthread_mutex_lock(&gr_tr.mu);
+	uint64_t session = atomic_load(&gr_tr.session);
+	for (gr_tthread *t = head; t; t = t->next) {
+		if (t->session != session || !t->p || t->dead || t->status_gen == n || t->status_gen == 0)
+			continue;
+		uint8_t st = t->status_gen > n ? t->status_gstate : t->gstate;
+		if (st == GR_GO_STATUS_RUNNING || st == GR_GO_STATUS_SYSCALL) {
+			gr_tbuf *own = NULL;
+			put_status(&own, n, t->m, t->g, t->m, st);
+			if (own) {
+				_gr_tr_buf_seal(own);
+				_gr_tr_queue_buf(own);
+			}
+		} else {
+			put_status(&shared, n, GR_NOTHREAD, t->g, t->m, st);
+		}
+		any = true;
+	}
+	if (shared) {
+		_gr_tr_buf_seal(shared);
+		_gr_tr_queue_buf(shared);
+	}
+	pthread_mutex_unlock(&gr_tr.mu);
+	return any;
+}
+
 /* Wait until thread t leaves the section it was in (seq s). A thread that
 ** stays inside for a second (stopped in a debugger, crashed inside the
 ** tracer while the flight recorder asks for a boundary) is given up on:
@@ -186,6 +253,8 @@ static void switch_gen(bool final)
 	}
 	pthread_mutex_unlock(&gr_tr.mu);
 
+	bool statuses = silent_statuses(n, head);
+
 	/* CPU samples of the generation. */
 	size_t samples = 0;
 	if (gr_tr.cpuprof_on && _gr_cpuprof_drain) {
@@ -204,7 +273,7 @@ static void switch_gen(bool final)
 	_gr_tr_tables_flush(n);
 
 	pthread_mutex_lock(&gr_tr.mu);
-	if (gr_tr.gen_events[n & 1] == 0 && samples == 0) {
+	if (gr_tr.gen_events[n & 1] == 0 && samples == 0 && !statuses) {
 		/* A generation needs an event: declare the idle background P. */
 		gr_tbuf *b = _gr_tr_buf_open(n, GR_NOTHREAD, gr_now());
 		if (b) {

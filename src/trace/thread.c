@@ -79,6 +79,7 @@ static void put_statuses(gr_tthread *t, uint64_t gen)
 		gr_ev_done(t, p);
 		t->gseq = 0;
 		t->status_gen = gen;
+		t->status_gstate = t->gstate;
 	}
 	_gr_tr_put_label(t, gen);
 }
@@ -217,6 +218,7 @@ static bool enter(gr_tthread *t, uint64_t gen, const uintptr_t *cpcs, int cn, ui
 	t->gseq = 1;
 	t->gstate = GR_GO_STATUS_RUNNING;
 	t->status_gen = gen;
+	t->status_gstate = GR_GO_STATUS_RUNNING;
 	_gr_tr_put_label(t, gen);
 	if (gr_tr.heap_pending) {
 		gr_tr.heap_pending = false;

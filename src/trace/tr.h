@@ -74,6 +74,7 @@ typedef struct gr_scache_ent {
 typedef struct gr_tthread {
 	_Atomic uint32_t seq;       /* odd while in a section */
 	uint8_t gstate;             /* GR_GO_STATUS_* */
+	uint8_t status_gstate;      /* gstate written with the status of status_gen */
 	bool dead;
 	bool internal;              /* the tracer's own thread */
 	uint64_t cur_gen;           /* buf[cur_gen&1] is open for cur_gen */
