@@ -166,8 +166,9 @@ static bool silent_statuses(uint64_t n, gr_tthread *head)
 	pthread_mutex_lock(&gr_tr.mu);
 	uint64_t session = atomic_load(&gr_tr.session);
 	for (gr_tthread *t = head; t; t = t->next) {
-		if (t->session != session || !t->p || t->dead || t->status_gen == n || t->status_gen == 0)
-			continue;
+		if (t->session != session || !t->p || t->dead || t->status_gen == n ||
+		    t->status_gen == 0 || t->enter_gen > n)
+			continue;   /* not traced, wrote in n, or created after n */
 		uint8_t st = t->status_gen > n ? t->status_gstate : t->gstate;
 		if (st == GR_GO_STATUS_RUNNING || st == GR_GO_STATUS_SYSCALL) {
 			gr_tbuf *own = NULL;

@@ -191,6 +191,7 @@ static bool enter(gr_tthread *t, uint64_t gen, const uintptr_t *cpcs, int cn, ui
 		return false;
 	}
 	t->session = gr_tr.session;
+	t->enter_gen = gen;
 	t->g = atomic_fetch_add(&gr_tr.next_g, 1);
 	t->p = p;
 	if (p->status_gen != gen) {

@@ -83,6 +83,7 @@ typedef struct gr_tthread {
 	uint64_t session;
 	uint64_t m, g, gseq;
 	uint64_t status_gen;
+	uint64_t enter_gen;         /* generation of its GoCreate in this trace */
 	uint64_t label_gen;
 	gr_tproc *p;
 	uintptr_t stack_lo, stack_hi;
