@@ -166,9 +166,10 @@ static bool silent_statuses(uint64_t n, gr_tthread *head)
 	pthread_mutex_lock(&gr_tr.mu);
 	uint64_t session = atomic_load(&gr_tr.session);
 	for (gr_tthread *t = head; t; t = t->next) {
-		if (t->session != session || !t->p || t->dead || t->status_gen == n ||
-		    t->status_gen == 0 || t->enter_gen > n)
-			continue;   /* not traced, wrote in n, or created after n */
+		bool alive = t->session == session && t->p;
+		bool left_later = t->session == 0 && t->last_session == session && t->exit_gen > n;
+		if ((!alive && !left_later) || t->status_gen == n || t->status_gen == 0 || t->enter_gen > n)
+			continue;   /* not in the trace at the end of n, wrote in n, or created after n */
 		uint8_t st = t->status_gen > n ? t->status_gstate : t->gstate;
 		if (st == GR_GO_STATUS_RUNNING || st == GR_GO_STATUS_SYSCALL) {
 			gr_tbuf *own = NULL;

@@ -192,6 +192,7 @@ static bool enter(gr_tthread *t, uint64_t gen, const uintptr_t *cpcs, int cn, ui
 	}
 	t->session = gr_tr.session;
 	t->enter_gen = gen;
+	t->exit_gen = 0;
 	t->g = atomic_fetch_add(&gr_tr.next_g, 1);
 	t->p = p;
 	if (p->status_gen != gen) {
@@ -392,6 +393,8 @@ void _gr_tr_exit_events(gr_tthread *t, uint64_t gen)
 	t->p->next = gr_tr.procs_free;
 	gr_tr.procs_free = t->p;
 	t->p = NULL;
+	t->last_session = t->session;
+	t->exit_gen = gen;
 	t->session = 0;
 	pthread_mutex_unlock(&gr_tr.mu);
 }

@@ -84,6 +84,8 @@ typedef struct gr_tthread {
 	uint64_t m, g, gseq;
 	uint64_t status_gen;
 	uint64_t enter_gen;         /* generation of its GoCreate in this trace */
+	uint64_t exit_gen;          /* generation of its GoDestroy (0 = alive) */
+	uint64_t last_session;      /* the trace it left at exit */
 	uint64_t label_gen;
 	gr_tproc *p;
 	uintptr_t stack_lo, stack_hi;
