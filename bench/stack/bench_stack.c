@@ -45,8 +45,8 @@ static long loop_n;
 static uintptr_t buf[GR_STACK_MAX_DEPTH];
 static void *bt_buf[GR_STACK_MAX_DEPTH];
 static volatile long sink;
-static int reps = 7;
-static long iters = 200000;
+static int reps = 11;
+static long iters = 100000;
 /* Thread CPU time: on a shared machine, preemption by other processes does
 ** not count against the code measured. */
 static clockid_t bench_clock = CLOCK_THREAD_CPUTIME_ID;
@@ -130,16 +130,19 @@ static int cmp_double(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
+static double g_min;   /* minimum of the last median() input */
+
 static double median(double *v, int n)
 {
 	qsort(v, (size_t)n, sizeof *v, cmp_double);
+	g_min = v[0];
 	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
 }
 
 /* Median ns per capture of a loop at the bottom of fn's recursion. */
 static double same_path(int (*fn)(int, int), int act, int depth)
 {
-	double v[32];
+	double v[64];
 	action = act;
 	cap_depth = depth;
 	loop_n = iters;
@@ -175,9 +178,11 @@ static double varying_paths(int depth)
 	return median(v, nrep);
 }
 
+/* One table row: the median and, for reference on a noisy machine, the
+** minimum of the repetitions (the cost without interference). */
 static void row(const char *what, const char *mode, double ns)
 {
-	printf("| %s | %s | %.1f |\n", what, mode, ns);
+	printf("| %s | %s | %.1f | %.1f |\n", what, mode, ns, g_min);
 }
 
 static void bench_symbolize(void)
@@ -194,7 +199,7 @@ static void bench_symbolize(void)
 	t0 = now_ns();
 	_gr_stack_symbolize(pcs[0], &f, NULL, NULL);
 	double first_libc = (double)(now_ns() - t0);
-	double cold[32], warm[32];
+	double cold[64], warm[64];
 	int nrep = reps < 5 ? reps : 5;
 	int per = NPC / nrep;
 	for (int r = 0; r < nrep; r++) {
@@ -210,8 +215,10 @@ static void bench_symbolize(void)
 				_gr_stack_symbolize(pcs[i], &f, NULL, NULL);
 		warm[r] = (double)(now_ns() - t0) / (10.0 * NPC);
 	}
+	g_min = first;
 	row("symbolize: first call (reads module list, this program's DWARF)", _gr_stack_symbolizer_name(), first);
-	row("symbolize: first pc in libc (loads libc's tables)", _gr_stack_symbolizer_name(), first_libc);
+	g_min = first_libc;
+	row("symbolize: first pc in libc (its symbol table)", _gr_stack_symbolizer_name(), first_libc);
 	row("symbolize: cold pc (module already loaded), per pc", _gr_stack_symbolizer_name(), median(cold, nrep));
 	row("symbolize: warm pc (cached), per pc", _gr_stack_symbolizer_name(), median(warm, reps));
 }
@@ -219,8 +226,8 @@ static void bench_symbolize(void)
 int main(int argc, char **argv)
 {
 	if (argc > 1 && strcmp(argv[1], "--quick") == 0) {
-		reps = 3;
-		iters = 50000;
+		reps = 5;
+		iters = 30000;
 	}
 	_gr_stack_thread_init();
 	if (getenv("BENCH_VARYING_MODE")) {   /* for perf stat: one case only */
@@ -232,7 +239,7 @@ int main(int argc, char **argv)
 	                                         "pure fp walk (Go's, no check)",
 	                                         "fp + CFI check, no walk cache" };
 	static const int order[] = { 0, 2, 1 };
-	printf("| measurement | mode | ns |\n|---|---|---|\n");
+	printf("| measurement | mode | median ns | min ns |\n|---|---|---|---|\n");
 	static const int depths[] = { 8, 16, 32 };
 	for (int i = 0; i < 3; i++) {
 		for (int o = 0; o < 3; o++) {
