@@ -415,6 +415,34 @@ static bool sym_libdw(uintptr_t pc, sym_entry *e)
 }
 #endif
 
+/* fork: sym_lock is not held across fork (the tracer may hold its own locks
+** around symbolization, and its fork handler takes them: no order is safe).
+** The child re-creates the lock; if another thread was inside the
+** symbolizer at the fork, the child's copy of the state may be half-updated,
+** so the child starts over with empty state (the old memory is leaked). */
+static volatile int sym_busy;
+
+static void sym_fork_child(void)
+{
+	pthread_mutex_init(&sym_lock, NULL);
+	if (sym_busy) {
+		istr = NULL;
+		istr_cap = istr_len = 0;
+		cache = NULL;
+		cache_cap = cache_len = 0;
+#ifdef GORT_HAVE_LIBDW
+		dwfl = NULL;
+		dwfl_failed = false;
+#endif
+		sym_busy = 0;
+	}
+}
+
+__attribute__((constructor)) static void symbolize_init(void)
+{
+	pthread_atfork(NULL, NULL, sym_fork_child);
+}
+
 const char *_gr_stack_symbolizer_name(void)
 {
 #ifdef GORT_HAVE_LIBDW
@@ -430,9 +458,11 @@ int _gr_stack_symbolize(uintptr_t pc, const char **func, const char **file, uint
 	if (pc == 0)
 		goto out;
 	pthread_mutex_lock(&sym_lock);
+	sym_busy = 1;
 	sym_entry *e = cache_find(pc);
 	if (e && (e->found || e->epoch == object_epoch())) {
 		res = *e;
+		sym_busy = 0;
 		pthread_mutex_unlock(&sym_lock);
 		goto out;
 	}
@@ -450,6 +480,7 @@ int _gr_stack_symbolize(uintptr_t pc, const char **func, const char **file, uint
 		res.epoch = object_epoch();
 	}
 	cache_put(&res);    /* out of memory: just not cached */
+	sym_busy = 0;
 	pthread_mutex_unlock(&sym_lock);
 out:
 	if (func)
