@@ -40,8 +40,8 @@ enum { BOUNDS_UNKNOWN = 0, BOUNDS_BUSY, BOUNDS_KNOWN, BOUNDS_NONE };
 static TLS uintptr_t tls_lo, tls_hi;
 static TLS int tls_bounds_state;
 
-_Atomic uint64_t _gr_stack_cfi_steps;
 static _Atomic int fp_only_mode;
+static TLS uint64_t tls_cfi_steps;    /* frames stepped by CFI on this thread (stats) */
 
 static void wc_alloc(void);
 
@@ -112,7 +112,7 @@ __attribute__((noinline))
 static bool step_slow(walk *w, gr_rule r)
 {
 	uintptr_t cfa;
-	atomic_fetch_add_explicit(&_gr_stack_cfi_steps, 1, memory_order_relaxed);
+	tls_cfi_steps++;
 	switch (r.kind) {
 	case GR_RULE_SP: cfa = w->sp + (uintptr_t)(intptr_t)r.cfa_off; break;
 	case GR_RULE_BP: cfa = w->fp + (uintptr_t)(intptr_t)r.cfa_off; break;
@@ -483,7 +483,7 @@ int _gr_stack_capture_ucontext(const void *ucp, uintptr_t *pcs, int max)
 void _gr_stack_get_stats(gr_stack_stats *out)
 {
 	out->cfi_lookups = atomic_load(&_gr_stack_cfi_lookups);
-	out->cfi_steps = atomic_load(&_gr_stack_cfi_steps);
+	out->cfi_steps = tls_cfi_steps;
 	out->sym_lookups = atomic_load(&_gr_stack_sym_lookups);
 	out->sym_refreshes = atomic_load(&_gr_stack_sym_refreshes);
 	out->replayed_frames = tls_replayed;
