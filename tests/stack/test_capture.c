@@ -321,6 +321,37 @@ void test_walk_cache_under_signals(void)
 	CHECKF(wc_mismatch == 0, "%d of %d captures differ", wc_mismatch, wc_rounds);
 }
 
+/* A record that ends on a CFI frame which keeps rbp (nofp_plain): the next,
+** deeper capture replays it and must go on from the right frame pointer. */
+static uintptr_t cut_short[DEPTH], cut_full[DEPTH], cut_plain[DEPTH];
+static int n_short, n_full, n_plain;
+
+NOINLINE int cut_cb(int x)
+{
+	n_short = _gr_stack_capture(cut_short, 3, 0);
+	n_full = _gr_stack_capture(cut_full, DEPTH, 0);
+	int old = _gr_stack_set_fp_only(2);
+	n_plain = _gr_stack_capture(cut_plain, DEPTH, 0);
+	_gr_stack_set_fp_only(old);
+	BARRIER();
+	return x + n_short;
+}
+NOINLINE int via_cut(void) { int r = nofp_plain(cut_cb, 1); BARRIER(); return r + 1; }
+
+void test_walk_cache_record_ends_on_cfi_frame(void)
+{
+	static const char *const want[] = { "cut_cb", "nofp_plain", "via_cut",
+	                                    "test_walk_cache_record_ends_on_cfi_frame" };
+	for (int i = 0; i < 3; i++) {
+		via_cut();
+		CHECK(n_short == 3 && st_find_seq(cut_short, n_short, want, 3) == 0);
+		CHECKF(n_full == n_plain && n_full > 4 &&
+		       memcmp(cut_full + 1, cut_plain + 1, (size_t)(n_full - 1) * sizeof cut_full[0]) == 0,
+		       "round %d: %d vs %d frames", i, n_full, n_plain);
+		CHECK(st_find_seq(cut_full, n_full, want, 4) == 0);
+	}
+}
+
 /* ---- explicit frame --------------------------------------------------------------- */
 
 NOINLINE int from_here(void)
@@ -357,5 +388,6 @@ int main(void)
 	RUN(test_capture_from);
 	RUN(test_walk_cache_matches_plain_walk);
 	RUN(test_walk_cache_under_signals);
+	RUN(test_walk_cache_record_ends_on_cfi_frame);
 	return gort_test_summary();
 }
