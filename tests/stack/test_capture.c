@@ -121,8 +121,10 @@ void test_nofp_skipped_frame(void)
 	_gr_stack_set_fp_only(old);
 	/* frame pointers alone lose via_plain (nofp_plain's caller) */
 	CHECK(st_find_seq(got, ngot, want, 4) < 0);
+#ifndef GORT_SANITIZE_BUILD   /* sanitizer instrumentation changes nofp.c's frames */
 	static const char *const skipped[] = { "cb_capture", "nofp_plain", "test_nofp_skipped_frame" };
 	CHECK(st_find_seq(got, ngot, skipped, 3) == 0);
+#endif
 }
 
 void test_nofp_two_frames(void)
