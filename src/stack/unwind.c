@@ -440,13 +440,48 @@ static inline bool thread_bounds(void)
 	return tls_bounds_state == BOUNDS_KNOWN;
 }
 
+/* Walk from state w (pcs[0..n) already stored by the caller), skipping
+** `skip` frames, with the walk cache when the mode allows. */
+static int walk_with_cache(walk *w, uintptr_t *pcs, int n, int max, int skip, int mode)
+{
+	bool cfi = mode != 1;
+	wc_entry top[TOP_N];
+	replay rep = { .wc = tls_wc, .top = top, .j = 0, .mt = -1, .a = -1 }, *rp = NULL;
+	if (mode == 0 && rep.wc && !rep.wc->busy && w->lo == tls_lo) {
+		rp = &rep;
+		rep.wc->busy = 1;
+		atomic_signal_fence(memory_order_seq_cst);
+		rep.L = rep.wc->n;
+		rep.mt = 0;
+	}
+	while (skip > 0) {
+		uintptr_t junk[16];
+		int k = skip < 16 ? skip : 16;
+		int got = walk_frames(w, junk, k, cfi, rp);
+		skip -= k;
+		if (got < k) {
+			skip = -1;
+			break;
+		}
+	}
+	if (skip == 0)
+		n += walk_frames(w, pcs + n, max - n, cfi, rp);
+	else
+		n = 0;
+	if (rp) {
+		wc_commit(&rep);
+		atomic_signal_fence(memory_order_seq_cst);
+		rep.wc->busy = 0;
+	}
+	return n;
+}
+
 __attribute__((noinline))
 int _gr_stack_capture(uintptr_t *pcs, int max, int skip)
 {
 	if (max <= 0 || !thread_bounds())
 		return 0;
 	int mode = atomic_load_explicit(&fp_only_mode, memory_order_relaxed);
-	bool cfi = mode != 1;
 	/* Start as if returning from this function (which keeps a frame pointer):
 	** the state is that of our caller at the return address. */
 	uintptr_t fp = (uintptr_t)__builtin_frame_address(0);
@@ -463,52 +498,56 @@ int _gr_stack_capture(uintptr_t *pcs, int max, int skip)
 	w.pc = w.ra - 1;
 	w.sp = fp + 16;
 	w.fp = load(fp);
-	wc_entry top[TOP_N];
-	replay rep = { .wc = tls_wc, .top = top, .j = 0, .mt = -1, .a = -1 }, *rp = NULL;
-	if (mode == 0 && rep.wc && !rep.wc->busy && w.lo == tls_lo) {
-		rp = &rep;
-		rep.L = rep.wc->n;
-		rep.mt = 0;
-		rep.wc->busy = 1;
-		atomic_signal_fence(memory_order_seq_cst);
-	}
 	int n = 0;
 	if (skip <= 0)
 		pcs[n++] = w.ra;
 	else
 		skip--;
-	while (skip > 0) {
-		uintptr_t junk[16];
-		int k = skip < 16 ? skip : 16;
-		int got = walk_frames(&w, junk, k, cfi, rp);
-		skip -= k;
-		if (got < k) {
-			skip = -1;
-			break;
-		}
-	}
-	if (skip == 0)
-		n += walk_frames(&w, pcs + n, max - n, cfi, rp);
-	else
-		n = 0;
-	if (rp) {
-		wc_commit(&rep);
-		atomic_signal_fence(memory_order_seq_cst);
-		rep.wc->busy = 0;
-	}
-	return n;
+	return walk_with_cache(&w, pcs, n, max, skip, mode);
 }
 
-int _gr_stack_capture_from(void *fp, uintptr_t pc, uintptr_t *pcs, int max)
+/* How many frames above _gr_stack_capture_from to look for the frame that
+** holds (fp, pc): the caller's own frames (libgort's, with frame pointers). */
+#define FROM_SEARCH 8
+
+__attribute__((noinline))
+int _gr_stack_capture_from(void *fpv, uintptr_t pc, uintptr_t *pcs, int max)
 {
 	if (max <= 0)
 		return 0;
 	pcs[0] = pc;
+	uintptr_t fp = (uintptr_t)fpv;
+	uintptr_t f = (uintptr_t)__builtin_frame_address(0);
 	walk w;
-	if (!thread_bounds() || !region_for(&w, (uintptr_t)fp))
+	if (max == 1 || !thread_bounds() || !region_for(&w, f))
 		return 1;
-	w.sp = (uintptr_t)fp;
-	w.fp = (uintptr_t)fp;
+	int mode = atomic_load_explicit(&fp_only_mode, memory_order_relaxed);
+	/* The usual caller passes the saved frame pointer and return address of
+	** one of its own frames F (F[0], F[1]): find F above us, and the state
+	** at pc is known exactly, stack pointer included (F + 16), so the code
+	** at pc may lack a frame pointer and the walk is still exact, and it can
+	** use the walk cache. Otherwise: frame pointers only from fp. */
+	if (mode != 1) {
+		for (int i = 0; i < FROM_SEARCH; i++) {
+			if ((f & 7) != 0 || f > w.hi - 16)
+				break;
+			uintptr_t nf = load(f);
+			if (load(f + 8) == pc && nf == fp) {
+				w.pc = pc - 1;
+				w.ra = pc;
+				w.sp = f + 16;
+				w.fp = fp;
+				return walk_with_cache(&w, pcs, 1, max, 0, mode);
+			}
+			if (nf <= f)
+				break;
+			f = nf;
+		}
+	}
+	if ((fp < w.lo || fp >= w.hi) && !region_for(&w, fp))
+		return 1;         /* (fp may be on the thread stack, we on a signal stack) */
+	w.sp = fp;
+	w.fp = fp;
 	w.pc = pc - 1;
 	w.ra = pc;
 	return 1 + walk_frames(&w, pcs + 1, max - 1, false, NULL);
