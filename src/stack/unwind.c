@@ -198,6 +198,7 @@ typedef struct wc_entry {
 typedef struct walk_cache {
 	volatile int busy;
 	int n;
+	bool ended;            /* the recorded walk ended right after e[n - 1] */
 	wc_entry e[WC_N];      /* the record */
 } walk_cache;
 static TLS walk_cache *tls_wc;
@@ -249,6 +250,7 @@ typedef struct replay {
 	int r0, r1;            /* replayed range of the old record */
 	int stop_at;           /* mt when recording stopped */
 	int tries;             /* replays that held nothing (at most 2 per capture) */
+	bool ended;            /* the walk ended (not cut by max) */
 } replay;
 
 /* Walk from w, storing at most max return addresses; returns how many.
@@ -270,6 +272,7 @@ static inline int walk_frames(walk *w, uintptr_t *pcs, int max, bool use_cfi, re
 	int rL = rep ? rep->L : 0;
 	int rj = rep ? rep->j : -1;
 	int rm = rep ? rep->mt : -1;
+	bool replay_end = false;
 	while (n < max) {
 		if (use_cfi && (ra == 0 ||
 		    atomic_load_explicit(&fpok[fpok_slot(ra)], memory_order_relaxed) != ra)) {
@@ -355,6 +358,8 @@ static inline int walk_frames(walk *w, uintptr_t *pcs, int max, bool use_cfi, re
 					}
 					ra = x->ra;
 					pc = ra - 1;
+					if (k == rL && !diverged && rep->wc->ended)
+						replay_end = true;   /* the walk ends here, as before */
 					if (rm >= 0) {
 						/* replayed entries join the record; the last one
 						** with its new fp when the chain diverged there */
@@ -370,6 +375,8 @@ static inline int walk_frames(walk *w, uintptr_t *pcs, int max, bool use_cfi, re
 							rm = -1;
 						}
 					}
+					if (replay_end)
+						break;
 					continue;
 				}
 			}
@@ -398,6 +405,7 @@ static inline int walk_frames(walk *w, uintptr_t *pcs, int max, bool use_cfi, re
 	if (rep) {
 		rep->j = rj;
 		rep->mt = rm;
+		rep->ended = n < max || replay_end;
 	}
 	w->pc = pc;
 	w->ra = ra;
@@ -416,8 +424,12 @@ static void wc_commit(const replay *rep)
 	int a = rep->a >= 0 ? rep->a : mt;
 	int r = rep->a >= 0 ? rep->r1 - rep->r0 : 0;
 	int b = mt - a;
-	if (a == 0 && b == 0 && r == wc->n - rep->r0 && rep->r0 == 0)
+	bool ended = rep->mt >= 0 && rep->ended;
+	if (a == 0 && b == 0 && r == wc->n - rep->r0 && rep->r0 == 0) {
+		wc->ended = ended;
 		return;          /* the same record */
+	}
+	wc->ended = ended && a + r + b <= WC_N;   /* not when cut short below */
 	if (a + r > WC_N)
 		r = WC_N - a;
 	if (r > 0 && a != rep->r0)
