@@ -287,7 +287,7 @@ int main(int argc, char **argv)
 		int got = _gr_stack_capture(buf, 64, 0);
 		char name[128];
 		snprintf(name, sizeof name, "whole shallow stack (%d frames + libc start code)%s", REC_SHALLOW,
-		         m == 1 ? " (WRONG stacks)" : "");
+		         m == 1 ? " (stops early: misses libc frames)" : "");
 		row(name, mode_name[m], same_path(rec_a, ACT_LOOP, 64));
 		(void)got;
 	}
