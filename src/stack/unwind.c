@@ -239,7 +239,7 @@ static void wc_alloc(void)
 ** stores do not 4K-alias the walk's loads as a distant buffer's would) and
 ** committed after the walk: the record becomes the steps before the replay,
 ** the replayed range of the old record, the steps after it. */
-#define TOP_N 48
+#define TOP_N 32      /* 1 KB: captures may run on small signal stacks */
 typedef struct replay {
 	walk_cache *wc;
 	wc_entry *top;         /* TOP_N entries on the caller's stack */
