@@ -199,6 +199,8 @@ typedef struct walk_cache {
 	volatile int busy;
 	int n;
 	bool ended;            /* the recorded walk ended right after e[n - 1] */
+	int misses;            /* captures in a row that replayed under 1/4 */
+	int pause;             /* captures left that skip the cache */
 	wc_entry e[WC_N];      /* the record */
 } walk_cache;
 static TLS walk_cache *tls_wc;
@@ -459,7 +461,9 @@ static int walk_with_cache(walk *w, uintptr_t *pcs, int n, int max, int skip, in
 	bool cfi = mode != 1;
 	wc_entry top[TOP_N];
 	replay rep = { .wc = tls_wc, .top = top, .j = 0, .mt = -1, .a = -1 }, *rp = NULL;
-	if (mode == 0 && rep.wc && !rep.wc->busy && w->lo == tls_lo) {
+	if (mode == 0 && rep.wc && !rep.wc->busy && w->lo == tls_lo &&
+	    (rep.wc->pause == 0 || --rep.wc->pause < 0)) {
+		rep.wc->pause = 0;
 		rp = &rep;
 		rep.wc->busy = 1;
 		atomic_signal_fence(memory_order_seq_cst);
@@ -482,6 +486,18 @@ static int walk_with_cache(walk *w, uintptr_t *pcs, int n, int max, int skip, in
 		n = 0;
 	if (rp) {
 		wc_commit(&rep);
+		/* Stacks that never repeat (every capture a new path) only pay for
+		** recording: after 8 captures that replayed under a quarter of
+		** their frames, skip the cache for the next 64. */
+		int replayed = rep.a >= 0 ? rep.r1 - rep.r0 : 0;
+		if (replayed * 4 < n) {
+			if (++rep.wc->misses >= 8) {
+				rep.wc->misses = 0;
+				rep.wc->pause = 64;
+			}
+		} else {
+			rep.wc->misses = 0;
+		}
 		atomic_signal_fence(memory_order_seq_cst);
 		rep.wc->busy = 0;
 	}
