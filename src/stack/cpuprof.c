@@ -93,9 +93,13 @@ static void chain(int sig, siginfo_t *si, void *uc)
 	}
 }
 
+/* CPU samples keep at most this many frames (Go: 64), so that the handler's
+** frame stays small (it runs on whatever stack the thread is on). */
+#define SAMPLE_MAX_DEPTH 64
+
 static void record_sample(prof_thread *t, void *uc)
 {
-	uintptr_t pcs[GR_STACK_MAX_DEPTH];
+	uintptr_t pcs[SAMPLE_MAX_DEPTH];
 	uint64_t (*now)(void) = atomic_load_explicit(&prof_now, memory_order_relaxed);
 	uint64_t ts = now ? now() : 0;
 	int n = prof_depth > 0 ? _gr_stack_capture_ucontext(uc, pcs, prof_depth) : 0;
@@ -270,12 +274,12 @@ int _gr_cpuprof_start(int hz, uint64_t (*now)(void))
 		return -EBUSY;
 	}
 	prof_hz = hz;
-	prof_depth = env_depth();
+	prof_depth = env_depth() < SAMPLE_MAX_DEPTH ? env_depth() : SAMPLE_MAX_DEPTH;
 	atomic_store(&prof_now, now);
 	struct sigaction sa, cur;
 	memset(&sa, 0, sizeof sa);
 	sa.sa_sigaction = on_sigprof;
-	sa.sa_flags = SA_SIGINFO | SA_RESTART | SA_ONSTACK;
+	sa.sa_flags = SA_SIGINFO | SA_RESTART;
 	sigfillset(&sa.sa_mask);    /* nothing nests in the sample copy */
 	if (sigaction(SIGPROF, NULL, &cur) != 0) {
 		int e = errno;
@@ -358,6 +362,46 @@ size_t _gr_cpuprof_drain(void (*emit)(void *ctx, uint64_t ts, uint64_t m_id,
 	}
 	pthread_mutex_unlock(&prof_lock);
 	return count;
+}
+
+/* ---- fork ------------------------------------------------------------------- */
+
+/* The child has one thread and no POSIX timers (they are not inherited):
+** forget the other threads' records, keep the forking thread's (unarmed),
+** and start over stopped. The SIGPROF disposition is inherited: ours stays
+** installed, chaining as before, and old_sa still holds the disposition to
+** restore. prof_lock is not taken across fork: a drain holds it while the
+** tracer's emit callback takes the tracer's locks, which the tracer's own
+** fork handler holds, so either order could deadlock. The child re-creates
+** the lock instead; the list is always traversable (records are linked and
+** unlinked by single stores), and a record caught mid-unlink is leaked. */
+static void fork_child(void)
+{
+	pthread_mutex_init(&prof_lock, NULL);
+	atomic_store(&running, 0);
+	atomic_store(&in_flight, 0);
+	prof_thread *keep = NULL;
+	for (prof_thread *t = threads, *nx; t; t = nx) {
+		nx = t->next;
+		if (t == tls_self) {
+			atomic_store(&t->has_timer, false);
+			t->tid = (pid_t)syscall(SYS_gettid);    /* new tid, new CPU clock */
+			t->next = NULL;
+			if (pthread_getcpuclockid(pthread_self(), &t->clock) == 0)
+				keep = t;
+			else
+				t->retired = true;    /* never sampled again; freed by no one */
+		} else {
+			free(t->ring);
+			free(t);
+		}
+	}
+	threads = keep;
+}
+
+__attribute__((constructor)) static void cpuprof_init(void)
+{
+	pthread_atfork(NULL, NULL, fork_child);
 }
 
 uint64_t _gr_cpuprof_dropped(void)

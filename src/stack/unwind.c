@@ -40,8 +40,8 @@ enum { BOUNDS_UNKNOWN = 0, BOUNDS_BUSY, BOUNDS_KNOWN, BOUNDS_NONE };
 static TLS uintptr_t tls_lo, tls_hi;
 static TLS int tls_bounds_state;
 
-_Atomic uint64_t _gr_stack_cfi_steps;
 static _Atomic int fp_only_mode;
+static TLS uint64_t tls_cfi_steps;    /* frames stepped by CFI on this thread (stats) */
 
 static void wc_alloc(void);
 
@@ -107,12 +107,15 @@ static inline uintptr_t load(uintptr_t p)
 	return *(const uintptr_t *)p;
 }
 
-/* Apply a non-frame-pointer rule. Returns false when the walk ends. */
+/* Apply a non-frame-pointer rule. Returns false when the walk ends. *slot
+** tells the walk cache where the new fp was read: 0 = carried over, 1 = not
+** recordable (a signal frame: the region may change). */
 __attribute__((noinline))
-static bool step_slow(walk *w, gr_rule r)
+static bool step_slow(walk *w, gr_rule r, uintptr_t *slot)
 {
 	uintptr_t cfa;
-	atomic_fetch_add_explicit(&_gr_stack_cfi_steps, 1, memory_order_relaxed);
+	tls_cfi_steps++;
+	*slot = 1;
 	switch (r.kind) {
 	case GR_RULE_SP: cfa = w->sp + (uintptr_t)(intptr_t)r.cfa_off; break;
 	case GR_RULE_BP: cfa = w->fp + (uintptr_t)(intptr_t)r.cfa_off; break;
@@ -138,11 +141,13 @@ static bool step_slow(walk *w, gr_rule r)
 		return false;
 	uintptr_t ra = load(cfa - 8);
 	uintptr_t fp = w->fp;
+	*slot = 0;
 	if (r.rbp_off) {
-		uintptr_t slot = cfa + (uintptr_t)(intptr_t)r.rbp_off;
-		if (!in_frame(w, slot, 8))
+		uintptr_t at = cfa + (uintptr_t)(intptr_t)r.rbp_off;
+		if (!in_frame(w, at, 8))
 			return false;
-		fp = load(slot);
+		fp = load(at);
+		*slot = at;
 	}
 	if (ra < 4096)
 		return false;
@@ -166,25 +171,36 @@ static inline unsigned fpok_slot(uintptr_t ra)
 	return (unsigned)(ra & ((1u << FPOK_BITS) - 1));   /* call sites spread well */
 }
 
-/* The walk cache: the frame-pointer steps of the thread's last capture, as
-** (frame address, return address read there), innermost first. A new capture
-** that reaches a frame address in this record re-validates the rest of the
-** recorded chain with loads whose addresses are all known in advance
-** (independent, so the CPU overlaps them) instead of walking it as a chain of
-** dependent loads. Validation compares exactly what a walk would read
-** (fp[1] == recorded ra, fp[0] == next recorded frame), so the result is the
-** same as a walk's. Only frames in the thread's own stack are recorded (its
-** bounds never change, so every recorded address stays readable); a capture
-** that needed a CFI step leaves the record unchanged. `busy` keeps a signal
-** handler's capture from using the record while the interrupted code is
-** updating it. Allocated per thread by _gr_stack_thread_init. */
+/* The walk cache: the steps of the thread's last capture, innermost first,
+** each as what it read: the return address `ra` read at `at`, and the next
+** frame pointer `fp` read at `slot` (0: carried over unchanged). A frame-
+** pointer step at frame F has at = F + 8, slot = F; a CFI step at CFA has
+** at = CFA - 8 and slot = rbp's save slot. After any step, sp = at + 8.
+**
+** A new capture whose frame-pointer step reaches a frame F that the record
+** also stepped by frame pointer re-validates the rest of the record: each
+** entry holds if memory at `at` still has `ra` and at `slot` still has `fp`.
+** The addresses are known in advance, so these loads do not wait for each
+** other as the walk's fp -> fp[0] chain does. A step's addresses and rule
+** depend only on the state before it (pc, sp, fp), which the previous
+** entries pinned down, so a validated replay yields exactly what a walk
+** would. Only steps on the thread's own stack are recorded (its bounds never
+** change, so every recorded address stays readable); a signal frame ends the
+** record. `busy` keeps a signal handler's capture from using the record
+** while the interrupted code is updating it. Allocated per thread by
+** _gr_stack_thread_init. */
 #define WC_N 64
 typedef struct wc_entry {
-	uintptr_t fp, ra;
+	uintptr_t at;      /* bit 0 set: fp carried over; then slot = at and
+	                      fp = ra, so the fp check repeats the ra check */
+	uintptr_t ra, slot, fp;
 } wc_entry;
 typedef struct walk_cache {
 	volatile int busy;
 	int n;
+	bool ended;            /* the recorded walk ended right after e[n - 1] */
+	int misses;            /* captures in a row that replayed under 1/4 */
+	int pause;             /* captures left that skip the cache */
 	wc_entry e[WC_N];      /* the record */
 } walk_cache;
 static TLS walk_cache *tls_wc;
@@ -225,7 +241,7 @@ static void wc_alloc(void)
 ** stores do not 4K-alias the walk's loads as a distant buffer's would) and
 ** committed after the walk: the record becomes the steps before the replay,
 ** the replayed range of the old record, the steps after it. */
-#define TOP_N 48
+#define TOP_N 32      /* 1 KB: captures may run on small signal stacks */
 typedef struct replay {
 	walk_cache *wc;
 	wc_entry *top;         /* TOP_N entries on the caller's stack */
@@ -235,6 +251,8 @@ typedef struct replay {
 	int a;                 /* entries of top before the replay (-1: none yet) */
 	int r0, r1;            /* replayed range of the old record */
 	int stop_at;           /* mt when recording stopped */
+	int tries;             /* replays that held nothing (at most 2 per capture) */
+	bool ended;            /* the walk ended (not cut by max) */
 } replay;
 
 /* Walk from w, storing at most max return addresses; returns how many.
@@ -256,6 +274,7 @@ static inline int walk_frames(walk *w, uintptr_t *pcs, int max, bool use_cfi, re
 	int rL = rep ? rep->L : 0;
 	int rj = rep ? rep->j : -1;
 	int rm = rep ? rep->mt : -1;
+	bool replay_end = false;
 	while (n < max) {
 		if (use_cfi && (ra == 0 ||
 		    atomic_load_explicit(&fpok[fpok_slot(ra)], memory_order_relaxed) != ra)) {
@@ -265,12 +284,23 @@ static inline int walk_frames(walk *w, uintptr_t *pcs, int max, bool use_cfi, re
 					atomic_store_explicit(&fpok[fpok_slot(ra)], ra, memory_order_relaxed);
 			} else {
 				walk s = { pc, ra, sp, fp, lo, hi };
-				if (rm >= 0) {          /* the record is a chain of fp steps */
-					rep->stop_at = rm;
-					rm = -1;
-				}
-				if (!step_slow(&s, r))
+				uintptr_t slot;
+				if (!step_slow(&s, r, &slot))
 					break;
+				if (rm >= 0) {
+					if (slot != 1 && rm < TOP_N) {
+						/* bit 0 of at: fp carried over; the entry then checks
+						** its ra twice instead (see wc_entry) */
+						top[rm].at = (s.sp - 8) | (slot == 0);
+						top[rm].ra = s.ra;
+						top[rm].slot = slot ? slot : s.sp - 8;
+						top[rm].fp = slot ? s.fp : s.ra;
+						rm++;
+					} else {
+						rep->stop_at = rm;
+						rm = -1;
+					}
+				}
 				pc = s.pc;
 				ra = s.ra;
 				sp = s.sp;
@@ -286,37 +316,69 @@ static inline int walk_frames(walk *w, uintptr_t *pcs, int max, bool use_cfi, re
 			break;
 		if (rj >= 0) {
 			int j = rj;
-			while (j < rL && e[j].fp < fp)
+			while (j < rL && e[j].at < fp + 8)
 				j++;
 			rj = j;
-			if (j < rL && e[j].fp == fp) {
-				/* Replay: validate recorded steps j, j+1, ...: entry k holds
-				** if fp[1] there is its ra, and the chain goes on to entry
-				** k + 1 if fp[0] there is entry k + 1's frame. Addresses come
-				** from the record, so the loads do not wait for each other. */
+			if (j < rL && e[j].at == fp + 8 && e[j].slot == fp) {
+				/* Replay: validate recorded steps j, j+1, ... (see above). */
 				int k = j, lim = j + (max - n) < rL ? j + (max - n) : rL;
-				rj = -1;
+				uintptr_t nfp = 0;
+				bool diverged = false;
 				while (k < lim) {
-					uintptr_t f = e[k].fp, kra = e[k].ra;
-					if (load(f + 8) != kra)
+					/* slot is never 0 here: a carried fp is checked at the
+					** record's own copy (see wc_entry) */
+					const wc_entry *x = &e[k];
+					if (((load(x->at & ~(uintptr_t)7) ^ x->ra) | (load(x->slot) ^ x->fp)) != 0)
 						break;
-					pcs[n + (k - j)] = kra;
+					pcs[n + (k - j)] = x->ra;
 					k++;
-					if (k < rL && load(f) != e[k].fp)
-						break;
 				}
+				if (k < lim && load(e[k].at & ~(uintptr_t)7) == e[k].ra) {
+					/* entry k holds, but the chain goes elsewhere from it */
+					nfp = load(e[k].slot);
+					pcs[n + (k - j)] = e[k].ra;
+					k++;
+					diverged = true;
+				}
+				/* nothing held here (this frame returned since): look for a
+				** later match; after a replay, no more */
+				rj = k > j || ++rep->tries == 2 ? -1 : j + 1;
 				if (k > j) {
+					const wc_entry *x = &e[k - 1];
 					tls_replayed += (uint64_t)(k - j);
 					n += k - j;
-					sp = e[k - 1].fp + 16;
-					fp = load(e[k - 1].fp);
-					ra = e[k - 1].ra;
+					sp = (x->at & ~(uintptr_t)7) + 8;
+					if (diverged) {
+						fp = nfp;
+					} else {
+						/* the fp after the last entry that read one (fp
+						** carried through the entries after it) */
+						int i = k - 1;
+						while (i > j && (e[i].at & 1))
+							i--;
+						fp = (e[i].at & 1) ? fp : e[i].fp;
+					}
+					ra = x->ra;
 					pc = ra - 1;
+					if (k == rL && !diverged && rep->wc->ended)
+						replay_end = true;   /* the walk ends here, as before */
 					if (rm >= 0) {
+						/* replayed entries join the record; the last one
+						** with its new fp when the chain diverged there */
 						rep->a = rm;
 						rep->r0 = j;
-						rep->r1 = k;
+						rep->r1 = diverged ? k - 1 : k;
+						if (diverged && rm < TOP_N) {
+							top[rm] = *x;
+							top[rm].fp = nfp;
+							rm++;
+						} else if (diverged) {
+							rep->stop_at = rm;
+							rm = -1;
+						}
 					}
+					if (replay_end)
+						break;
 					continue;
 				}
 			}
@@ -326,8 +388,10 @@ static inline int walk_frames(walk *w, uintptr_t *pcs, int max, bool use_cfi, re
 			break;
 		if (rm >= 0) {
 			if (rm < TOP_N) {
-				top[rm].fp = fp;
+				top[rm].at = fp + 8;
 				top[rm].ra = nra;
+				top[rm].slot = fp;
+				top[rm].fp = load(fp);
 				rm++;
 			} else {
 				rep->stop_at = rm;
@@ -343,6 +407,7 @@ static inline int walk_frames(walk *w, uintptr_t *pcs, int max, bool use_cfi, re
 	if (rep) {
 		rep->j = rj;
 		rep->mt = rm;
+		rep->ended = n < max || replay_end;
 	}
 	w->pc = pc;
 	w->ra = ra;
@@ -361,8 +426,12 @@ static void wc_commit(const replay *rep)
 	int a = rep->a >= 0 ? rep->a : mt;
 	int r = rep->a >= 0 ? rep->r1 - rep->r0 : 0;
 	int b = mt - a;
-	if (a == 0 && b == 0 && r == wc->n - rep->r0 && rep->r0 == 0)
+	bool ended = rep->mt >= 0 && rep->ended;
+	if (a == 0 && b == 0 && r == wc->n - rep->r0 && rep->r0 == 0) {
+		wc->ended = ended;
 		return;          /* the same record */
+	}
+	wc->ended = ended && a + r + b <= WC_N;   /* not when cut short below */
 	if (a + r > WC_N)
 		r = WC_N - a;
 	if (r > 0 && a != rep->r0)
@@ -385,13 +454,62 @@ static inline bool thread_bounds(void)
 	return tls_bounds_state == BOUNDS_KNOWN;
 }
 
+/* Walk from state w (pcs[0..n) already stored by the caller), skipping
+** `skip` frames, with the walk cache when the mode allows. */
+static int walk_with_cache(walk *w, uintptr_t *pcs, int n, int max, int skip, int mode)
+{
+	bool cfi = mode != 1;
+	wc_entry top[TOP_N];
+	replay rep = { .wc = tls_wc, .top = top, .j = 0, .mt = -1, .a = -1 }, *rp = NULL;
+	if (mode == 0 && rep.wc && !rep.wc->busy && w->lo == tls_lo &&
+	    (rep.wc->pause == 0 || --rep.wc->pause < 0)) {
+		rep.wc->pause = 0;
+		rp = &rep;
+		rep.wc->busy = 1;
+		atomic_signal_fence(memory_order_seq_cst);
+		rep.L = rep.wc->n;
+		rep.mt = 0;
+	}
+	while (skip > 0) {
+		uintptr_t junk[16];
+		int k = skip < 16 ? skip : 16;
+		int got = walk_frames(w, junk, k, cfi, rp);
+		skip -= k;
+		if (got < k) {
+			skip = -1;
+			break;
+		}
+	}
+	if (skip == 0)
+		n += walk_frames(w, pcs + n, max - n, cfi, rp);
+	else
+		n = 0;
+	if (rp) {
+		wc_commit(&rep);
+		/* Stacks that never repeat (every capture a new path) only pay for
+		** recording: after 8 captures that replayed under a quarter of
+		** their frames, skip the cache for the next 64. */
+		int replayed = rep.a >= 0 ? rep.r1 - rep.r0 : 0;
+		if (replayed * 4 < n) {
+			if (++rep.wc->misses >= 8) {
+				rep.wc->misses = 0;
+				rep.wc->pause = 64;
+			}
+		} else {
+			rep.wc->misses = 0;
+		}
+		atomic_signal_fence(memory_order_seq_cst);
+		rep.wc->busy = 0;
+	}
+	return n;
+}
+
 __attribute__((noinline))
 int _gr_stack_capture(uintptr_t *pcs, int max, int skip)
 {
 	if (max <= 0 || !thread_bounds())
 		return 0;
 	int mode = atomic_load_explicit(&fp_only_mode, memory_order_relaxed);
-	bool cfi = mode != 1;
 	/* Start as if returning from this function (which keeps a frame pointer):
 	** the state is that of our caller at the return address. */
 	uintptr_t fp = (uintptr_t)__builtin_frame_address(0);
@@ -408,52 +526,56 @@ int _gr_stack_capture(uintptr_t *pcs, int max, int skip)
 	w.pc = w.ra - 1;
 	w.sp = fp + 16;
 	w.fp = load(fp);
-	wc_entry top[TOP_N];
-	replay rep = { .wc = tls_wc, .top = top, .j = 0, .mt = -1, .a = -1 }, *rp = NULL;
-	if (mode == 0 && rep.wc && !rep.wc->busy && w.lo == tls_lo) {
-		rp = &rep;
-		rep.L = rep.wc->n;
-		rep.mt = 0;
-		rep.wc->busy = 1;
-		atomic_signal_fence(memory_order_seq_cst);
-	}
 	int n = 0;
 	if (skip <= 0)
 		pcs[n++] = w.ra;
 	else
 		skip--;
-	while (skip > 0) {
-		uintptr_t junk[16];
-		int k = skip < 16 ? skip : 16;
-		int got = walk_frames(&w, junk, k, cfi, rp);
-		skip -= k;
-		if (got < k) {
-			skip = -1;
-			break;
-		}
-	}
-	if (skip == 0)
-		n += walk_frames(&w, pcs + n, max - n, cfi, rp);
-	else
-		n = 0;
-	if (rp) {
-		wc_commit(&rep);
-		atomic_signal_fence(memory_order_seq_cst);
-		rep.wc->busy = 0;
-	}
-	return n;
+	return walk_with_cache(&w, pcs, n, max, skip, mode);
 }
 
-int _gr_stack_capture_from(void *fp, uintptr_t pc, uintptr_t *pcs, int max)
+/* How many frames above _gr_stack_capture_from to look for the frame that
+** holds (fp, pc): the caller's own frames (libgort's, with frame pointers). */
+#define FROM_SEARCH 8
+
+__attribute__((noinline))
+int _gr_stack_capture_from(void *fpv, uintptr_t pc, uintptr_t *pcs, int max)
 {
 	if (max <= 0)
 		return 0;
 	pcs[0] = pc;
+	uintptr_t fp = (uintptr_t)fpv;
+	uintptr_t f = (uintptr_t)__builtin_frame_address(0);
 	walk w;
-	if (!thread_bounds() || !region_for(&w, (uintptr_t)fp))
+	if (max == 1 || !thread_bounds() || !region_for(&w, f))
 		return 1;
-	w.sp = (uintptr_t)fp;
-	w.fp = (uintptr_t)fp;
+	int mode = atomic_load_explicit(&fp_only_mode, memory_order_relaxed);
+	/* The usual caller passes the saved frame pointer and return address of
+	** one of its own frames F (F[0], F[1]): find F above us, and the state
+	** at pc is known exactly, stack pointer included (F + 16), so the code
+	** at pc may lack a frame pointer and the walk is still exact, and it can
+	** use the walk cache. Otherwise: frame pointers only from fp. */
+	if (mode != 1) {
+		for (int i = 0; i < FROM_SEARCH; i++) {
+			if ((f & 7) != 0 || f > w.hi - 16)
+				break;
+			uintptr_t nf = load(f);
+			if (load(f + 8) == pc && nf == fp) {
+				w.pc = pc - 1;
+				w.ra = pc;
+				w.sp = f + 16;
+				w.fp = fp;
+				return walk_with_cache(&w, pcs, 1, max, 0, mode);
+			}
+			if (nf <= f)
+				break;
+			f = nf;
+		}
+	}
+	if ((fp < w.lo || fp >= w.hi) && !region_for(&w, fp))
+		return 1;         /* (fp may be on the thread stack, we on a signal stack) */
+	w.sp = fp;
+	w.fp = fp;
 	w.pc = pc - 1;
 	w.ra = pc;
 	return 1 + walk_frames(&w, pcs + 1, max - 1, false, NULL);
@@ -483,7 +605,7 @@ int _gr_stack_capture_ucontext(const void *ucp, uintptr_t *pcs, int max)
 void _gr_stack_get_stats(gr_stack_stats *out)
 {
 	out->cfi_lookups = atomic_load(&_gr_stack_cfi_lookups);
-	out->cfi_steps = atomic_load(&_gr_stack_cfi_steps);
+	out->cfi_steps = tls_cfi_steps;
 	out->sym_lookups = atomic_load(&_gr_stack_sym_lookups);
 	out->sym_refreshes = atomic_load(&_gr_stack_sym_refreshes);
 	out->replayed_frames = tls_replayed;
