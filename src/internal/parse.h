@@ -167,6 +167,8 @@ typedef struct tp_gen {
 	tp_idtab stacks;
 	tp_stackent *stks;
 	size_t nstks, capstks;
+	tp_stackent *stkdense;        /* by id when ids are dense (n == UINT32_MAX: absent) */
+	size_t nstkdense, capstkdense;
 	gort_tp_frame *frames;        /* resolved after the generation is read */
 	size_t capresolved;           /* capacity of frames */
 	uint64_t (*rawframes)[4];     /* pc, func id, file id, line */
@@ -204,6 +206,17 @@ static inline bool _gr_tp_gen_string(const tp_gen *g, uint64_t id, gort_tp_str *
 
 static inline bool _gr_tp_gen_stack(const tp_gen *g, uint64_t id, gort_tp_stack *out)
 {
+	if (GORT_LIKELY(id < g->nstkdense)) {
+		tp_stackent e = g->stkdense[id];
+		if (e.n == UINT32_MAX)
+			return false;
+		out->id = id;
+		out->frames = g->frames + e.first;
+		out->nframes = e.n;
+		return true;
+	}
+	if (g->nstkdense)
+		return false;
 	uint32_t i = _gr_tp_idtab_get(&g->stacks, id);
 	if (i == 0)
 		return false;
