@@ -358,6 +358,9 @@ struct gort_tp_reader {
 	size_t nfront, capcursors;
 	size_t next_sample;
 	bool emitted_sync;
+	bool refresh_pending;         /* frontier[refresh_idx] advanced: load its next event */
+	size_t refresh_idx;
+	tp_base tmp;                  /* Sync, CPU sample or extra event being handed out */
 	int64_t last_ts;
 
 	tp_order ord;
