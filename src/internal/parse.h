@@ -257,6 +257,7 @@ typedef struct tp_cursor {
 	uint32_t idx, end;            /* gen->order[idx .. end) are its batches */
 	const uint8_t *p, *lim;       /* unread bytes of batch order[idx] (p == NULL: not started) */
 	const tp_batch *b;            /* that batch */
+	uint64_t off_bias;            /* input offset of byte q = (uintptr_t)q + off_bias */
 	int64_t last_ts;
 	tp_base ev;
 	struct tp_mstate *ms;         /* cached ordering state of m (never freed) */

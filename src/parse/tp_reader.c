@@ -189,13 +189,15 @@ static int next_event(gort_tp_reader *r, tp_cursor *c)
 		c->b = &g->batches[g->order[c->idx]];
 		c->p = g->data + c->b->off;
 		c->lim = c->p + c->b->len;
+		c->off_bias = c->b->file_off - (uint64_t)(uintptr_t)c->p;
+		c->ev.batch_off = c->b->hdr_off;
 		c->last_ts = 0;
 	}
 	if (c->last_ts == 0)
 		c->last_ts = _gr_tp_ftime(g->freq, c->b->time);
 	const uint8_t *p = c->p;
 	size_t avail = (size_t)(c->lim - p);
-	uint64_t at = c->b->file_off + (uint64_t)(p - (g->data + c->b->off));
+	uint64_t at = (uint64_t)(uintptr_t)p + c->off_bias;
 	uint8_t typ = p[0];
 	if (GORT_UNLIKELY(!_gr_go122_is_timed(typ))) {
 		if (typ >= GR_EV_COUNT)
@@ -210,6 +212,10 @@ static int next_event(gort_tp_reader *r, tp_cursor *c)
 		return _gr_tp_fail(r, GORT_TP_EFORMAT, at, "found invalid uvarint for timestamp in %s", sp->name);
 	n += (size_t)k;
 	for (unsigned i = 0; i + 1 < sp->nargs; i++) {
+		if (GORT_LIKELY(n < avail && p[n] < 0x80)) {   /* one-byte varint */
+			c->ev.args[i] = p[n++];
+			continue;
+		}
 		k = _gr_tp_uvarint(p + n, avail - n, &c->ev.args[i]);
 		if (GORT_UNLIKELY(k <= 0))
 			return _gr_tp_fail(r, GORT_TP_EFORMAT, at + n, "found invalid uvarint in %s", sp->name);
@@ -218,7 +224,6 @@ static int next_event(gort_tp_reader *r, tp_cursor *c)
 	c->ev.typ = typ;
 	c->ev.time = (int64_t)((uint64_t)_gr_tp_ftime(g->freq, dt) + (uint64_t)c->last_ts);
 	c->ev.off = at;
-	c->ev.batch_off = c->b->hdr_off;
 	c->last_ts = c->ev.time;
 	c->p = p + n;
 	return 1;
