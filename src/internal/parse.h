@@ -336,7 +336,8 @@ typedef struct tp_order {
 
 /* The extra checks of Go's testtrace.Validator (see tp_check.c). */
 typedef struct tp_check {
-	int unused;
+	tp_map gs, ps, ms;            /* goroutine/proc id -> tp_vres, M -> tp_vctx */
+	bool seen_sync;
 } tp_check;
 
 struct gort_tp_reader {
