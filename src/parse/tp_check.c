@@ -30,6 +30,7 @@ typedef struct vctx {
 typedef struct vres {
 	uint8_t state;                /* gort_tp_gstate or gort_tp_pstate */
 	int64_t bound;                /* M it is bound to while executing, or NONE */
+	struct vres *next_free;
 } vres;
 
 #define NONE GORT_TP_NONE
@@ -52,9 +53,15 @@ static vctx *thread(gort_tp_reader *r, const gort_tp_event *ev)
 		bad(r, ev, "must have thread, but thread ID is none");
 		return NULL;
 	}
-	vctx *c = _gr_tp_map_get(&r->chk.ms, (uint64_t)ev->thread);
-	if (c)
+	tp_check *k = &r->chk;
+	if (k->last_ctx && k->last_m == ev->thread)
+		return k->last_ctx;
+	vctx *c = _gr_tp_map_get(&k->ms, (uint64_t)ev->thread);
+	if (c) {
+		k->last_m = ev->thread;
+		k->last_ctx = c;
 		return c;
+	}
 	c = malloc(sizeof *c);
 	if (!c || _gr_tp_map_put(&r->chk.ms, (uint64_t)ev->thread, c) < 0) {
 		free(c);
@@ -90,8 +97,12 @@ static int transition(gort_tp_reader *r, const gort_tp_event *ev)
 	} else {
 		if (from != 0 && from != 1)
 			return bad(r, ev, "bad old state for unregistered %s %" PRId64 ": %s", what, id, name(from));
-		s = malloc(sizeof *s);
-		if (!s || _gr_tp_map_put(m, (uint64_t)id, s) < 0) {
+		s = c->free_res;
+		if (s)
+			c->free_res = s->next_free;
+		else if (!(s = malloc(sizeof *s)))
+			return _gr_tp_fail(r, GORT_TP_ENOMEM, ev->file_offset, "out of memory for the validator");
+		if (_gr_tp_map_put(m, (uint64_t)id, s) < 0) {
 			free(s);
 			return _gr_tp_fail(r, GORT_TP_ENOMEM, ev->file_offset, "out of memory for the validator");
 		}
@@ -111,7 +122,9 @@ static int transition(gort_tp_reader *r, const gort_tp_event *ev)
 		*slot = id;
 		s->bound = ev->thread;
 	} else if (was) {
-		vctx *t = s->bound == NONE ? NULL : _gr_tp_map_get(&c->ms, (uint64_t)s->bound);
+		vctx *t = s->bound == NONE ? NULL
+		          : s->bound == c->last_m && c->last_ctx ? c->last_ctx
+		                                                  : _gr_tp_map_get(&c->ms, (uint64_t)s->bound);
 		if (!t)
 			return bad(r, ev, "stopping %s %" PRId64 " not bound to any active context", what, id);
 		int64_t *slot = isg ? &t->g : &t->p;
@@ -124,8 +137,11 @@ static int transition(gort_tp_reader *r, const gort_tp_event *ev)
 	/* Go keeps dead goroutines forever; we forget them (bounded memory): a
 	** later transition then sees an unregistered goroutine, which must come
 	** from Undetermined or NotExist, as a dead one must. */
-	if (isg && to == GORT_TP_G_NOT_EXIST)
-		free(_gr_tp_map_del(m, (uint64_t)id));
+	if (isg && to == GORT_TP_G_NOT_EXIST) {
+		_gr_tp_map_del(m, (uint64_t)id);
+		s->next_free = c->free_res;
+		c->free_res = s;
+	}
 	return 0;
 }
 
@@ -164,6 +180,11 @@ static void free_all(tp_map *m)
 
 void _gr_tp_check_free(tp_check *c)
 {
+	while (c->free_res) {
+		vres *s = c->free_res;
+		c->free_res = s->next_free;
+		free(s);
+	}
 	free_all(&c->gs);
 	free_all(&c->ps);
 	free_all(&c->ms);
