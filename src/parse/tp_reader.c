@@ -367,6 +367,15 @@ static int try_advance(gort_tp_reader *r, size_t i, tp_base **out, tp_ctx *ctx)
 	return 1;
 }
 
+/* By time, then by M (ties broken deterministically). */
+static int cmp_cursor(const void *a, const void *b)
+{
+	const tp_cursor *x = *(tp_cursor *const *)a, *y = *(tp_cursor *const *)b;
+	if (x->ev.time != y->ev.time)
+		return x->ev.time < y->ev.time ? -1 : 1;
+	return x->m < y->m ? -1 : x->m > y->m;
+}
+
 /* 1 = an event in ev and ctx, 0 = end of the trace, < 0 = error. */
 static int step(gort_tp_reader *r, tp_base **evp, tp_ctx *ctx)
 {
@@ -413,18 +422,13 @@ static int step(gort_tp_reader *r, tp_base **evp, tp_ctx *ctx)
 	int rc = try_advance(r, 0, evp, ctx);
 	if (rc != 0)
 		return rc;
-	/* Rare: sort by time (a sorted array is still a heap), try the others. */
-	tp_cursor **h = r->frontier;
-	for (size_t i = 1; i < r->nfront; i++) {
-		tp_cursor *x = h[i];
-		size_t j = i;
-		while (j > 0 && h[j - 1]->ev.time > x->ev.time) {
-			h[j] = h[j - 1];
-			j--;
-		}
-		h[j] = x;
-	}
-	for (size_t i = 1; i < r->nfront; i++) {
+	/* Rare: sort by time (a sorted array is still a heap), try the others.
+	** O(n log n) like Go's sort, so many stuck threads cannot make it slow. */
+	tp_cursor **h = r->frontier, *tried = h[0];
+	qsort(h, r->nfront, sizeof *h, cmp_cursor);
+	for (size_t i = 0; i < r->nfront; i++) {
+		if (h[i] == tried)
+			continue;
 		rc = try_advance(r, i, evp, ctx);
 		if (rc != 0)
 			return rc;
