@@ -167,6 +167,8 @@ typedef struct tp_gen {
 	tp_idtab stacks;
 	tp_stackent *stks;
 	size_t nstks, capstks;
+	tp_stackent *stkdense;        /* by id when ids are dense (n == UINT32_MAX: absent) */
+	size_t nstkdense, capstkdense;
 	gort_tp_frame *frames;        /* resolved after the generation is read */
 	size_t capresolved;           /* capacity of frames */
 	uint64_t (*rawframes)[4];     /* pc, func id, file id, line */
@@ -204,6 +206,17 @@ static inline bool _gr_tp_gen_string(const tp_gen *g, uint64_t id, gort_tp_str *
 
 static inline bool _gr_tp_gen_stack(const tp_gen *g, uint64_t id, gort_tp_stack *out)
 {
+	if (GORT_LIKELY(id < g->nstkdense)) {
+		tp_stackent e = g->stkdense[id];
+		if (e.n == UINT32_MAX)
+			return false;
+		out->id = id;
+		out->frames = g->frames + e.first;
+		out->nframes = e.n;
+		return true;
+	}
+	if (g->nstkdense)
+		return false;
 	uint32_t i = _gr_tp_idtab_get(&g->stacks, id);
 	if (i == 0)
 		return false;
@@ -244,6 +257,7 @@ typedef struct tp_cursor {
 	uint32_t idx, end;            /* gen->order[idx .. end) are its batches */
 	const uint8_t *p, *lim;       /* unread bytes of batch order[idx] (p == NULL: not started) */
 	const tp_batch *b;            /* that batch */
+	uint64_t off_bias;            /* input offset of byte q = (uintptr_t)q + off_bias */
 	int64_t last_ts;
 	tp_base ev;
 	struct tp_mstate *ms;         /* cached ordering state of m (never freed) */
@@ -322,7 +336,11 @@ typedef struct tp_order {
 
 /* The extra checks of Go's testtrace.Validator (see tp_check.c). */
 typedef struct tp_check {
-	int unused;
+	tp_map gs, ps, ms;            /* goroutine/proc id -> vres, M -> vctx */
+	bool seen_sync;
+	int64_t last_m;               /* one-entry cache of ms */
+	void *last_ctx;
+	void *free_res;               /* recycled goroutine records */
 } tp_check;
 
 struct gort_tp_reader {
@@ -331,6 +349,7 @@ struct gort_tp_reader {
 	char err[512];
 	uint64_t err_off;
 	uint64_t max_gen_bytes;
+	bool validate;                /* run Go's validator checks (tp_check.c) */
 
 	tp_gen gen;
 	bool have_gen;
@@ -345,6 +364,9 @@ struct gort_tp_reader {
 	size_t nfront, capcursors;
 	size_t next_sample;
 	bool emitted_sync;
+	bool refresh_pending;         /* frontier[refresh_idx] advanced: load its next event */
+	size_t refresh_idx;
+	tp_base tmp;                  /* Sync, CPU sample or extra event being handed out */
 	int64_t last_ts;
 
 	tp_order ord;

@@ -50,6 +50,7 @@ void _gr_tp_gen_reset(tp_gen *g)
 	_gr_tp_idtab_reset(&g->strings);
 	_gr_tp_idtab_reset(&g->stacks);
 	g->nstrs = g->nstks = g->nframes = g->nsamples = 0;
+	g->nstkdense = 0;
 }
 
 void _gr_tp_gen_free(tp_gen *g)
@@ -62,6 +63,7 @@ void _gr_tp_gen_free(tp_gen *g)
 	_gr_tp_idtab_free(&g->stacks);
 	free(g->strs);
 	free(g->stks);
+	free(g->stkdense);
 	free(g->frames);
 	free(g->rawframes);
 	free(g->samples);
@@ -260,6 +262,17 @@ static int finish(gort_tp_reader *r, tp_gen *g, uint64_t end_off)
 				return _gr_tp_fail(r, GORT_TP_EINVALID, end_off,
 				                   "found invalid file string ID %" PRIu64 " for a stack", rf[2]);
 		}
+	}
+	if (g->stacks.ndense) {
+		size_t nd = (size_t)g->stacks.ndense;
+		if (GROW(g->stkdense, 0, g->capstkdense, nd) < 0)
+			return _gr_tp_fail(r, GORT_TP_ENOMEM, end_off, "out of memory for the stack table");
+		for (size_t id = 0; id < nd; id++) {
+			uint32_t i = g->stacks.dense[id];
+			g->stkdense[id] = i ? g->stks[i - 1] : (tp_stackent){ 0, UINT32_MAX };
+		}
+		g->stkdense[0] = (tp_stackent){ 0, 0 };
+		g->nstkdense = nd;
 	}
 	for (size_t i = 0; i < g->nsamples; i++)
 		g->samples[i].time = _gr_tp_ftime(g->freq, (uint64_t)g->samples[i].time);

@@ -57,6 +57,7 @@ static gort_tp_reader *rnew(void)
 	}
 	r->in.fd = -1;
 	r->max_gen_bytes = GORT_TP_MAX_GENERATION_BYTES;
+	r->validate = true;
 	r->emitted_sync = true;   /* no Sync before the first generation */
 	return r;
 nomem:
@@ -95,6 +96,14 @@ GORT_API int gort_tp_set_max_generation_bytes(gort_tp_reader *r, uint64_t max)
 	if (!r || max == 0 || max > GORT_TP_MAX_GENERATION_BYTES)
 		return -EINVAL;
 	r->max_gen_bytes = max;
+	return 0;
+}
+
+GORT_API int gort_tp_set_validation(gort_tp_reader *r, bool on)
+{
+	if (!r)
+		return -EINVAL;
+	r->validate = on;
 	return 0;
 }
 
@@ -189,13 +198,15 @@ static int next_event(gort_tp_reader *r, tp_cursor *c)
 		c->b = &g->batches[g->order[c->idx]];
 		c->p = g->data + c->b->off;
 		c->lim = c->p + c->b->len;
+		c->off_bias = c->b->file_off - (uint64_t)(uintptr_t)c->p;
+		c->ev.batch_off = c->b->hdr_off;
 		c->last_ts = 0;
 	}
 	if (c->last_ts == 0)
 		c->last_ts = _gr_tp_ftime(g->freq, c->b->time);
 	const uint8_t *p = c->p;
 	size_t avail = (size_t)(c->lim - p);
-	uint64_t at = c->b->file_off + (uint64_t)(p - (g->data + c->b->off));
+	uint64_t at = (uint64_t)(uintptr_t)p + c->off_bias;
 	uint8_t typ = p[0];
 	if (GORT_UNLIKELY(!_gr_go122_is_timed(typ))) {
 		if (typ >= GR_EV_COUNT)
@@ -210,6 +221,10 @@ static int next_event(gort_tp_reader *r, tp_cursor *c)
 		return _gr_tp_fail(r, GORT_TP_EFORMAT, at, "found invalid uvarint for timestamp in %s", sp->name);
 	n += (size_t)k;
 	for (unsigned i = 0; i + 1 < sp->nargs; i++) {
+		if (GORT_LIKELY(n < avail && p[n] < 0x80)) {   /* one-byte varint */
+			c->ev.args[i] = p[n++];
+			continue;
+		}
 		k = _gr_tp_uvarint(p + n, avail - n, &c->ev.args[i]);
 		if (GORT_UNLIKELY(k <= 0))
 			return _gr_tp_fail(r, GORT_TP_EFORMAT, at + n, "found invalid uvarint in %s", sp->name);
@@ -218,7 +233,6 @@ static int next_event(gort_tp_reader *r, tp_cursor *c)
 	c->ev.typ = typ;
 	c->ev.time = (int64_t)((uint64_t)_gr_tp_ftime(g->freq, dt) + (uint64_t)c->last_ts);
 	c->ev.off = at;
-	c->ev.batch_off = c->b->hdr_off;
 	c->last_ts = c->ev.time;
 	c->p = p + n;
 	return 1;
@@ -335,7 +349,7 @@ static int start_generation(gort_tp_reader *r)
 	return 0;
 }
 
-static int try_advance(gort_tp_reader *r, size_t i, tp_base *out, tp_ctx *ctx)
+static int try_advance(gort_tp_reader *r, size_t i, tp_base **out, tp_ctx *ctx)
 {
 	tp_cursor *c = r->frontier[i];
 	if (c->m != NONE && !c->ms) {
@@ -346,14 +360,27 @@ static int try_advance(gort_tp_reader *r, size_t i, tp_base *out, tp_ctx *ctx)
 	int rc = _gr_tp_order_advance(r, &c->ev, c->ms, c->m, r->gen.gen, ctx);
 	if (rc <= 0)
 		return rc;
-	*out = c->ev;
-	rc = refresh(r, i);
-	return rc < 0 ? rc : 1;
+	/* Handed out in place; gort_tp_next refreshes the cursor afterwards. */
+	*out = &c->ev;
+	r->refresh_pending = true;
+	r->refresh_idx = i;
+	return 1;
+}
+
+/* By time, then by M (ties broken deterministically). */
+static int cmp_cursor(const void *a, const void *b)
+{
+	const tp_cursor *x = *(tp_cursor *const *)a, *y = *(tp_cursor *const *)b;
+	if (x->ev.time != y->ev.time)
+		return x->ev.time < y->ev.time ? -1 : 1;
+	return x->m < y->m ? -1 : x->m > y->m;
 }
 
 /* 1 = an event in ev and ctx, 0 = end of the trace, < 0 = error. */
-static int step(gort_tp_reader *r, tp_base *ev, tp_ctx *ctx)
+static int step(gort_tp_reader *r, tp_base **evp, tp_ctx *ctx)
 {
+	tp_base *ev = &r->tmp;
+	*evp = ev;
 	if (r->ord.have_extra) {
 		r->ord.have_extra = false;
 		*ev = r->ord.extra;
@@ -392,22 +419,17 @@ static int step(gort_tp_reader *r, tp_base *ev, tp_ctx *ctx)
 	if (r->nfront == 0)
 		return _gr_tp_fail(r, GORT_TP_EINVALID, _gr_tp_in_off(&r->in),
 		                   "broken trace: frontier is empty (generation %" PRIu64 " has no events)", g->gen);
-	int rc = try_advance(r, 0, ev, ctx);
+	int rc = try_advance(r, 0, evp, ctx);
 	if (rc != 0)
 		return rc;
-	/* Rare: sort by time (a sorted array is still a heap), try the others. */
-	tp_cursor **h = r->frontier;
-	for (size_t i = 1; i < r->nfront; i++) {
-		tp_cursor *x = h[i];
-		size_t j = i;
-		while (j > 0 && h[j - 1]->ev.time > x->ev.time) {
-			h[j] = h[j - 1];
-			j--;
-		}
-		h[j] = x;
-	}
-	for (size_t i = 1; i < r->nfront; i++) {
-		rc = try_advance(r, i, ev, ctx);
+	/* Rare: sort by time (a sorted array is still a heap), try the others.
+	** O(n log n) like Go's sort, so many stuck threads cannot make it slow. */
+	tp_cursor **h = r->frontier, *tried = h[0];
+	qsort(h, r->nfront, sizeof *h, cmp_cursor);
+	for (size_t i = 0; i < r->nfront; i++) {
+		if (h[i] == tried)
+			continue;
+		rc = try_advance(r, i, evp, ctx);
 		if (rc != 0)
 			return rc;
 	}
@@ -647,7 +669,7 @@ GORT_API int gort_tp_next(gort_tp_reader *r, const gort_tp_event **out)
 			return r->state;
 		r->state = 1;
 	}
-	tp_base b;
+	tp_base *b;
 	tp_ctx ctx;
 	int rc = step(r, &b, &ctx);
 	if (rc < 0)
@@ -656,11 +678,16 @@ GORT_API int gort_tp_next(gort_tp_reader *r, const gort_tp_event **out)
 		r->state = 2;
 		return 0;
 	}
-	if (b.time <= r->last_ts)
-		b.time = r->last_ts + 1;
-	r->last_ts = b.time;
-	if (fill(r, &b, ctx) < 0 || _gr_tp_check_event(r, &r->out) < 0)
+	if (b->time <= r->last_ts)
+		b->time = r->last_ts + 1;
+	r->last_ts = b->time;
+	if (fill(r, b, ctx) < 0 || (r->validate && _gr_tp_check_event(r, &r->out) < 0))
 		return r->state;
+	if (r->refresh_pending) {
+		r->refresh_pending = false;
+		if (refresh(r, r->refresh_idx) < 0)
+			return r->state;
+	}
 	*out = &r->out;
 	return 1;
 }

@@ -37,7 +37,7 @@ check() {  # check NAME FILE [must-accept]
   pass=$((pass+1))
 }
 
-for p in annotations gc-stress many-start-stop stress; do
+for p in annotations many-start-stop stress; do
   src=$GOROOT/src/internal/trace/v2/testdata/testprog/$p.go
   [ -f "$src" ] || continue
   if ! "$GORT_GO" run "$src" > "$T/$p.trace" 2> "$T/$p.log"; then
