@@ -64,6 +64,10 @@ size_t _gr_tp_in_read(tp_in *in, void *dst, size_t n);
 ** overflow. */
 static inline int _gr_tp_uvarint(const uint8_t *p, size_t n, uint64_t *v)
 {
+	if (GORT_LIKELY(n > 0 && p[0] < 0x80)) {
+		*v = p[0];
+		return 1;
+	}
 	uint64_t x = 0;
 	unsigned s = 0;
 	for (size_t i = 0; i < n; i++) {
@@ -103,7 +107,8 @@ void  _gr_tp_map_clear(tp_map *m);
 typedef struct tp_idtab {
 	tp_map sparse;                /* id -> (void *)(uintptr_t)(index + 1) */
 	uint32_t *dense;              /* built by compact(): dense[id] = index + 1 */
-	uint64_t ndense;
+	uint64_t ndense;              /* 0 = not compacted (sparse lookups) */
+	uint64_t capdense;            /* dense is kept across generations */
 	uint32_t n;
 } tp_idtab;
 
@@ -118,7 +123,7 @@ static inline uint32_t _gr_tp_idtab_get(const tp_idtab *t, uint64_t id)
 		return UINT32_MAX;
 	if (id < t->ndense)
 		return t->dense[id];
-	if (t->dense)
+	if (t->ndense)
 		return 0;
 	return (uint32_t)(uintptr_t)_gr_tp_map_get(&t->sparse, id);
 }
@@ -151,7 +156,9 @@ typedef struct tp_gen {
 	tp_batch *batches;
 	size_t nbatches, capbatches;
 	uint32_t *order;              /* event-batch indexes sorted by (m, file order) */
-	size_t norder;
+	size_t norder, caporder;
+	void *sortkeys;               /* scratch for sorting order */
+	size_t capsortkeys;
 	double freq;                  /* ns per tick; 0 = none seen */
 	bool have_freq;
 	tp_idtab strings;
@@ -160,7 +167,10 @@ typedef struct tp_gen {
 	tp_idtab stacks;
 	tp_stackent *stks;
 	size_t nstks, capstks;
+	tp_stackent *stkdense;        /* by id when ids are dense (n == UINT32_MAX: absent) */
+	size_t nstkdense, capstkdense;
 	gort_tp_frame *frames;        /* resolved after the generation is read */
+	size_t capresolved;           /* capacity of frames */
 	uint64_t (*rawframes)[4];     /* pc, func id, file id, line */
 	size_t nframes, capframes;
 	tp_sample *samples;
@@ -180,8 +190,47 @@ static inline int64_t _gr_tp_ftime(double freq, uint64_t ticks)
 }
 
 /* String and stack lookups; return false when the id is unknown. */
-bool _gr_tp_gen_string(const tp_gen *g, uint64_t id, gort_tp_str *out);
-bool _gr_tp_gen_stack(const tp_gen *g, uint64_t id, gort_tp_stack *out);
+static inline bool _gr_tp_gen_string(const tp_gen *g, uint64_t id, gort_tp_str *out)
+{
+	uint32_t i = _gr_tp_idtab_get(&g->strings, id);
+	if (i == 0)
+		return false;
+	if (i == UINT32_MAX) {
+		out->ptr = "";
+		out->len = 0;
+	} else {
+		*out = g->strs[i - 1];
+	}
+	return true;
+}
+
+static inline bool _gr_tp_gen_stack(const tp_gen *g, uint64_t id, gort_tp_stack *out)
+{
+	if (GORT_LIKELY(id < g->nstkdense)) {
+		tp_stackent e = g->stkdense[id];
+		if (e.n == UINT32_MAX)
+			return false;
+		out->id = id;
+		out->frames = g->frames + e.first;
+		out->nframes = e.n;
+		return true;
+	}
+	if (g->nstkdense)
+		return false;
+	uint32_t i = _gr_tp_idtab_get(&g->stacks, id);
+	if (i == 0)
+		return false;
+	out->id = id;
+	if (i == UINT32_MAX) {
+		out->frames = NULL;
+		out->nframes = 0;
+	} else {
+		const tp_stackent *s = &g->stks[i - 1];
+		out->frames = g->frames + s->first;
+		out->nframes = s->n;
+	}
+	return true;
+}
 
 /* ---- the reader ---------------------------------------------------------- */
 
@@ -206,7 +255,8 @@ struct tp_mstate;
 typedef struct tp_cursor {
 	int64_t m;
 	uint32_t idx, end;            /* gen->order[idx .. end) are its batches */
-	uint32_t data_off;
+	const uint8_t *p, *lim;       /* unread bytes of batch order[idx] (p == NULL: not started) */
+	const tp_batch *b;            /* that batch */
 	int64_t last_ts;
 	tp_base ev;
 	struct tp_mstate *ms;         /* cached ordering state of m (never freed) */
@@ -222,10 +272,19 @@ typedef struct tp_ranges {
 	uint32_t n, cap;
 } tp_ranges;
 
+/* An owned copy of a trace string (region and task names outlive their
+** generation's string table): short names inline, long ones on the heap. */
+typedef struct tp_name {
+	uint32_t len;
+	char *heap;                   /* NULL when the name is inline */
+	char in[40];
+} tp_name;
+
+static inline const char *_gr_tp_name_ptr(const tp_name *n) { return n->heap ? n->heap : n->in; }
+
 typedef struct tp_region {
 	uint64_t task;
-	char *name;
-	size_t len;
+	tp_name name;
 } tp_region;
 
 typedef struct tp_seq { uint64_t gen, seq; } tp_seq;
@@ -237,6 +296,7 @@ typedef struct tp_gstate {
 	tp_region *regions;
 	uint32_t nregions, capregions;
 	tp_ranges ranges;
+	struct tp_gstate *next_free;
 } tp_gstate;
 
 typedef struct tp_pstate {
@@ -253,8 +313,8 @@ typedef struct tp_mstate {
 
 typedef struct tp_task {
 	uint64_t parent;              /* Go's TaskID; NoTask = UINT64_MAX */
-	char *name;
-	size_t len;
+	tp_name name;
+	struct tp_task *next_free;
 } tp_task;
 
 enum { TP_GC_UNDETERMINED, TP_GC_NOT_RUNNING, TP_GC_RUNNING };
@@ -262,6 +322,8 @@ enum { TP_GC_UNDETERMINED, TP_GC_NOT_RUNNING, TP_GC_RUNNING };
 typedef struct tp_order {
 	tp_map gs, ps, ms, tasks;
 	tp_mstate **mlist;            /* every mstate, for scans and freeing */
+	tp_task *free_tasks;          /* recycled task states */
+	struct tp_gstate *free_gs;    /* recycled goroutine states (next via id) */
 	size_t nm, capm;
 	uint64_t gc_seq;
 	int gc_state;
@@ -273,7 +335,7 @@ typedef struct tp_order {
 
 /* The extra checks of Go's testtrace.Validator (see tp_check.c). */
 typedef struct tp_check {
-	tp_map tasks;                 /* task id -> owned "len|bytes" type name */
+	int unused;
 } tp_check;
 
 struct gort_tp_reader {

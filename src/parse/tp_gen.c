@@ -50,6 +50,7 @@ void _gr_tp_gen_reset(tp_gen *g)
 	_gr_tp_idtab_reset(&g->strings);
 	_gr_tp_idtab_reset(&g->stacks);
 	g->nstrs = g->nstks = g->nframes = g->nsamples = 0;
+	g->nstkdense = 0;
 }
 
 void _gr_tp_gen_free(tp_gen *g)
@@ -57,45 +58,16 @@ void _gr_tp_gen_free(tp_gen *g)
 	free(g->data);
 	free(g->batches);
 	free(g->order);
+	free(g->sortkeys);
 	_gr_tp_idtab_free(&g->strings);
 	_gr_tp_idtab_free(&g->stacks);
 	free(g->strs);
 	free(g->stks);
+	free(g->stkdense);
 	free(g->frames);
 	free(g->rawframes);
 	free(g->samples);
 	memset(g, 0, sizeof *g);
-}
-
-bool _gr_tp_gen_string(const tp_gen *g, uint64_t id, gort_tp_str *out)
-{
-	uint32_t i = _gr_tp_idtab_get(&g->strings, id);
-	if (i == 0)
-		return false;
-	if (i == UINT32_MAX) {
-		out->ptr = "";
-		out->len = 0;
-	} else {
-		*out = g->strs[i - 1];
-	}
-	return true;
-}
-
-bool _gr_tp_gen_stack(const tp_gen *g, uint64_t id, gort_tp_stack *out)
-{
-	uint32_t i = _gr_tp_idtab_get(&g->stacks, id);
-	if (i == 0)
-		return false;
-	out->id = id;
-	if (i == UINT32_MAX) {
-		out->frames = NULL;
-		out->nframes = 0;
-	} else {
-		const tp_stackent *s = &g->stks[i - 1];
-		out->frames = g->frames + s->first;
-		out->nframes = s->n;
-	}
-	return true;
 }
 
 /* A cursor over one structural batch's bytes. */
@@ -274,9 +246,7 @@ static int finish(gort_tp_reader *r, tp_gen *g, uint64_t end_off)
 	_gr_tp_idtab_compact(&g->strings);
 	_gr_tp_idtab_compact(&g->stacks);
 
-	free(g->frames);
-	g->frames = g->nframes ? malloc(g->nframes * sizeof *g->frames) : NULL;
-	if (g->nframes && !g->frames)
+	if (GROW(g->frames, 0, g->capresolved, g->nframes) < 0)
 		return _gr_tp_fail(r, GORT_TP_ENOMEM, end_off, "out of memory for stack frames");
 	for (size_t s = 0; s < g->nstks; s++) {
 		const tp_stackent *e = &g->stks[s];
@@ -293,26 +263,39 @@ static int finish(gort_tp_reader *r, tp_gen *g, uint64_t end_off)
 				                   "found invalid file string ID %" PRIu64 " for a stack", rf[2]);
 		}
 	}
+	if (g->stacks.ndense) {
+		size_t nd = (size_t)g->stacks.ndense;
+		if (GROW(g->stkdense, 0, g->capstkdense, nd) < 0)
+			return _gr_tp_fail(r, GORT_TP_ENOMEM, end_off, "out of memory for the stack table");
+		for (size_t id = 0; id < nd; id++) {
+			uint32_t i = g->stacks.dense[id];
+			g->stkdense[id] = i ? g->stks[i - 1] : (tp_stackent){ 0, UINT32_MAX };
+		}
+		g->stkdense[0] = (tp_stackent){ 0, 0 };
+		g->nstkdense = nd;
+	}
 	for (size_t i = 0; i < g->nsamples; i++)
 		g->samples[i].time = _gr_tp_ftime(g->freq, (uint64_t)g->samples[i].time);
 	if (g->nsamples > 1)
 		qsort(g->samples, g->nsamples, sizeof *g->samples, cmp_sample);
 
-	free(g->order);
-	g->order = g->nbatches ? malloc(g->nbatches * sizeof *g->order) : NULL;
-	if (g->nbatches && !g->order)
+	if (GROW(g->order, 0, g->caporder, g->nbatches) < 0)
 		return _gr_tp_fail(r, GORT_TP_ENOMEM, end_off, "out of memory for batches");
 	g->norder = g->nbatches;
 	if (g->norder > 1) {
-		mkey *k = malloc(g->norder * sizeof *k);
-		if (!k)
-			return _gr_tp_fail(r, GORT_TP_ENOMEM, end_off, "out of memory for batches");
+		if (g->norder > g->capsortkeys) {
+			void *nk = realloc(g->sortkeys, g->norder * sizeof(mkey));
+			if (!nk)
+				return _gr_tp_fail(r, GORT_TP_ENOMEM, end_off, "out of memory for batches");
+			g->sortkeys = nk;
+			g->capsortkeys = g->norder;
+		}
+		mkey *k = g->sortkeys;
 		for (size_t i = 0; i < g->norder; i++)
 			k[i] = (mkey){ g->batches[i].m, (uint32_t)i };
 		qsort(k, g->norder, sizeof *k, cmp_mkey);
 		for (size_t i = 0; i < g->norder; i++)
 			g->order[i] = k[i].idx;
-		free(k);
 	} else if (g->norder == 1) {
 		g->order[0] = 0;
 	}
@@ -331,6 +314,8 @@ int _gr_tp_read_generation(gort_tp_reader *r)
 	tp_gen *g = &r->gen;
 	tp_in *in = &r->in;
 	_gr_tp_gen_reset(g);
+	if (!g->data && GROW(g->data, 0, g->cap, GR_GO122_MAX_BATCH_SIZE) < 0)
+		return _gr_tp_fail(r, GORT_TP_ENOMEM, _gr_tp_in_off(in), "out of memory for a batch");
 	if (r->have_spill) {
 		g->gen = r->spill_gen;
 		if (GROW(g->data, g->len, g->cap, r->spill.len) < 0)

@@ -52,6 +52,34 @@ static const char *ename(uint8_t t)
 	return t < GR_EV_COUNT && _gr_go122_specs[t].name ? _gr_go122_specs[t].name : "Invalid";
 }
 
+/* ---- owned names ------------------------------------------------------------ */
+
+static int name_set(tp_name *n, gort_tp_str s)
+{
+	n->len = (uint32_t)s.len;
+	n->heap = NULL;
+	if (s.len <= sizeof n->in) {
+		memcpy(n->in, s.ptr, s.len);
+		return 0;
+	}
+	n->heap = malloc(s.len);
+	if (!n->heap)
+		return -ENOMEM;
+	memcpy(n->heap, s.ptr, s.len);
+	return 0;
+}
+
+static void name_free(tp_name *n)
+{
+	free(n->heap);
+	n->heap = NULL;
+}
+
+static bool name_eq(const tp_name *n, gort_tp_str s)
+{
+	return n->len == s.len && memcmp(_gr_tp_name_ptr(n), s.ptr, s.len) == 0;
+}
+
 /* The Begin event of a range, for End/Active events (Go's Spec.StartEv). */
 static uint8_t start_ev(uint8_t t)
 {
@@ -101,10 +129,21 @@ static int check_ctx(gort_tp_reader *r, const tp_base *ev, tp_ctx c, int th, int
 static tp_gstate *gget(tp_order *o, int64_t id) { return _gr_tp_map_get(&o->gs, (uint64_t)id); }
 static tp_pstate *pget(tp_order *o, int64_t id) { return _gr_tp_map_get(&o->ps, (uint64_t)id); }
 
+/* Give a goroutine's state back to the pool (its arrays are kept). */
+static void grelease(tp_order *o, tp_gstate *g)
+{
+	for (uint32_t i = 0; i < g->nregions; i++)
+		name_free(&g->regions[i].name);
+	g->nregions = 0;
+	g->ranges.n = 0;
+	g->next_free = o->free_gs;
+	o->free_gs = g;
+}
+
 static void gfree(tp_gstate *g)
 {
 	for (uint32_t i = 0; i < g->nregions; i++)
-		free(g->regions[i].name);
+		name_free(&g->regions[i].name);
 	free(g->regions);
 	free(g->ranges.v);
 	free(g);
@@ -112,9 +151,15 @@ static void gfree(tp_gstate *g)
 
 static tp_gstate *gnew(gort_tp_reader *r, int64_t id, uint8_t status, tp_seq seq)
 {
-	tp_gstate *g = calloc(1, sizeof *g);
-	if (!g || _gr_tp_map_put(&r->ord.gs, (uint64_t)id, g) < 0) {
-		free(g);
+	tp_order *o = &r->ord;
+	tp_gstate *g = o->free_gs;
+	if (g)
+		o->free_gs = g->next_free;
+	else if (!(g = calloc(1, sizeof *g)))
+		return NULL;
+	if (_gr_tp_map_put(&o->gs, (uint64_t)id, g) < 0) {
+		g->next_free = o->free_gs;
+		o->free_gs = g;
 		return NULL;
 	}
 	g->id = id;
@@ -163,9 +208,19 @@ void _gr_tp_order_free(tp_order *o)
 	for (size_t i = 0; i < o->tasks.cap; i++)
 		if (o->tasks.vals[i]) {
 			tp_task *t = o->tasks.vals[i];
-			free(t->name);
+			name_free(&t->name);
 			free(t);
 		}
+	while (o->free_tasks) {
+		tp_task *t = o->free_tasks;
+		o->free_tasks = t->next_free;
+		free(t);
+	}
+	while (o->free_gs) {
+		tp_gstate *g = o->free_gs;
+		o->free_gs = g->next_free;
+		gfree(g);
+	}
 	for (size_t i = 0; i < o->nm; i++)
 		free(o->mlist[i]);
 	free(o->mlist);
@@ -249,12 +304,11 @@ static int begin_region(gort_tp_reader *r, const tp_base *ev, tp_gstate *g, uint
 		g->regions = nv;
 		g->capregions = nc;
 	}
-	char *copy = malloc(name.len + 1);
-	if (!copy)
+	tp_region *reg = &g->regions[g->nregions];
+	reg->task = task;
+	if (name_set(&reg->name, name) < 0)
 		return _gr_tp_fail(r, GORT_TP_ENOMEM, ev->off, "out of memory for regions");
-	memcpy(copy, name.ptr, name.len);
-	copy[name.len] = 0;
-	g->regions[g->nregions++] = (tp_region){ task, copy, name.len };
+	g->nregions++;
 	return 0;
 }
 
@@ -263,12 +317,13 @@ static int end_region(gort_tp_reader *r, const tp_base *ev, tp_gstate *g, uint64
 	if (g->nregions == 0)
 		return 0;   /* regions begun before the trace started are unknown */
 	tp_region *top = &g->regions[g->nregions - 1];
-	if (top->task != task || top->len != name.len || memcmp(top->name, name.ptr, name.len) != 0)
+	if (top->task != task || !name_eq(&top->name, name))
 		return _gr_tp_fail(r, GORT_TP_EINVALID, ev->off,
 		                   "misuse of region in goroutine %" PRId64 ": region end {%" PRIu64 " %.*s} when the "
-		                   "inner-most active region start event is {%" PRIu64 " %s}",
-		                   g->id, task, (int)name.len, name.ptr, top->task, top->name);
-	free(top->name);
+		                   "inner-most active region start event is {%" PRIu64 " %.*s}",
+		                   g->id, task, (int)name.len, name.ptr, top->task, (int)top->name.len,
+		                   _gr_tp_name_ptr(&top->name));
+	name_free(&top->name);
 	g->nregions--;
 	return 0;
 }
@@ -511,7 +566,7 @@ static int adv_go(gort_tp_reader *r, tp_base *ev, tp_ctx *cur, tp_ctx *nw, uint6
 			return not_state(r, ev, "Running");
 		if (ev->typ == GR_EV_GO_DESTROY) {
 			_gr_tp_map_del(&o->gs, (uint64_t)cur->g);
-			gfree(s);
+			grelease(o, s);
 		} else {
 			s->status = ev->typ == GR_EV_GO_STOP ? GR_GO_STATUS_RUNNABLE : GR_GO_STATUS_WAITING;
 		}
@@ -621,7 +676,7 @@ static int adv_go(gort_tp_reader *r, tp_base *ev, tp_ctx *cur, tp_ctx *nw, uint6
 		if (s->status != GR_GO_STATUS_SYSCALL)
 			return not_state(r, ev, "Syscall");
 		_gr_tp_map_del(&o->gs, (uint64_t)cur->g);
-		gfree(s);
+		grelease(o, s);
 		nw->g = NONE;
 		if (cur->p != NONE) {
 			tp_pstate *p = pget(o, cur->p);
@@ -666,16 +721,18 @@ static int adv_user(gort_tp_reader *r, tp_base *ev, tp_ctx *cur)
 		}
 		if (string_arg(r, ev, ev->args[2], &name))
 			return r->state;
-		tp_task *t = malloc(sizeof *t);
-		char *copy = malloc(name.len + 1);
-		if (!t || !copy || _gr_tp_map_put(&o->tasks, id, t) < 0) {
-			free(t);
-			free(copy);
+		tp_task *t = o->free_tasks;
+		if (t)
+			o->free_tasks = t->next_free;
+		else if (!(t = malloc(sizeof *t)))
+			return oom(r, ev);
+		t->parent = parent;
+		if (name_set(&t->name, name) < 0 || _gr_tp_map_put(&o->tasks, id, t) < 0) {
+			name_free(&t->name);
+			t->next_free = o->free_tasks;
+			o->free_tasks = t;
 			return oom(r, ev);
 		}
-		memcpy(copy, name.ptr, name.len);
-		copy[name.len] = 0;
-		*t = (tp_task){ parent, copy, name.len };
 		if (check_ctx(r, ev, *cur, USER_GO_REQS))
 			return r->state;
 		return 1;
@@ -684,11 +741,12 @@ static int adv_user(gort_tp_reader *r, tp_base *ev, tp_ctx *cur)
 		tp_task *t = _gr_tp_map_del(&o->tasks, ev->args[0]);
 		if (t) {
 			/* The type may come from an earlier generation: keep a copy. */
-			memcpy(r->scratch, t->name, t->len);
+			memcpy(r->scratch, _gr_tp_name_ptr(&t->name), t->name.len);
 			ev->extra[0] = t->parent;
-			ev->extra[1] = t->len;
-			free(t->name);
-			free(t);
+			ev->extra[1] = t->name.len;
+			name_free(&t->name);
+			t->next_free = o->free_tasks;
+			o->free_tasks = t;
 		} else {
 			ev->extra[0] = NO_TASK;
 			ev->extra[1] = 0;

@@ -176,43 +176,51 @@ static int read_header(gort_tp_reader *r)
 static int next_event(gort_tp_reader *r, tp_cursor *c)
 {
 	const tp_gen *g = &r->gen;
-	while (c->idx < c->end && g->batches[g->order[c->idx]].len == c->data_off) {
-		c->idx++;
-		c->data_off = 0;
+	if (GORT_UNLIKELY(c->p == c->lim)) {
+		/* Next non-empty batch of this M (Go accepts empty batches). */
+		if (c->p)
+			c->idx++;
+		while (c->idx < c->end && g->batches[g->order[c->idx]].len == 0)
+			c->idx++;
+		if (c->idx == c->end) {
+			c->p = c->lim;
+			return 0;
+		}
+		c->b = &g->batches[g->order[c->idx]];
+		c->p = g->data + c->b->off;
+		c->lim = c->p + c->b->len;
 		c->last_ts = 0;
 	}
-	if (c->idx == c->end)
-		return 0;
-	const tp_batch *b = &g->batches[g->order[c->idx]];
 	if (c->last_ts == 0)
-		c->last_ts = _gr_tp_ftime(g->freq, b->time);
-	const uint8_t *p = g->data + b->off + c->data_off;
-	size_t avail = b->len - c->data_off;
-	uint64_t at = b->file_off + c->data_off;
+		c->last_ts = _gr_tp_ftime(g->freq, c->b->time);
+	const uint8_t *p = c->p;
+	size_t avail = (size_t)(c->lim - p);
+	uint64_t at = c->b->file_off + (uint64_t)(p - (g->data + c->b->off));
 	uint8_t typ = p[0];
-	if (typ >= GR_EV_COUNT)
-		return _gr_tp_fail(r, GORT_TP_EFORMAT, at, "found invalid event type: %u", typ);
-	if (!_gr_go122_is_timed(typ))
+	if (GORT_UNLIKELY(!_gr_go122_is_timed(typ))) {
+		if (typ >= GR_EV_COUNT)
+			return _gr_tp_fail(r, GORT_TP_EFORMAT, at, "found invalid event type: %u", typ);
 		return _gr_tp_fail(r, GORT_TP_EFORMAT, at, "found event without a timestamp: type=%u", typ);
+	}
 	const gr_go122_spec *sp = &_gr_go122_specs[typ];
 	size_t n = 1;
 	uint64_t dt;
 	int k = _gr_tp_uvarint(p + n, avail - n, &dt);
-	if (k <= 0)
+	if (GORT_UNLIKELY(k <= 0))
 		return _gr_tp_fail(r, GORT_TP_EFORMAT, at, "found invalid uvarint for timestamp in %s", sp->name);
 	n += (size_t)k;
 	for (unsigned i = 0; i + 1 < sp->nargs; i++) {
 		k = _gr_tp_uvarint(p + n, avail - n, &c->ev.args[i]);
-		if (k <= 0)
+		if (GORT_UNLIKELY(k <= 0))
 			return _gr_tp_fail(r, GORT_TP_EFORMAT, at + n, "found invalid uvarint in %s", sp->name);
 		n += (size_t)k;
 	}
 	c->ev.typ = typ;
 	c->ev.time = (int64_t)((uint64_t)_gr_tp_ftime(g->freq, dt) + (uint64_t)c->last_ts);
 	c->ev.off = at;
-	c->ev.batch_off = b->hdr_off;
+	c->ev.batch_off = c->b->hdr_off;
 	c->last_ts = c->ev.time;
-	c->data_off += (uint32_t)n;
+	c->p = p + n;
 	return 1;
 }
 
@@ -410,37 +418,28 @@ static int step(gort_tp_reader *r, tp_base *ev, tp_ctx *ctx)
 	                   g->gen, c->m, _gr_go122_specs[c->ev.typ].name, c->ev.time);
 }
 
-/* Go's Event.validateTableIDs. */
-static int check_ids(gort_tp_reader *r, const tp_base *ev)
-{
-	if (ev->typ == TP_EV_SYNC || ev->typ == GR_EV_CPU_SAMPLE)
-		return 0;
-	const gr_go122_spec *sp = &_gr_go122_specs[ev->typ];
-	for (unsigned i = 1; i < sp->nargs; i++) {
-		uint64_t id = ev->args[i - 1];
-		if ((sp->stack_args >> i) & 1) {
-			if (id != 0 && _gr_tp_idtab_get(&r->gen.stacks, id) == 0)
-				return _gr_tp_fail(r, GORT_TP_EINVALID, ev->off, "found invalid stack ID %" PRIu64 " for event %s", id,
-				                   sp->name);
-		} else if ((sp->string_args >> i) & 1) {
-			if (id != 0 && _gr_tp_idtab_get(&r->gen.strings, id) == 0)
-				return _gr_tp_fail(r, GORT_TP_EINVALID, ev->off, "found invalid string ID %" PRIu64 " for event %s", id,
-				                   sp->name);
-		}
-	}
-	return 0;
-}
-
 static gort_tp_str cstr(const char *s)
 {
 	return (gort_tp_str){ s, strlen(s) };
 }
 
-static gort_tp_str str_arg(const gort_tp_reader *r, uint64_t id)
+/* String and stack arguments, checked as Go's Event.validateTableIDs does. */
+static bool str_arg(gort_tp_reader *r, const tp_base *b, uint64_t id, gort_tp_str *out)
 {
-	gort_tp_str s = { "", 0 };
-	_gr_tp_gen_string(&r->gen, id, &s);   /* validated by check_ids */
-	return s;
+	if (GORT_LIKELY(_gr_tp_gen_string(&r->gen, id, out)))
+		return true;
+	_gr_tp_fail(r, GORT_TP_EINVALID, b->off, "found invalid string ID %" PRIu64 " for event %s", id,
+	            _gr_go122_specs[b->typ].name);
+	return false;
+}
+
+static bool stack_arg(gort_tp_reader *r, const tp_base *b, uint64_t id, gort_tp_stack *out)
+{
+	if (id == 0 || GORT_LIKELY(_gr_tp_gen_stack(&r->gen, id, out)))
+		return true;
+	_gr_tp_fail(r, GORT_TP_EINVALID, b->off, "found invalid stack ID %" PRIu64 " for event %s", id,
+	            _gr_go122_specs[b->typ].name);
+	return false;
 }
 
 static void transition(gort_tp_event *e, gort_tp_resource res, int64_t id, int from, int to)
@@ -456,7 +455,9 @@ static void transition(gort_tp_event *e, gort_tp_resource res, int64_t id, int f
 static int fill(gort_tp_reader *r, const tp_base *b, tp_ctx ctx)
 {
 	gort_tp_event *e = &r->out;
-	memset(e, 0, sizeof *e);
+	/* Field by field: a memset of the whole event costs more than the rest. */
+	e->stack = (gort_tp_stack){ 0, NULL, 0 };
+	memset(&e->u, 0, sizeof e->u);
 	e->raw_type = b->typ == TP_EV_SYNC ? 0 : b->typ;
 	e->time_ns = (uint64_t)b->time;
 	e->generation = r->gen.gen;
@@ -475,13 +476,12 @@ static int fill(gort_tp_reader *r, const tp_base *b, tp_ctx ctx)
 		return 0;
 	}
 	const gr_go122_spec *sp = &_gr_go122_specs[b->typ];
+	const uint64_t *a = b->args;
 	if (sp->stack_args) {
 		unsigned pos = b->typ == GR_EV_GO_CREATE ? 3 : (unsigned)__builtin_ctz(sp->stack_args);
-		uint64_t id = b->args[pos - 1];
-		if (id != 0)
-			_gr_tp_gen_stack(&r->gen, id, &e->stack);
+		if (!stack_arg(r, b, a[pos - 1], &e->stack))
+			return r->state;
 	}
-	const uint64_t *a = b->args;
 	switch (b->typ) {
 	case GR_EV_PROCS_CHANGE:
 	case GR_EV_HEAP_ALLOC:
@@ -494,13 +494,16 @@ static int fill(gort_tp_reader *r, const tp_base *b, tp_ctx ctx)
 		break;
 	case GR_EV_GO_LABEL:
 		e->kind = GORT_TP_LABEL;
-		e->u.label.label = str_arg(r, a[0]);
+		if (!str_arg(r, b, a[0], &e->u.label.label))
+			return r->state;
 		e->u.label.resource = GORT_TP_RES_GOROUTINE;
 		e->u.label.id = ctx.g;
 		break;
 	case GR_EV_STW_BEGIN:
 	case GR_EV_STW_END: {
 		gort_tp_str k;
+		if (b->typ == GR_EV_STW_BEGIN && !str_arg(r, b, a[0], &k))
+			return r->state;
 		if (!_gr_tp_gen_string(&r->gen, a[0], &k))
 			return _gr_tp_fail(r, GORT_TP_EINVALID, b->off, "stop-the-world kind string %" PRIu64 " not in generation",
 			                   a[0]);
@@ -545,7 +548,8 @@ static int fill(gort_tp_reader *r, const tp_base *b, tp_ctx ctx)
 		e->kind = GORT_TP_TASK_BEGIN;
 		e->u.task.id = a[0];
 		e->u.task.parent = a[1] == NO_TASK ? 0 : a[1];
-		e->u.task.type = str_arg(r, a[2]);
+		if (!str_arg(r, b, a[2], &e->u.task.type))
+			return r->state;
 		break;
 	case GR_EV_USER_TASK_END:
 		e->kind = GORT_TP_TASK_END;
@@ -557,13 +561,14 @@ static int fill(gort_tp_reader *r, const tp_base *b, tp_ctx ctx)
 	case GR_EV_USER_REGION_END:
 		e->kind = b->typ == GR_EV_USER_REGION_BEGIN ? GORT_TP_REGION_BEGIN : GORT_TP_REGION_END;
 		e->u.region.task = a[0];
-		e->u.region.type = str_arg(r, a[1]);
+		if (!str_arg(r, b, a[1], &e->u.region.type))
+			return r->state;
 		break;
 	case GR_EV_USER_LOG:
 		e->kind = GORT_TP_LOG;
 		e->u.log.task = a[0];
-		e->u.log.category = str_arg(r, a[1]);
-		e->u.log.message = str_arg(r, a[2]);
+		if (!str_arg(r, b, a[1], &e->u.log.category) || !str_arg(r, b, a[2], &e->u.log.message))
+			return r->state;
 		break;
 	case GR_EV_PROC_START:
 		transition(e, GORT_TP_RES_PROC, (int64_t)a[0], GORT_TP_P_IDLE, GORT_TP_P_RUNNING);
@@ -581,8 +586,8 @@ static int fill(gort_tp_reader *r, const tp_base *b, tp_ctx ctx)
 		break;
 	case GR_EV_GO_CREATE:
 		transition(e, GORT_TP_RES_GOROUTINE, (int64_t)a[0], GORT_TP_G_NOT_EXIST, GORT_TP_G_RUNNABLE);
-		if (a[1] != 0)
-			_gr_tp_gen_stack(&r->gen, a[1], &e->u.transition.stack);
+		if (!stack_arg(r, b, a[1], &e->u.transition.stack))
+			return r->state;
 		break;
 	case GR_EV_GO_CREATE_SYSCALL:
 		transition(e, GORT_TP_RES_GOROUTINE, (int64_t)a[0], GORT_TP_G_NOT_EXIST, GORT_TP_G_SYSCALL);
@@ -601,7 +606,8 @@ static int fill(gort_tp_reader *r, const tp_base *b, tp_ctx ctx)
 	case GR_EV_GO_BLOCK:
 		transition(e, GORT_TP_RES_GOROUTINE, ctx.g, GORT_TP_G_RUNNING,
 		           b->typ == GR_EV_GO_STOP ? GORT_TP_G_RUNNABLE : GORT_TP_G_WAITING);
-		e->u.transition.reason = str_arg(r, a[0]);
+		if (!str_arg(r, b, a[0], &e->u.transition.reason))
+			return r->state;
 		e->u.transition.stack = e->stack;
 		break;
 	case GR_EV_GO_UNBLOCK:
@@ -650,8 +656,6 @@ GORT_API int gort_tp_next(gort_tp_reader *r, const gort_tp_event **out)
 		r->state = 2;
 		return 0;
 	}
-	if (check_ids(r, &b) < 0)
-		return r->state;
 	if (b.time <= r->last_ts)
 		b.time = r->last_ts + 1;
 	r->last_ts = b.time;

@@ -147,21 +147,24 @@ void _gr_tp_idtab_compact(tp_idtab *t)
 	/* Waste at most ~2x: ids the runtime writes are dense from 1. */
 	if (t->n == 0 || maxid > 2 * (uint64_t)t->n + 64)
 		return;
-	uint32_t *d = calloc(maxid + 1, sizeof *d);
-	if (!d)
-		return;   /* stay sparse: lookups still work */
+	if (maxid + 1 > t->capdense) {
+		uint32_t *d = realloc(t->dense, (maxid + 1) * sizeof *d);
+		if (!d)
+			return;   /* stay sparse: lookups still work */
+		t->dense = d;
+		t->capdense = maxid + 1;
+	}
+	uint32_t *d = t->dense;
+	memset(d, 0, (maxid + 1) * sizeof *d);
 	for (size_t i = 0; i < m->cap; i++)
 		if (m->vals[i])
 			d[m->keys[i]] = (uint32_t)(uintptr_t)m->vals[i];
-	t->dense = d;
 	t->ndense = maxid + 1;
 }
 
 void _gr_tp_idtab_reset(tp_idtab *t)
 {
 	_gr_tp_map_clear(&t->sparse);
-	free(t->dense);
-	t->dense = NULL;
 	t->ndense = 0;
 	t->n = 0;
 }
