@@ -87,7 +87,8 @@ struct gt_model {
 	gt_map gmap;          /* goroutine id -> index into gs */
 	gt_g **gs;
 	size_t ng, capg;
-	gt_g *last_g;         /* lookup cache */
+#define GT_MODEL_GCACHE 16
+	gt_g *gcache[GT_MODEL_GCACHE];   /* lookup cache by id */
 	gt_map taskmap;       /* task id -> index into tasks (open tasks) */
 	gt_task *tasks;
 	size_t ntasks, captasks;

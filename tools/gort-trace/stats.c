@@ -52,6 +52,8 @@ struct gt_stats {
 	const char **reasons;      /* reason id -> string */
 	size_t nreasons, capreasons;
 	gt_map reason_ids;         /* interned pointer -> id */
+	const char *last_reason;   /* cache for reason_id */
+	uint32_t last_reason_id;
 	lat_type *regions, *tasks;
 	size_t nregions, capregions, ntasks, captasks;
 	gt_map region_ids, task_ids;   /* interned pointer -> index */
@@ -84,12 +86,16 @@ static g_acc *acc_of(gt_stats *s, const gt_g *g)
 
 static uint32_t reason_id(gt_stats *s, const char *r)
 {
+	if (r == s->last_reason)
+		return s->last_reason_id;
 	bool fresh;
 	uint64_t *v = gt_map_put(&s->reason_ids, (uintptr_t)r, s->nreasons, &fresh);
 	if (fresh) {
 		GT_GROW(s->reasons, s->capreasons, s->nreasons + 1);
 		s->reasons[s->nreasons++] = r;
 	}
+	s->last_reason = r;
+	s->last_reason_id = (uint32_t)*v;
 	return (uint32_t)*v;
 }
 
