@@ -116,6 +116,10 @@ int gt_cmd_export(int argc, char **argv)
 		status = 1;
 	}
 	gt_perfetto_free(p);
+	long size = to_stdout ? -1 : ftell(f);
+	if (status == 0 && size > (1L << 30))
+		gt_err("export", "%s: warning: %.1f GB of JSON; the Perfetto UI loads JSON up to "
+		       "about 1-2 GB: use --from/--to for a window", out, size / 1e9);
 	if (!to_stdout) {
 		if (fclose(f) != 0 && status == 0) {
 			gt_err("export", "%s: write error: %s", out, strerror(errno));
