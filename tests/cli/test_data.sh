@@ -76,6 +76,10 @@ json_check "json: cpu samples" "$TMP/cpu.json" "d['cpu_samples'] == 12"
 # ---- export
 check "export perfetto" "$GT" export --format=perfetto "$A" -o "$TMP/a.json"
 check "export output is JSON (python3 -m json.tool)" python3 -m json.tool "$TMP/a.json"
+for t in annotated cpuhot go122-annotations go122-task-across-generations; do
+	"$GT" export --format=perfetto "$DATA/$t.trace" -o "$TMP/$t.json"
+	check "export $t: importer rules (nesting, pairs, flows, names)" python3 "$(dirname "$0")/check_chrome_json.py" "$TMP/$t.json"
+done
 json_check "export: state slices on goroutine tracks" "$TMP/a.json" \
 	"len([e for e in d['traceEvents'] if e['ph'] == 'X' and e.get('cat') == 'state']) > 50"
 json_check "export: 36 region slices" "$TMP/a.json" \
@@ -97,6 +101,7 @@ json_check "export: slices do not overlap on a track" "$TMP/a.json" "(lambda xs:
 check "export window" "$GT" export --format=perfetto --from 10ms --to 12ms "$A" -o "$TMP/w.json"
 json_check "export window: everything inside [10ms, 12ms)" "$TMP/w.json" \
 	"all(10000 <= e['ts'] and e['ts'] + e.get('dur', 0) <= 12000 for e in d['traceEvents'] if e['ph'] in 'XiC')"
+check "export window: importer rules" python3 "$(dirname "$0")/check_chrome_json.py" "$TMP/w.json"
 json_check "export window: fewer slices" "$TMP/w.json" \
 	"0 < len([e for e in d['traceEvents'] if e['ph'] == 'X']) < 250"
 "$GT" export --format=perfetto "$DATA/cpuhot.trace" -o "$TMP/c.json"

@@ -196,6 +196,15 @@ static gt_task *task_slot(gt_model *m, uint64_t id, bool create, size_t *slot_ou
 	return &m->tasks[slot];
 }
 
+const gt_task *gt_model_open_task(gt_model *m, uint64_t id)
+{
+	size_t slot;
+	if (id == UINT64_MAX)
+		return NULL;
+	const gt_task *t = task_slot(m, id, false, &slot);
+	return t && t->has_begin ? t : NULL;
+}
+
 /* The map has no delete: rebuild it without the ended task (amortised by
 ** rebuilding only when half the entries are dead). */
 static void task_release(gt_model *m, size_t slot)

@@ -104,7 +104,6 @@ static void on_interval(void *ctx, gt_model *m, gt_g *g, const gt_interval *iv)
 
 static void on_region(void *ctx, gt_model *m, gt_g *g, const gt_region *r, size_t depth)
 {
-	(void)m;
 	gt_perfetto *p = ctx;
 	uint64_t a = r->start, b = r->end;
 	if (!clip(p, &a, &b))
@@ -123,8 +122,10 @@ static void on_region(void *ctx, gt_model *m, gt_g *g, const gt_region *r, size_
 	stack_arg(p, r->stack);
 	gt_json_end(&p->j);
 	gt_json_end(&p->j);
-	/* flow step: this region belongs to a task */
-	if (r->task && in_window(p, r->start)) {
+	/* flow step: this region belongs to a task whose begin (the flow's
+	** start) is in the output; otherwise the step would dangle */
+	const gt_task *tk = r->task ? gt_model_open_task(m, r->task) : NULL;
+	if (tk && in_window(p, tk->start) && in_window(p, r->start)) {
 		ev_head(p, "t", "task", "task-flow", g->id + GT_PF_REGION_TID, a);
 		gt_json_ku64(&p->j, "id", r->task);
 		gt_json_end(&p->j);
