@@ -65,6 +65,8 @@ json_check "json: per-goroutine times add up to its life" "$TMP/stats.json" \
 	"all(g['total_ns'] == g['running_ns'] + g['runnable_ns'] + g['blocked_ns'] + g['syscall_ns'] for g in d['goroutine_list'])"
 json_check "json: blocked by reason adds up" "$TMP/stats.json" \
 	"all(sum(g['blocked_by_reason_ns'].values()) == g['blocked_ns'] for g in d['goroutine_list'])"
+json_check "json: running and syscall time per OS thread = per goroutine" "$TMP/stats.json" \
+	"all(sum(g[k] for g in d['goroutine_list']) == sum(t[k] for t in d['thread_list']) for k in ('running_ns', 'syscall_ns'))"
 json_check "json: no goroutine busier than the trace" "$TMP/stats.json" \
 	"all(g['total_ns'] <= d['duration_ns'] for g in d['goroutine_list'])"
 "$GT" stats --json "$DATA/go122-task-across-generations.trace" >"$TMP/tag.json"

@@ -32,6 +32,11 @@ typedef struct lat_type {      /* one region or task type */
 	size_t nlat, caplat;
 } lat_type;
 
+typedef struct m_acc {          /* one OS thread (M) */
+	int64_t m;
+	uint64_t running, syscall;
+} m_acc;
+
 typedef struct site {
 	uint32_t stack;
 	uint32_t reason;           /* reason id */
@@ -67,6 +72,9 @@ struct gt_stats {
 	uint64_t kind_count[16];
 	uint64_t nsamples, nlogs;
 	gt_map threads, procs;
+	m_acc *ms;
+	size_t nms, capms;
+	gt_map m_ids;              /* M -> index into ms */
 	int64_t last_thread, last_proc;
 	uint64_t heap_last, heap_max;
 	bool have_heap;
@@ -119,6 +127,18 @@ static void on_interval(void *ctx, gt_model *m, gt_g *g, const gt_interval *iv)
 	g_acc *a = acc_of(s, g);
 	uint64_t d = iv->end - iv->start;
 	a->t[iv->state] += d;
+	if ((iv->state == GT_ST_RUNNING || iv->state == GT_ST_SYSCALL) && iv->m != GORT_TP_NONE) {
+		bool fresh;
+		uint64_t *v = gt_map_put(&s->m_ids, (uint64_t)iv->m, s->nms, &fresh);
+		if (fresh) {
+			GT_GROW(s->ms, s->capms, s->nms + 1);
+			s->ms[s->nms++] = (m_acc){ .m = iv->m };
+		}
+		if (iv->state == GT_ST_RUNNING)
+			s->ms[*v].running += d;
+		else
+			s->ms[*v].syscall += d;
+	}
 	if (iv->state == GT_ST_BLOCKED) {
 		a->nblock++;
 		uint32_t rid = reason_id(s, iv->reason);
@@ -224,6 +244,7 @@ gt_stats *gt_stats_new(void)
 	gt_map_init(&s->logcat_ids);
 	gt_map_init(&s->threads);
 	gt_map_init(&s->procs);
+	gt_map_init(&s->m_ids);
 	s->last_thread = s->last_proc = GORT_TP_NONE;
 	return s;
 }
@@ -253,6 +274,8 @@ void gt_stats_free(gt_stats *s)
 	gt_map_free(&s->logcat_ids);
 	gt_map_free(&s->threads);
 	gt_map_free(&s->procs);
+	gt_map_free(&s->m_ids);
+	free(s->ms);
 	gt_model_free(&s->m);
 	free(s);
 }
@@ -299,6 +322,15 @@ static int cmp_site(const void *a, const void *b)
 	return x->stack < y->stack ? -1 : x->stack > y->stack;
 }
 
+static int cmp_m(const void *a, const void *b)
+{
+	const m_acc *x = a, *y = b;
+	uint64_t tx = x->running + x->syscall, ty = y->running + y->syscall;
+	if (tx != ty)
+		return tx < ty ? 1 : -1;
+	return x->m < y->m ? -1 : x->m > y->m;
+}
+
 static int cmp_lat_name(const void *a, const void *b)
 {
 	return strcmp(((const lat_type *)a)->type, ((const lat_type *)b)->type);
@@ -323,6 +355,7 @@ void gt_stats_finish(gt_stats *s)
 	sort(s->tasks, s->ntasks, sizeof *s->tasks, cmp_lat_name);
 	sort(s->logcats, s->nlogcats, sizeof *s->logcats, cmp_named);
 	sort(s->sites, s->nsites, sizeof *s->sites, cmp_site);
+	sort(s->ms, s->nms, sizeof *s->ms, cmp_m);
 	/* indexes in the id maps are stale after sorting; they are not used again */
 }
 
@@ -446,6 +479,14 @@ void gt_stats_print_text(gt_stats *s, FILE *f, size_t top)
 		fputc('\n', f);
 	}
 	free(ix);
+
+	size_t mshown = top && top < s->nms ? top : s->nms;
+	fprintf(f, "\nOS threads (M): time running code and in syscalls%s\n",
+		mshown < s->nms ? " (top; --top N)" : "");
+	fprintf(f, "  %-12s %10s %10s\n", "thread", "running", "syscall");
+	for (size_t k = 0; k < mshown; k++)
+		fprintf(f, "  %-12lld %10s %10s\n", (long long)s->ms[k].m, dur(s->ms[k].running, b1),
+			dur(s->ms[k].syscall, b2));
 
 	const char *titles[2] = { "Regions", "Tasks" };
 	lat_type *arrs[2] = { s->regions, s->tasks };
@@ -587,6 +628,17 @@ void gt_stats_print_json(gt_stats *s, FILE *f)
 		gt_json_end(&j);
 	}
 	free(ix);
+	gt_json_end(&j);
+
+	gt_json_key(&j, "thread_list");
+	gt_json_arr(&j);
+	for (size_t k = 0; k < s->nms; k++) {
+		gt_json_obj(&j);
+		gt_json_ki64(&j, "thread", s->ms[k].m);
+		gt_json_ku64(&j, "running_ns", s->ms[k].running);
+		gt_json_ku64(&j, "syscall_ns", s->ms[k].syscall);
+		gt_json_end(&j);
+	}
 	gt_json_end(&j);
 
 	json_lat(&j, "regions", s->regions, s->nregions);
