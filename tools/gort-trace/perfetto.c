@@ -26,6 +26,8 @@ struct gt_perfetto {
 	uint64_t nrange;        /* async id counter for ranges */
 	gt_map range_open;      /* key(name ptr ^ scope) -> start time */
 	gt_map g_has_regions;   /* goroutine id -> 1 */
+	const char **summary;   /* stack index -> formatted summary (or NULL) */
+	size_t nsummary, capsummary;
 };
 
 static uint64_t rel(gt_perfetto *p, uint64_t t)
@@ -69,12 +71,23 @@ static void ev_head(gt_perfetto *p, const char *ph, const char *name, const char
 	gt_json_us(j, rel_ts);
 }
 
+/* Stack summaries are formatted once per distinct stack and kept. */
 static void stack_arg(gt_perfetto *p, uint32_t stack)
 {
 	if (!stack)
 		return;
-	char buf[2048];
-	gt_json_kstr(&p->j, "stack", gt_stack_summary(&p->m.stacks, stack, 16, buf, sizeof buf));
+	if (stack >= p->nsummary) {
+		size_t old = p->capsummary;
+		GT_GROW(p->summary, p->capsummary, (size_t)stack + 1);
+		memset(p->summary + old, 0, (p->capsummary - old) * sizeof *p->summary);
+		p->nsummary = p->capsummary;
+	}
+	if (!p->summary[stack]) {
+		char buf[2048];
+		gt_stack_summary(&p->m.stacks, stack, 16, buf, sizeof buf);
+		p->summary[stack] = gt_intern(&p->m.strs, buf, strlen(buf));
+	}
+	gt_json_kstr(&p->j, "stack", p->summary[stack]);
 }
 
 static void on_interval(void *ctx, gt_model *m, gt_g *g, const gt_interval *iv)
@@ -359,5 +372,6 @@ void gt_perfetto_free(gt_perfetto *p)
 	gt_model_free(&p->m);
 	gt_map_free(&p->range_open);
 	gt_map_free(&p->g_has_regions);
+	free(p->summary);
 	free(p);
 }
