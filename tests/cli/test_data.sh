@@ -77,10 +77,10 @@ json_check "json: cpu samples" "$TMP/cpu.json" "d['cpu_samples'] == 12"
 
 # ---- export
 check "export perfetto" "$GT" export --format=perfetto "$A" -o "$TMP/a.json"
-check "export output is JSON (python3 -m json.tool)" python3 -m json.tool "$TMP/a.json"
+check "export output is JSON (python3 -m json.tool)" "$PY" -m json.tool "$TMP/a.json"
 for t in annotated cpuhot go122-annotations go122-task-across-generations; do
 	"$GT" export --format=perfetto "$DATA/$t.trace" -o "$TMP/$t.json"
-	check "export $t: importer rules (nesting, pairs, flows, names)" python3 "$(dirname "$0")/check_chrome_json.py" "$TMP/$t.json"
+	check "export $t: importer rules (nesting, pairs, flows, names)" "$PY" -S "$(dirname "$0")/check_chrome_json.py" "$TMP/$t.json"
 done
 json_check "export: state slices on goroutine tracks" "$TMP/a.json" \
 	"len([e for e in d['traceEvents'] if e['ph'] == 'X' and e.get('cat') == 'state']) > 50"
@@ -103,21 +103,21 @@ json_check "export: slices do not overlap on a track" "$TMP/a.json" "(lambda xs:
 check "export window" "$GT" export --format=perfetto --from 10ms --to 12ms "$A" -o "$TMP/w.json"
 json_check "export window: everything inside [10ms, 12ms)" "$TMP/w.json" \
 	"all(10000 <= e['ts'] and e['ts'] + e.get('dur', 0) <= 12000 for e in d['traceEvents'] if e['ph'] in 'XiC')"
-check "export window: importer rules" python3 "$(dirname "$0")/check_chrome_json.py" "$TMP/w.json"
+check "export window: importer rules" "$PY" -S "$(dirname "$0")/check_chrome_json.py" "$TMP/w.json"
 json_check "export window: fewer slices" "$TMP/w.json" \
 	"0 < len([e for e in d['traceEvents'] if e['ph'] == 'X']) < 250"
 "$GT" export --format=perfetto "$DATA/cpuhot.trace" -o "$TMP/c.json"
 json_check "export: cpu samples as instants naming the hot function" "$TMP/c.json" \
 	"len([e for e in d['traceEvents'] if e['ph'] == 'i' and e.get('cat') == 'cpu']) == 12 and any('main.hotLoop' in e['args'].get('stack', '') for e in d['traceEvents'] if e.get('cat') == 'cpu')"
-check "export to stdout" sh -c "'$GT' export --format=perfetto '$A' -o - | python3 -m json.tool >/dev/null"
+check "export to stdout" sh -c "'$GT' export --format=perfetto '$A' -o - | '$PY' -m json.tool >/dev/null"
 
 # ---- pprof (structure here; cli_go opens them in go tool pprof)
 for t in block syscall region; do
 	check "pprof $t" "$GT" pprof --type=$t "$A" -o "$TMP/$t.pb.gz"
-	check "pprof $t is gzip" python3 -c "import gzip,sys; b=gzip.open(sys.argv[1]).read(); sys.exit(0 if len(b) > 100 and b'main.worker' in b else 1)" "$TMP/$t.pb.gz"
+	check "pprof $t is gzip" "$PY" -S -c "import gzip,sys; b=gzip.open(sys.argv[1]).read(); sys.exit(0 if len(b) > 100 and b'main.worker' in b else 1)" "$TMP/$t.pb.gz"
 done
 check "pprof cpu" "$GT" pprof --type=cpu "$DATA/cpuhot.trace" -o "$TMP/cpu.pb.gz"
-check "pprof cpu names the hot function" python3 -c "import gzip,sys; sys.exit(0 if b'main.hotLoop' in gzip.open(sys.argv[1]).read() else 1)" "$TMP/cpu.pb.gz"
+check "pprof cpu names the hot function" "$PY" -S -c "import gzip,sys; sys.exit(0 if b'main.hotLoop' in gzip.open(sys.argv[1]).read() else 1)" "$TMP/cpu.pb.gz"
 "$GT" pprof --type=cpu "$A" -o "$TMP/empty.pb.gz" 2>"$TMP/err"
 check_eq "pprof cpu without samples: exit 0" $? 0
 check_grep "pprof cpu without samples: says so" "no cpu samples" "$TMP/err"

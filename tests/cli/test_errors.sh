@@ -14,7 +14,7 @@ head -c 10 "$A" >"$TMP/short-header.trace"         # cut inside the header
 printf 'go 1.21 trace\000\000\000' >"$TMP/v121.trace"
 printf 'not a trace at all, really no' >"$TMP/garbage.trace"
 # corrupt one batch header byte: the first batch's size varint -> huge
-python3 - "$A" "$TMP/badsize.trace" <<'PY'
+"$PY" - "$A" "$TMP/badsize.trace" <<'PY'
 import sys
 b = bytearray(open(sys.argv[1], 'rb').read())
 # header 16 bytes, then 0x01 gen m time size: make size's bytes 0xff... (10-byte overflow)

@@ -55,8 +55,8 @@ else
 fi
 
 check "export" "$GT" export --format=perfetto "$TMP/a.trace" -o "$TMP/a.perfetto.json"
-check "export is JSON" python3 -m json.tool "$TMP/a.perfetto.json"
-check "export: importer rules" python3 "$(dirname "$0")/check_chrome_json.py" "$TMP/a.perfetto.json"
+check "export is JSON" "$PY" -m json.tool "$TMP/a.perfetto.json"
+check "export: importer rules" "$PY" -S "$(dirname "$0")/check_chrome_json.py" "$TMP/a.perfetto.json"
 json_check "export: one region slice per region" "$TMP/a.perfetto.json" \
 	"len([e for e in d['traceEvents'] if e['ph'] == 'X' and e.get('cat') == 'region']) == $(get regions_step) + $(get regions_inner)"
 json_check "export: worker tracks" "$TMP/a.perfetto.json" \

@@ -19,8 +19,8 @@ json_check "stats: several threads" "$TMP/w.json" "d['goroutines'] >= 2 and d['e
 json_check "stats: consistent per-thread times" "$TMP/w.json" \
 	"all(g['total_ns'] <= d['duration_ns'] for g in d['goroutine_list'])"
 check "export gort trace" "$GT" export --format=perfetto "$OUT" -o "$TMP/w.perfetto.json"
-check "export is JSON" python3 -m json.tool "$TMP/w.perfetto.json"
-check "export: importer rules" python3 "$(dirname "$0")/check_chrome_json.py" "$TMP/w.perfetto.json"
+check "export is JSON" "$PY" -m json.tool "$TMP/w.perfetto.json"
+check "export: importer rules" "$PY" -S "$(dirname "$0")/check_chrome_json.py" "$TMP/w.perfetto.json"
 json_check "export: thread tracks with slices" "$TMP/w.perfetto.json" \
 	"len([e for e in d['traceEvents'] if e['ph'] == 'X' and e.get('cat') == 'state']) > 0"
 if [ -n "${GORT_GO_VALIDATE:-}" ] && [ -x "$GORT_GO_VALIDATE" ]; then
