@@ -501,6 +501,86 @@ static void test_pprof(void)
 	gt_strtab_free(&st);
 }
 
+/* ---- random sequences ------------------------------------------------------------ */
+
+static uint64_t rng = 0x9e3779b97f4a7c15ull;
+static uint64_t rnd(uint64_t n)
+{
+	rng ^= rng << 13;
+	rng ^= rng >> 7;
+	rng ^= rng << 17;
+	return n ? rng % n : 0;
+}
+
+/* Odd but possible sequences (region ends without begins, tasks ended twice
+** or never begun, transitions from any state, big ids, generations moving
+** on, stacks that change under the same id in a new generation) through
+** stats, the Perfetto writer and the pprof model: no crash (ASan/UBSan in
+** CI), and the invariants hold. */
+static void test_random_sequences(void)
+{
+	static const char *types[] = { "a", "b", "c", "" };
+	static const char *reasons[] = { "sync", "sleep", "", "chan receive" };
+	gt_stats *s = gt_stats_new();
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+	gt_perfetto *p = gt_perfetto_new(f, 1000, 400000, "random");
+	uint64_t t = 1000, gen = 1;
+	for (int i = 0; i < 50000; i++) {
+		t += rnd(50);
+		int64_t g = (int64_t)rnd(8) + (rnd(100) == 0 ? 1000000000 : 1);
+		gort_tp_event ev;
+		gort_tp_stack st = rnd(3) ? stack_a(rnd(4) + 1) : (gort_tp_stack){ .id = rnd(4) + 1, .frames = frames_b, .nframes = 1 };
+		switch (rnd(8)) {
+		case 0: case 1: case 2:
+			ev = trans(t, g, (int)rnd(6), (int)rnd(6), reasons[rnd(4)], st);
+			break;
+		case 3:
+			ev = region(rnd(2) ? GORT_TP_REGION_BEGIN : GORT_TP_REGION_END, t, g, rnd(5), types[rnd(4)]);
+			break;
+		case 4:
+			ev = task(rnd(2) ? GORT_TP_TASK_BEGIN : GORT_TP_TASK_END, t, g, rnd(20) + 1, types[rnd(4)]);
+			break;
+		case 5:
+			ev = logev(t, g, types[rnd(4)], "m");
+			break;
+		case 6:
+			ev = base(GORT_TP_STACK_SAMPLE, t, g);
+			ev.stack = st;
+			break;
+		default:
+			ev = base(GORT_TP_SYNC, t, g);
+			ev.goroutine = GORT_TP_NONE;
+			break;
+		}
+		ev.generation = gen;
+		if (ev.kind == GORT_TP_SYNC)
+			gen++;
+		gt_stats_event(s, &ev);
+		gt_perfetto_event(p, &ev);
+	}
+	CHECK(gt_perfetto_finish(p) == 0);
+	gt_perfetto_free(p);
+	fclose(f);
+	CHECK(len > 1000 && buf[len - 2] == '}');
+	free(buf);
+	buf = NULL;
+	f = open_memstream(&buf, &len);
+	gt_stats_print_json(s, f);
+	fclose(f);
+	/* every goroutine's total fits in the trace duration */
+	const char *dur = strstr(buf, "\"duration_ns\": ");
+	CHECK(dur != NULL);
+	unsigned long long d = dur ? strtoull(dur + 15, NULL, 10) : 0;
+	bool ok = true;
+	for (const char *q = buf; (q = strstr(q, "\"total_ns\": ")) != NULL; q++)
+		ok &= strtoull(q + 12, NULL, 10) <= d;
+	CHECK(ok);
+	free(buf);
+	gt_stats_free(s);
+}
+
 int main(void)
 {
 	RUN(test_json_writer);
@@ -512,5 +592,6 @@ int main(void)
 	RUN(test_rawscan);
 	RUN(test_perfetto);
 	RUN(test_pprof);
+	RUN(test_random_sequences);
 	return gort_test_summary();
 }

@@ -12,6 +12,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static void help(void)
 {
@@ -88,6 +89,9 @@ int gt_cmd_dump(int argc, char **argv)
 			return 1;
 		}
 	}
+	/* Lines going to the terminal as we read: a bar would garble them. */
+	if (f == stdout && isatty(STDOUT_FILENO))
+		in.prog.on = false;
 	static char buf[1 << 16];
 	setvbuf(f, NULL, _IOFBF, 1 << 16);
 	const gort_tp_event *ev;

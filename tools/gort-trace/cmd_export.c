@@ -102,6 +102,8 @@ int gt_cmd_export(int argc, char **argv)
 		}
 		setvbuf(f, NULL, _IOFBF, 1 << 16);
 	}
+	if (to_stdout && isatty(STDOUT_FILENO))
+		in.prog.on = false;   /* JSON streams to the terminal: no bar in it */
 	gt_perfetto *p = gt_perfetto_new(f, from, to, path);
 	const gort_tp_event *ev;
 	int rc;
