@@ -128,6 +128,16 @@ check_eq "no progress output when stderr is not a terminal" "$(wc -c <"$TMP/err"
 GORT_NO_PROGRESS= GORT_FORCE_PROGRESS=always "$GT" stats "$A" 2>"$TMP/err" >/dev/null
 check_grep "progress bar when forced" "stats [" "$TMP/err"
 
+# on a real terminal (a pty from script(1)) with a slow input, the bar shows
+# up by itself and is erased before the result line
+if command -v script >/dev/null 2>&1; then
+	GORT_NO_PROGRESS= script -qec "sh -c 'sleep 0.5; cat \"$A\"' | \"$GT\" validate -" /dev/null >"$TMP/tty.txt" 2>&1
+	check_grep "progress bar on a terminal" "validate 0.0 MB" "$TMP/tty.txt"
+	check_grep "bar erased before the result" "$(printf '\033[K')-: valid Go 1.22 trace" "$TMP/tty.txt"
+else
+	echo "note: script(1) not found; terminal progress check skipped"
+fi
+
 # ---- --help for every subcommand
 for c in validate dump stats export pprof record; do
 	check "$c --help" "$GT" $c --help
