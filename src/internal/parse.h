@@ -257,6 +257,7 @@ typedef struct tp_cursor {
 	uint32_t idx, end;            /* gen->order[idx .. end) are its batches */
 	const uint8_t *p, *lim;       /* unread bytes of batch order[idx] (p == NULL: not started) */
 	const tp_batch *b;            /* that batch */
+	uint64_t off_bias;            /* input offset of byte q = (uintptr_t)q + off_bias */
 	int64_t last_ts;
 	tp_base ev;
 	struct tp_mstate *ms;         /* cached ordering state of m (never freed) */
@@ -358,6 +359,9 @@ struct gort_tp_reader {
 	size_t nfront, capcursors;
 	size_t next_sample;
 	bool emitted_sync;
+	bool refresh_pending;         /* frontier[refresh_idx] advanced: load its next event */
+	size_t refresh_idx;
+	tp_base tmp;                  /* Sync, CPU sample or extra event being handed out */
 	int64_t last_ts;
 
 	tp_order ord;

@@ -189,13 +189,15 @@ static int next_event(gort_tp_reader *r, tp_cursor *c)
 		c->b = &g->batches[g->order[c->idx]];
 		c->p = g->data + c->b->off;
 		c->lim = c->p + c->b->len;
+		c->off_bias = c->b->file_off - (uint64_t)(uintptr_t)c->p;
+		c->ev.batch_off = c->b->hdr_off;
 		c->last_ts = 0;
 	}
 	if (c->last_ts == 0)
 		c->last_ts = _gr_tp_ftime(g->freq, c->b->time);
 	const uint8_t *p = c->p;
 	size_t avail = (size_t)(c->lim - p);
-	uint64_t at = c->b->file_off + (uint64_t)(p - (g->data + c->b->off));
+	uint64_t at = (uint64_t)(uintptr_t)p + c->off_bias;
 	uint8_t typ = p[0];
 	if (GORT_UNLIKELY(!_gr_go122_is_timed(typ))) {
 		if (typ >= GR_EV_COUNT)
@@ -210,6 +212,10 @@ static int next_event(gort_tp_reader *r, tp_cursor *c)
 		return _gr_tp_fail(r, GORT_TP_EFORMAT, at, "found invalid uvarint for timestamp in %s", sp->name);
 	n += (size_t)k;
 	for (unsigned i = 0; i + 1 < sp->nargs; i++) {
+		if (GORT_LIKELY(n < avail && p[n] < 0x80)) {   /* one-byte varint */
+			c->ev.args[i] = p[n++];
+			continue;
+		}
 		k = _gr_tp_uvarint(p + n, avail - n, &c->ev.args[i]);
 		if (GORT_UNLIKELY(k <= 0))
 			return _gr_tp_fail(r, GORT_TP_EFORMAT, at + n, "found invalid uvarint in %s", sp->name);
@@ -218,7 +224,6 @@ static int next_event(gort_tp_reader *r, tp_cursor *c)
 	c->ev.typ = typ;
 	c->ev.time = (int64_t)((uint64_t)_gr_tp_ftime(g->freq, dt) + (uint64_t)c->last_ts);
 	c->ev.off = at;
-	c->ev.batch_off = c->b->hdr_off;
 	c->last_ts = c->ev.time;
 	c->p = p + n;
 	return 1;
@@ -335,7 +340,7 @@ static int start_generation(gort_tp_reader *r)
 	return 0;
 }
 
-static int try_advance(gort_tp_reader *r, size_t i, tp_base *out, tp_ctx *ctx)
+static int try_advance(gort_tp_reader *r, size_t i, tp_base **out, tp_ctx *ctx)
 {
 	tp_cursor *c = r->frontier[i];
 	if (c->m != NONE && !c->ms) {
@@ -346,14 +351,18 @@ static int try_advance(gort_tp_reader *r, size_t i, tp_base *out, tp_ctx *ctx)
 	int rc = _gr_tp_order_advance(r, &c->ev, c->ms, c->m, r->gen.gen, ctx);
 	if (rc <= 0)
 		return rc;
-	*out = c->ev;
-	rc = refresh(r, i);
-	return rc < 0 ? rc : 1;
+	/* Handed out in place; gort_tp_next refreshes the cursor afterwards. */
+	*out = &c->ev;
+	r->refresh_pending = true;
+	r->refresh_idx = i;
+	return 1;
 }
 
 /* 1 = an event in ev and ctx, 0 = end of the trace, < 0 = error. */
-static int step(gort_tp_reader *r, tp_base *ev, tp_ctx *ctx)
+static int step(gort_tp_reader *r, tp_base **evp, tp_ctx *ctx)
 {
+	tp_base *ev = &r->tmp;
+	*evp = ev;
 	if (r->ord.have_extra) {
 		r->ord.have_extra = false;
 		*ev = r->ord.extra;
@@ -392,7 +401,7 @@ static int step(gort_tp_reader *r, tp_base *ev, tp_ctx *ctx)
 	if (r->nfront == 0)
 		return _gr_tp_fail(r, GORT_TP_EINVALID, _gr_tp_in_off(&r->in),
 		                   "broken trace: frontier is empty (generation %" PRIu64 " has no events)", g->gen);
-	int rc = try_advance(r, 0, ev, ctx);
+	int rc = try_advance(r, 0, evp, ctx);
 	if (rc != 0)
 		return rc;
 	/* Rare: sort by time (a sorted array is still a heap), try the others. */
@@ -407,7 +416,7 @@ static int step(gort_tp_reader *r, tp_base *ev, tp_ctx *ctx)
 		h[j] = x;
 	}
 	for (size_t i = 1; i < r->nfront; i++) {
-		rc = try_advance(r, i, ev, ctx);
+		rc = try_advance(r, i, evp, ctx);
 		if (rc != 0)
 			return rc;
 	}
@@ -647,7 +656,7 @@ GORT_API int gort_tp_next(gort_tp_reader *r, const gort_tp_event **out)
 			return r->state;
 		r->state = 1;
 	}
-	tp_base b;
+	tp_base *b;
 	tp_ctx ctx;
 	int rc = step(r, &b, &ctx);
 	if (rc < 0)
@@ -656,11 +665,16 @@ GORT_API int gort_tp_next(gort_tp_reader *r, const gort_tp_event **out)
 		r->state = 2;
 		return 0;
 	}
-	if (b.time <= r->last_ts)
-		b.time = r->last_ts + 1;
-	r->last_ts = b.time;
-	if (fill(r, &b, ctx) < 0 || _gr_tp_check_event(r, &r->out) < 0)
+	if (b->time <= r->last_ts)
+		b->time = r->last_ts + 1;
+	r->last_ts = b->time;
+	if (fill(r, b, ctx) < 0 || _gr_tp_check_event(r, &r->out) < 0)
 		return r->state;
+	if (r->refresh_pending) {
+		r->refresh_pending = false;
+		if (refresh(r, r->refresh_idx) < 0)
+			return r->state;
+	}
 	*out = &r->out;
 	return 1;
 }
