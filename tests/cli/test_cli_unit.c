@@ -329,6 +329,48 @@ static void test_stats_aggregation(void)
 	free(j);
 }
 
+static int cmp_u64t(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+	return x < y ? -1 : x > y;
+}
+
+/* Many regions (the radix-sort path) with durations spread over 40 bits:
+** the percentiles equal those of a plain sort. */
+static void test_stats_many_regions(void)
+{
+	enum { N = 3001 };
+	static uint64_t d[N];
+	gt_stats *s = gt_stats_new();
+	gort_tp_stack none = { 0 };
+	gort_tp_event ev = trans(1000, 1, GORT_TP_G_UNDETERMINED, GORT_TP_G_RUNNING, "", none);
+	gt_stats_event(s, &ev);
+	uint64_t t = 2000;
+	for (int i = 0; i < N; i++) {
+		d[i] = (uint64_t)(i * 7919 % N) * ((i % 3) ? 1 : 1000003) + (uint64_t)(i % 5 == 0) * ((uint64_t)1 << 38);
+		ev = region(GORT_TP_REGION_BEGIN, t, 1, 0, "r");
+		gt_stats_event(s, &ev);
+		t += d[i];
+		ev = region(GORT_TP_REGION_END, t, 1, 0, "r");
+		gt_stats_event(s, &ev);
+		t += 1;
+	}
+	qsort(d, N, sizeof d[0], cmp_u64t);
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+	gt_stats_print_json(s, f);
+	fclose(f);
+	char want[256];
+	snprintf(want, sizeof want, "\"p50_ns\": %llu,\n      \"p90_ns\": %llu,\n      \"p99_ns\": %llu,\n      \"max_ns\": %llu",
+		 (unsigned long long)gt_percentile(d, N, 50), (unsigned long long)gt_percentile(d, N, 90),
+		 (unsigned long long)gt_percentile(d, N, 99), (unsigned long long)d[N - 1]);
+	CHECKF(strstr(buf, want) != NULL, "want %s in %.600s", want, strstr(buf, "\"regions\"") ? strstr(buf, "\"regions\"") : buf);
+	CHECK(gt_percentile(d, N, 50) == d[1500]);
+	free(buf);
+	gt_stats_free(s);
+}
+
 /* ---- raw scanner ------------------------------------------------------------------------ */
 
 static void test_rawscan(void)
@@ -589,6 +631,7 @@ int main(void)
 	RUN(test_map_and_intern);
 	RUN(test_stacks_stable);
 	RUN(test_stats_aggregation);
+	RUN(test_stats_many_regions);
 	RUN(test_rawscan);
 	RUN(test_perfetto);
 	RUN(test_pprof);

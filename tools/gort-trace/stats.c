@@ -62,6 +62,8 @@ struct gt_stats {
 	lat_type *regions, *tasks;
 	size_t nregions, capregions, ntasks, captasks;
 	gt_map region_ids, task_ids;   /* interned pointer -> index */
+	const char *last_region_type;  /* cache for on_region */
+	size_t last_region_index;
 	site *sites;
 	size_t nsites, capsites;
 	gt_map site_ids;           /* (state, reason, stack) -> index */
@@ -175,8 +177,15 @@ static void on_region(void *ctx, gt_model *m, gt_g *g, const gt_region *r, size_
 {
 	(void)m, (void)g, (void)depth;
 	gt_stats *s = ctx;
-	size_t i = index_of(&s->region_ids, (void **)&s->regions, &s->nregions, &s->capregions,
-			    sizeof(lat_type), r->type);
+	size_t i;
+	if (r->type == s->last_region_type) {
+		i = s->last_region_index;
+	} else {
+		i = index_of(&s->region_ids, (void **)&s->regions, &s->nregions, &s->capregions,
+			     sizeof(lat_type), r->type);
+		s->last_region_type = r->type;
+		s->last_region_index = i;
+	}
 	lat_add(&s->regions[i], r->end - r->start, r->complete);
 }
 
@@ -341,6 +350,39 @@ static int cmp_named(const void *a, const void *b)
 	return strcmp(((const named_count *)a)->name, ((const named_count *)b)->name);
 }
 
+/* LSD radix sort of v[0..n), 8 bits per pass, skipping passes where every
+** value has the same byte (durations rarely use the top bytes). */
+static void sort_u64(uint64_t *v, size_t n)
+{
+	if (n < 256) {
+		sort(v, n, sizeof *v, cmp_u64);
+		return;
+	}
+	uint64_t *tmp = gt_xmalloc(n * sizeof *tmp);
+	uint64_t *src = v, *dst = tmp;
+	for (int shift = 0; shift < 64; shift += 8) {
+		size_t cnt[256] = { 0 };
+		for (size_t i = 0; i < n; i++)
+			cnt[(src[i] >> shift) & 0xff]++;
+		if (cnt[(src[0] >> shift) & 0xff] == n)
+			continue;
+		size_t pos = 0;
+		for (int b = 0; b < 256; b++) {
+			size_t k = cnt[b];
+			cnt[b] = pos;
+			pos += k;
+		}
+		for (size_t i = 0; i < n; i++)
+			dst[cnt[(src[i] >> shift) & 0xff]++] = src[i];
+		uint64_t *t = src;
+		src = dst;
+		dst = t;
+	}
+	if (src != v)
+		memcpy(v, src, n * sizeof *v);
+	free(tmp);
+}
+
 void gt_stats_finish(gt_stats *s)
 {
 	if (s->finished)
@@ -348,9 +390,9 @@ void gt_stats_finish(gt_stats *s)
 	s->finished = true;
 	gt_model_finish(&s->m);
 	for (size_t i = 0; i < s->nregions; i++)
-		sort(s->regions[i].lat, s->regions[i].nlat, sizeof(uint64_t), cmp_u64);
+		sort_u64(s->regions[i].lat, s->regions[i].nlat);
 	for (size_t i = 0; i < s->ntasks; i++)
-		sort(s->tasks[i].lat, s->tasks[i].nlat, sizeof(uint64_t), cmp_u64);
+		sort_u64(s->tasks[i].lat, s->tasks[i].nlat);
 	sort(s->regions, s->nregions, sizeof *s->regions, cmp_lat_name);
 	sort(s->tasks, s->ntasks, sizeof *s->tasks, cmp_lat_name);
 	sort(s->logcats, s->nlogcats, sizeof *s->logcats, cmp_named);
