@@ -9,7 +9,7 @@ A=$DATA/annotated.trace
 # ---- validate
 check "validate annotated" "$GT" validate "$A"
 check_grep "validate summary" "annotated.trace: valid Go 1.22 trace: 527 events, 1 generations, 6806 bytes" "$TMP/out"
-for t in cpuhot go122-annotations go122-task-across-generations; do
+for t in cpuhot go122-annotations go122-task-across-generations snapshot-gen2; do
 	check "validate $t" "$GT" validate -q "$DATA/$t.trace"
 	check_eq "validate -q prints nothing ($t)" "$(wc -c <"$TMP/out")" 0
 done
@@ -72,6 +72,14 @@ json_check "json: no goroutine busier than the trace" "$TMP/stats.json" \
 "$GT" stats --json "$DATA/go122-task-across-generations.trace" >"$TMP/tag.json"
 json_check "json: task across generations" "$TMP/tag.json" \
 	"d['generations'] == 2 and [(t['type'], t['count'], t['incomplete']) for t in d['tasks']] == [('my task', 1, 0)]"
+"$GT" stats "$DATA/snapshot-gen2.trace" >"$TMP/snap.txt"
+check_grep "snapshot: generation range in the time span" "generations:  1 (2 .. 2)" "$TMP/snap.txt"
+check_grep "snapshot: time span" "time span:    384 .. 513 ns" "$TMP/snap.txt"
+"$GT" stats --json "$DATA/snapshot-gen2.trace" >"$TMP/snap.json"
+json_check "snapshot: json span" "$TMP/snap.json" \
+	"(d['first_generation'], d['last_generation'], d['start_ns'], d['end_ns']) == (2, 2, 384, 513)"
+json_check "snapshot: task begun before the snapshot is open" "$TMP/snap.json" \
+	"[(t['count'], t['incomplete']) for t in d['tasks']] == [(1, 1)]"
 "$GT" stats --json "$DATA/cpuhot.trace" >"$TMP/cpu.json"
 json_check "json: cpu samples" "$TMP/cpu.json" "d['cpu_samples'] == 12"
 
