@@ -64,6 +64,7 @@ check_err "pprof: no type" "missing --type" "$GT" pprof "$A" -o "$TMP/x.pb.gz"
 check_err "pprof: bad type" "unknown --type 'heap'" "$GT" pprof --type=heap "$A" -o "$TMP/x.pb.gz"
 check_err "pprof: no output" "missing -o" "$GT" pprof --type=block "$A"
 check_err "pprof: bad --hz" "--hz" "$GT" pprof --type=cpu --hz=0 "$A" -o "$TMP/x.pb.gz"
+check_err "pprof: --reason on another type" "--reason applies to --type=block only" "$GT" pprof --type=cpu --reason=x "$A" -o "$TMP/x.pb.gz"
 check_err "pprof: unwritable output" "cannot write" "$GT" pprof --type=block "$A" -o "$TMP/adir/x/y.pb.gz"
 
 # record

@@ -75,6 +75,10 @@ for t in block syscall region; do
 	region) check_grep "region profile: Type: time" "Type: time" "$TMP/top.txt" ;;
 	esac
 done
+check "pprof --type=block --reason=sync" "$GT" pprof --type=block --reason=sync "$TMP/a.trace" -o "$TMP/sync.pb.gz"
+if pprof_top "$TMP/sync.pb.gz"; then ok "go tool pprof opens the sync profile"; else fail "go tool pprof sync: $(head -5 "$TMP/top.txt")"; fi
+check_grep "sync profile: the mutex" "sync.(*Mutex).Lock" "$TMP/top.txt"
+if grep -q "time.Sleep\|chanrecv" "$TMP/top.txt"; then fail "sync profile holds other reasons"; else ok "sync profile holds only sync reasons"; fi
 # Go's own sync profile of the same trace names the same mutex
 if [ -n "$TRACETOOL" ]; then
 	if "$TRACETOOL" -pprof=sync "$TMP/a.trace" >"$TMP/gosync.pb" 2>"$TMP/err" && pprof_top "$TMP/gosync.pb"; then
