@@ -50,6 +50,12 @@ if [ -n "$TRACETOOL" ]; then
 	json_check "tasks = Go's ($tasks)" "$TMP/a.json" "sum(t['count'] for t in d['tasks']) == $tasks"
 	json_check "logs = Go's ($logs)" "$TMP/a.json" "d['logs'] == $logs"
 	json_check "events = Go's ($evs)" "$TMP/a.json" "d['events'] == $evs"
+	for f in "$DATA"/*.trace; do
+		"$TRACETOOL" -d=1 "$f" >"$TMP/go1.dump" 2>&1
+		"$GT" dump --go "$f" >"$TMP/gt1.dump"
+		if cmp -s "$TMP/go1.dump" "$TMP/gt1.dump"; then ok "dump --go = go tool trace -d=1: $(basename "$f")"
+		else fail "dump --go differs from Go on $(basename "$f"): $(diff "$TMP/go1.dump" "$TMP/gt1.dump" | head -3)"; fi
+	done
 else
 	echo "note: go tool trace not found; Go-reader comparisons skipped"
 fi
