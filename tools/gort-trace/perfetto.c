@@ -24,7 +24,8 @@ struct gt_perfetto {
 	uint64_t from, to;      /* window, relative ns */
 	const char *title;
 	uint64_t nrange;        /* async id counter for ranges */
-	gt_map range_open;      /* key(name ptr ^ scope) -> start time */
+	gt_map range_open;      /* key(name ptr ^ scope) -> start time (UINT64_MAX = closed) */
+	gt_map range_name;      /* same key -> interned name pointer */
 	gt_map g_has_regions;   /* goroutine id -> 1 */
 	const char **summary;   /* stack index -> formatted summary (or NULL) */
 	size_t nsummary, capsummary;
@@ -201,6 +202,7 @@ static void range_event(gt_perfetto *p, const gort_tp_event *ev)
 		key = 0;
 	if (ev->kind != GORT_TP_RANGE_END) {
 		*gt_map_put(&p->range_open, key, 0, NULL) = ev->kind == GORT_TP_RANGE_ACTIVE ? p->m.t_first : ev->time_ns;
+		*gt_map_put(&p->range_name, key, 0, NULL) = (uintptr_t)name;
 		return;
 	}
 	uint64_t *st = gt_map_get(&p->range_open, key);
@@ -285,6 +287,7 @@ gt_perfetto *gt_perfetto_new(FILE *out, uint64_t from_ns, uint64_t to_ns, const 
 			   .task = on_task, .event = on_event };
 	gt_model_init(&p->m, &cb);
 	gt_map_init(&p->range_open);
+	gt_map_init(&p->range_name);
 	gt_map_init(&p->g_has_regions);
 	p->f = out;
 	p->from = from_ns;
@@ -328,13 +331,14 @@ int gt_perfetto_finish(gt_perfetto *p)
 	for (size_t i = 0; i < p->range_open.cap; i++) {
 		if (p->range_open.keys[i] == UINT64_MAX || p->range_open.vals[i] == UINT64_MAX)
 			continue;
-		/* name is not recoverable from the key: label it generically */
+		uint64_t *nm = gt_map_get(&p->range_name, p->range_open.keys[i]);
+		const char *name = nm ? (const char *)(uintptr_t)*nm : "runtime range";
 		uint64_t a = p->range_open.vals[i], b = p->m.t_last;
 		if (!clip(p, &a, &b))
 			continue;
 		uint64_t id = ++p->nrange;
 		for (int k = 0; k < 2; k++) {
-			ev_head(p, k ? "e" : "b", "runtime range (open at end)", "runtime", 0, k ? b : a);
+			ev_head(p, k ? "e" : "b", name, "runtime", 0, k ? b : a);
 			gt_json_ku64(&p->j, "id", id);
 			gt_json_end(&p->j);
 		}
@@ -371,6 +375,7 @@ void gt_perfetto_free(gt_perfetto *p)
 		return;
 	gt_model_free(&p->m);
 	gt_map_free(&p->range_open);
+	gt_map_free(&p->range_name);
 	gt_map_free(&p->g_has_regions);
 	free(p->summary);
 	free(p);

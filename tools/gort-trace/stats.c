@@ -416,10 +416,10 @@ static uint64_t g_total(const g_acc *a)
 	return t;
 }
 
-/* goroutine indexes sorted by total time, then id */
-static gt_stats *sort_ctx;
-static int cmp_g(const void *a, const void *b)
+/* goroutine indexes sorted by busy time, then id */
+static int cmp_g(const void *a, const void *b, void *ctx)
 {
+	gt_stats *sort_ctx = ctx;
 	size_t x = *(const size_t *)a, y = *(const size_t *)b;
 	g_acc *ax = acc_get(sort_ctx, x), *ay = acc_get(sort_ctx, y);
 	uint64_t tx = ax ? ax->t[GT_ST_RUNNING] + ax->t[GT_ST_BLOCKED] + ax->t[GT_ST_SYSCALL] : 0;
@@ -435,8 +435,8 @@ static size_t *sorted_gs(gt_stats *s)
 	size_t *ix = gt_xmalloc((s->m.ng + 1) * sizeof *ix);
 	for (size_t i = 0; i < s->m.ng; i++)
 		ix[i] = i;
-	sort_ctx = s;
-	sort(ix, s->m.ng, sizeof *ix, cmp_g);
+	if (s->m.ng > 1)
+		qsort_r(ix, s->m.ng, sizeof *ix, cmp_g, s);
 	return ix;
 }
 
