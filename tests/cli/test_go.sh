@@ -85,10 +85,18 @@ check "pprof --type=block --reason=sync" "$GT" pprof --type=block --reason=sync 
 if pprof_top "$TMP/sync.pb.gz"; then ok "go tool pprof opens the sync profile"; else fail "go tool pprof sync: $(head -5 "$TMP/top.txt")"; fi
 check_grep "sync profile: the mutex" "sync.(*Mutex).Lock" "$TMP/top.txt"
 if grep -q "time.Sleep\|chanrecv" "$TMP/top.txt"; then fail "sync profile holds other reasons"; else ok "sync profile holds only sync reasons"; fi
-# Go's own sync profile of the same trace names the same mutex
+# Go's own sync profile of the same trace: same functions, same delays
 if [ -n "$TRACETOOL" ]; then
+	pprof_top "$TMP/sync.pb.gz"; cp "$TMP/top.txt" "$TMP/ours.txt"
 	if "$TRACETOOL" -pprof=sync "$TMP/a.trace" >"$TMP/gosync.pb" 2>"$TMP/err" && pprof_top "$TMP/gosync.pb"; then
-		check_grep "Go's -pprof=sync agrees: mutex" "sync.(*Mutex).Lock" "$TMP/top.txt"
+		for fn in 'sync.(*Mutex).Lock' 'sync.(*WaitGroup).Wait'; do
+			want=$(grep -F " $fn" "$TMP/top.txt" | awk '{print $1}' | head -1)
+			got=$(grep -F " $fn" "$TMP/ours.txt" | awk '{print $1}' | head -1)
+			if [ -n "$want" ] && [ "$want" = "$got" ]; then ok "delay in $fn = Go's -pprof=sync ($got)"
+			else fail "delay in $fn: ours '$got', Go's '$want'"; fi
+		done
+	else
+		fail "go tool trace -pprof=sync: $(head -3 "$TMP/err")"
 	fi
 fi
 
