@@ -13,6 +13,12 @@ export GORT_NO_PROGRESS=1
 PY=$(python3 -c 'import sys; print(sys.executable)' 2>/dev/null)
 [ -n "$PY" ] || PY=python3
 
+# pprof needs zlib in the build; without it the subcommand says so.
+have_pprof() {
+	! "$GT" pprof --type=block "$DATA/go122-task-across-generations.trace" -o "$TMP/probe.pb.gz" 2>&1 |
+		grep -q "without zlib"
+}
+
 ok()   { GT_PASSED=$((GT_PASSED + 1)); echo "ok   $*"; }
 fail() { GT_FAILED=$((GT_FAILED + 1)); echo "FAIL $*"; }
 

@@ -58,6 +58,7 @@ check_err "export: unwritable output" "cannot create" "$GT" export --format=perf
 check_err "export: --format without value" "needs a value" "$GT" export "$A" -o "$TMP/x.json" --format
 
 # pprof
+if have_pprof; then
 check_err "pprof: missing file" "cannot open" "$GT" pprof --type=block "$TMP/nope.trace" -o "$TMP/x.pb.gz"
 check_err "pprof: truncated" "at byte" "$GT" pprof --type=block "$TMP/trunc.trace" -o "$TMP/x.pb.gz"
 check_err "pprof: no type" "missing --type" "$GT" pprof "$A" -o "$TMP/x.pb.gz"
@@ -66,6 +67,9 @@ check_err "pprof: no output" "missing -o" "$GT" pprof --type=block "$A"
 check_err "pprof: bad --hz" "--hz" "$GT" pprof --type=cpu --hz=0 "$A" -o "$TMP/x.pb.gz"
 check_err "pprof: --reason on another type" "--reason applies to --type=block only" "$GT" pprof --type=cpu --reason=x "$A" -o "$TMP/x.pb.gz"
 check_err "pprof: unwritable output" "cannot write" "$GT" pprof --type=block "$A" -o "$TMP/adir/x/y.pb.gz"
+else
+	check_err "pprof without zlib: says so" "without zlib" "$GT" pprof --type=block "$A" -o "$TMP/x.pb.gz"
+fi
 
 # record
 check_err "record: no command" "missing command" "$GT" record
