@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""tests/cli/check_chrome_json.py FILE: structural check of a Chrome
+"""tests/cli/check_chrome_json.py FILE[.gz]: structural check of a Chrome
 trace-event JSON file as gort-trace export writes it, against the rules the
 importers (chrome://tracing's and Perfetto's JSON importer) rely on:
   - top level {"traceEvents": [...]} with known "ph" values only;
@@ -10,6 +10,7 @@ importers (chrome://tracing's and Perfetto's JSON importer) rely on:
   - flows "s"/"t"/"f" carry an id, and every flow id has one "s" and one "f";
   - counters "C" have numeric args; metadata "M" names threads that exist.
 Prints a summary and exits 1 on the first violation."""
+import gzip
 import json
 import sys
 from collections import defaultdict
@@ -18,7 +19,8 @@ def fail(msg):
     print("chrome-json: " + msg)
     sys.exit(1)
 
-d = json.load(open(sys.argv[1]))
+opener = gzip.open if sys.argv[1].endswith(".gz") else open
+d = json.load(opener(sys.argv[1], "rt"))
 if not isinstance(d, dict) or not isinstance(d.get("traceEvents"), list):
     fail("no traceEvents array")
 evs = d["traceEvents"]

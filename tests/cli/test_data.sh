@@ -117,6 +117,11 @@ json_check "export window: fewer slices" "$TMP/w.json" \
 "$GT" export --format=perfetto "$DATA/cpuhot.trace" -o "$TMP/c.json"
 json_check "export: cpu samples as instants naming the hot function" "$TMP/c.json" \
 	"len([e for e in d['traceEvents'] if e['ph'] == 'i' and e.get('cat') == 'cpu']) == 12 and any('main.hotLoop' in e['args'].get('stack', '') for e in d['traceEvents'] if e.get('cat') == 'cpu')"
+if have_pprof; then   # zlib present
+	check "export to .json.gz" "$GT" export --format=perfetto "$A" -o "$TMP/a.json.gz"
+	check "export .json.gz: gzip of the same JSON" "$PY" -S -c "import gzip,sys; sys.exit(0 if gzip.open(sys.argv[1]).read() == open(sys.argv[2], 'rb').read() else 1)" "$TMP/a.json.gz" "$TMP/a.json"
+	check "export .json.gz: importer rules" "$PY" -S "$(dirname "$0")/check_chrome_json.py" "$TMP/a.json.gz"
+fi
 check "export to stdout" sh -c "'$GT' export --format=perfetto '$A' -o - | '$PY' -m json.tool >/dev/null"
 
 # ---- pprof (structure here; cli_go opens them in go tool pprof)
