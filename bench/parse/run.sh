@@ -8,9 +8,12 @@
 #   2. writes a trace of >= 200 MB (--quick: >= 20 MB) by running
 #      tests/parse/goprog/workload.go under runtime/trace (kept and reused);
 #   3. times, interleaved, REPS runs each (5; --quick: 2) of
-#        gort       bench_parse TRACE         (our reader, every event)
+#        gort-reader bench_parse -n TRACE     (our reader with Go's Reader
+#                   checks only, every event)
 #        go-reader  Go's internal/trace/v2 Reader alone (bench/parse/goreader,
 #                   built with `go build -overlay` as if inside GOROOT)
+#        gort       bench_parse TRACE         (our reader + Go's validator checks,
+#                   the default)
 #        go-validate gotracevalidate < TRACE  (Go's reader + its validator,
 #                   the binary the build makes for the tests)
 #        gort-trace stats TRACE               (when the build has it)
@@ -75,8 +78,9 @@ i=0
 while [ $i -lt $reps ]; do
   i=$((i + 1))
   echo "round $i/$reps"
-  run gort "'$BENCH' '$trace'"
+  run gortreader "'$BENCH' -n '$trace'"
   run goreader "'$goread' < '$trace'"
+  run gort "'$BENCH' '$trace'"
   run govalidate "'$GOVALIDATE' < '$trace'"
   if [ -n "$STATS" ]; then run stats "'$STATS' stats '$trace'"; fi
 done
@@ -110,17 +114,19 @@ mkdir -p "$(dirname "$out")"
   echo
   echo "| reader | wall s | CPU s (user+sys) | Mevents/s (wall) | Mevents/s (CPU) | peak RSS MB |"
   echo "|---|---|---|---|---|---|"
-  row gort "gort: bench_parse (every event, C)"
+  row gortreader "gort reader, Go's Reader checks (\`bench_parse -n\`)"
   row goreader "Go 1.22 internal/trace/v2 Reader alone"
-  row govalidate "Go 1.22 gotracevalidate (reader + validator)"
+  row gort "gort reader + validator checks (\`bench_parse\`, the default)"
+  row govalidate "Go 1.22 gotracevalidate (Reader + Validator)"
   row stats "gort-trace stats"
   echo
-  awk -v wg="$wall_gort" -v cg="$cpu_gort" -v wr="$wall_goreader" -v cr="$cpu_goreader" \
-      -v wv="$wall_govalidate" -v cv="$cpu_govalidate" -v rg="$rss_gort" -v b="$bytes" -v mg="$maxgen" 'BEGIN{
-    printf "Throughput of gort relative to Go (same run, medians):\n\n"
-    printf "- vs Go reader alone: %.1fx (wall), %.1fx (CPU)\n", wr/wg, cr/cg
-    printf "- vs gotracevalidate: %.1fx (wall), %.1fx (CPU)\n", wv/wg, cv/cg
-    printf "- gort peak RSS %.0f MB for a %.0f MB trace whose largest generation is %.0f MB\n", rg/1024, b/1e6, mg/1e6
+  awk -v wn="$wall_gortreader" -v cn="$cpu_gortreader" -v wg="$wall_gort" -v cg="$cpu_gort" \
+      -v wr="$wall_goreader" -v cr="$cpu_goreader" -v wv="$wall_govalidate" -v cv="$cpu_govalidate" \
+      -v rg="$rss_gort" -v rr="$rss_goreader" -v b="$bytes" -v mg="$maxgen" 'BEGIN{
+    printf "Throughput of gort relative to Go, like for like (same run, medians):\n\n"
+    printf "- reader vs reader (gort -n vs Go Reader): %.1fx (CPU), %.1fx (wall)\n", cr/cn, wr/wn
+    printf "- validating vs validating (gort vs gotracevalidate): %.1fx (CPU), %.1fx (wall)\n", cv/cg, wv/wg
+    printf "- gort peak RSS %.0f MB (Go Reader: %.0f MB) for a %.0f MB trace whose largest generation is %.0f MB\n", rg/1024, rr/1024, b/1e6, mg/1e6
   }'
   echo
   echo "Target: >= 5x Go's throughput, memory bounded by one generation. CPU time is"

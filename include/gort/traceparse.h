@@ -208,6 +208,15 @@ GORT_API void gort_tp_close(gort_tp_reader *r);
 */
 GORT_API int gort_tp_set_max_generation_bytes(gort_tp_reader *r, uint64_t max);
 
+/*
+** Turn the extra checks of Go's trace validator (testtrace.Validator, which
+** Go's gotracevalidate runs after its reader) on or off. On by default: the
+** reader then rejects what gotracevalidate rejects. Off, it checks what Go's
+** Reader checks (as `go tool trace` does) and runs faster. Call before the
+** first gort_tp_next(). Returns 0, or -EINVAL for a NULL reader.
+*/
+GORT_API int gort_tp_set_validation(gort_tp_reader *r, bool on);
+
 /* Names, for printing: "Sync", "StateTransition", "Running", "Idle"... */
 GORT_API const char *gort_tp_kind_name(gort_tp_kind k);
 GORT_API const char *gort_tp_gstate_name(int s);

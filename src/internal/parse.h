@@ -336,7 +336,11 @@ typedef struct tp_order {
 
 /* The extra checks of Go's testtrace.Validator (see tp_check.c). */
 typedef struct tp_check {
-	int unused;
+	tp_map gs, ps, ms;            /* goroutine/proc id -> vres, M -> vctx */
+	bool seen_sync;
+	int64_t last_m;               /* one-entry cache of ms */
+	void *last_ctx;
+	void *free_res;               /* recycled goroutine records */
 } tp_check;
 
 struct gort_tp_reader {
@@ -345,6 +349,7 @@ struct gort_tp_reader {
 	char err[512];
 	uint64_t err_off;
 	uint64_t max_gen_bytes;
+	bool validate;                /* run Go's validator checks (tp_check.c) */
 
 	tp_gen gen;
 	bool have_gen;

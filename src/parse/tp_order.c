@@ -565,6 +565,9 @@ static int adv_go(gort_tp_reader *r, tp_base *ev, tp_ctx *cur, tp_ctx *nw, uint6
 		if (s->status != GR_GO_STATUS_RUNNING)
 			return not_state(r, ev, "Running");
 		if (ev->typ == GR_EV_GO_DESTROY) {
+			if (s->ranges.n && r->validate)   /* Go's validator: "died with active ranges" */
+				return _gr_tp_fail(r, GORT_TP_EINVALID, ev->off, "goroutine %" PRId64 " died with active ranges",
+				                   cur->g);
 			_gr_tp_map_del(&o->gs, (uint64_t)cur->g);
 			grelease(o, s);
 		} else {
@@ -675,6 +678,8 @@ static int adv_go(gort_tp_reader *r, tp_base *ev, tp_ctx *cur, tp_ctx *nw, uint6
 			return no_g(r, ev, cur->g);
 		if (s->status != GR_GO_STATUS_SYSCALL)
 			return not_state(r, ev, "Syscall");
+		if (s->ranges.n && r->validate)
+			return _gr_tp_fail(r, GORT_TP_EINVALID, ev->off, "goroutine %" PRId64 " died with active ranges", cur->g);
 		_gr_tp_map_del(&o->gs, (uint64_t)cur->g);
 		grelease(o, s);
 		nw->g = NONE;

@@ -437,6 +437,60 @@ static void test_generation_numbers(void)
 	tg_free(&b);
 }
 
+/* Accepted by Go's reader but rejected by Go's validator (gotracevalidate):
+** we reject them too, and Go (when present) agrees. */
+static void expect_validator_error(tg_buf *b, const char *want)
+{
+	/* Go's Reader alone accepts it: so do we without the validator. */
+	membuf m = { b->p, b->n, 0, 0 };
+	gort_tp_reader *r = gort_tp_open_callback(mem_read, &m);
+	CHECK(gort_tp_set_validation(r, false) == 0);
+	const gort_tp_event *ev;
+	int rc;
+	while ((rc = gort_tp_next(r, &ev)) > 0)
+		;
+	CHECKF(rc == 0, "without validation: %s", gort_tp_error(r));
+	gort_tp_close(r);
+	CHECK(gort_tp_set_validation(NULL, true) == -EINVAL);
+
+	result a = parse_buf(b);
+	CHECKF(a.rc == GORT_TP_EINVALID && strstr(a.err, want), "want '%s', got rc %d '%s'", want, a.rc, a.err);
+	if (gort_test_have_go()) {
+		const char *path = gort_test_path("validator.trace");
+		FILE *f = fopen(path, "wb");
+		fwrite(b->p, 1, b->n, f);
+		fclose(f);
+		char msg[1024];
+		CHECKF(gort_test_go_validate(path, msg, sizeof msg) == 1 && strstr(msg, want), "Go says: %s", msg);
+	}
+}
+
+static void test_validator_checks(void)
+{
+	tg_buf b = { 0 }, body = { 0 };
+	/* Two goroutines declared running on one thread. */
+	tg_header(&b);
+	TG_EV(&body, GR_EV_PROC_STATUS, 1, 0, GR_PROC_STATUS_RUNNING);
+	TG_EV(&body, GR_EV_GO_STATUS, 1, 1, 1, GR_GO_STATUS_RUNNING);
+	TG_EV(&body, GR_EV_GO_STATUS, 1, 2, 1, GR_GO_STATUS_RUNNING);
+	tg_batch(&b, 1, 1, 0, &body);
+	tg_freq(&b, 1, 1000000000);
+	expect_validator_error(&b, "tried to run goroutine 2 when one was already executing (1) on thread 1");
+
+	/* A goroutine exiting inside a mark assist. */
+	b.n = 0;
+	tg_header(&b);
+	TG_EV(&body, GR_EV_PROC_STATUS, 1, 0, GR_PROC_STATUS_RUNNING);
+	TG_EV(&body, GR_EV_GO_STATUS, 1, 1, 1, GR_GO_STATUS_RUNNING);
+	TG_EV(&body, GR_EV_GC_MARK_ASSIST_BEGIN, 1, 0);
+	TG_EV(&body, GR_EV_GO_DESTROY, 1);
+	tg_batch(&b, 1, 1, 0, &body);
+	tg_freq(&b, 1, 1000000000);
+	expect_validator_error(&b, "goroutine 1 died with active ranges");
+	tg_free(&body);
+	tg_free(&b);
+}
+
 static ssize_t failing_read(void *ctx, void *buf, size_t len)
 {
 	int *calls = ctx;
@@ -606,6 +660,7 @@ int main(void)
 	RUN(test_impossible_sizes);
 	RUN(test_missing_tables);
 	RUN(test_generation_numbers);
+	RUN(test_validator_checks);
 	RUN(test_io_errors);
 	RUN(test_fd_reader);
 	RUN(test_memory_bound);
