@@ -13,6 +13,8 @@ for t in cpuhot go122-annotations go122-task-across-generations snapshot-gen2; d
 	check "validate $t" "$GT" validate -q "$DATA/$t.trace"
 	check_eq "validate -q prints nothing ($t)" "$(wc -c <"$TMP/out")" 0
 done
+check "validate --reader-only" "$GT" validate --reader-only "$A"
+check_grep "validate --reader-only summary" "527 events" "$TMP/out"
 check "validate from stdin" sh -c "'$GT' validate - < '$A'"
 check_grep "validate stdin summary" "527 events" "$TMP/out"
 

@@ -78,7 +78,7 @@ int gt_cmd_dump(int argc, char **argv)
 	if (gt_one_file("dump", argc, argv, &path) < 0)
 		return 2;
 	gt_input in;
-	if (gt_input_open(&in, "dump", path) < 0)
+	if (gt_input_open(&in, "dump", path, false) < 0)
 		return 1;
 	FILE *f = stdout;
 	if (out && strcmp(out, "-") != 0) {

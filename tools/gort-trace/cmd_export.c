@@ -130,7 +130,7 @@ int gt_cmd_export(int argc, char **argv)
 	if (gt_one_file("export", argc, argv, &path) < 0)
 		return 2;
 	gt_input in;
-	if (gt_input_open(&in, "export", path) < 0)
+	if (gt_input_open(&in, "export", path, false) < 0)
 		return 1;
 	bool to_stdout = strcmp(out, "-") == 0;
 	char *tmp = NULL;

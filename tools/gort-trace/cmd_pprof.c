@@ -145,7 +145,7 @@ int gt_cmd_pprof(int argc, char **argv)
 	return 1;
 #endif
 	gt_input in;
-	if (gt_input_open(&in, "pprof", path) < 0)
+	if (gt_input_open(&in, "pprof", path, false) < 0)
 		return 1;
 	pctx ctx = { .type = t, .reason = reason, .sample_ns = 1000000000 / hz };
 	gt_model_cb cb = { .ctx = &ctx, .interval = on_interval, .region = on_region, .event = on_event };
