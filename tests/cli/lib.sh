@@ -8,6 +8,16 @@ mkdir -p "$TMP"
 DATA=${GORT_SOURCE_DIR:?GORT_SOURCE_DIR unset}/tests/data/cli
 GODATA=$GORT_SOURCE_DIR/tests/data/go
 export GORT_NO_PROGRESS=1
+# The interpreter itself (python3 may be a wrapper script, e.g. a pyenv shim,
+# which costs a shell start per check); -S: no site packages, faster start.
+PY=$(python3 -c 'import sys; print(sys.executable)' 2>/dev/null)
+[ -n "$PY" ] || PY=python3
+
+# pprof needs zlib in the build; without it the subcommand says so.
+have_pprof() {
+	! "$GT" pprof --type=block "$DATA/go122-task-across-generations.trace" -o "$TMP/probe.pb.gz" 2>&1 |
+		grep -q "without zlib"
+}
 
 ok()   { GT_PASSED=$((GT_PASSED + 1)); echo "ok   $*"; }
 fail() { GT_FAILED=$((GT_FAILED + 1)); echo "FAIL $*"; }
@@ -55,7 +65,7 @@ check_err() {
 # jq-like checks with python3: json_check DESC FILE PYTHON-EXPR (d = the document)
 json_check() {
 	desc=$1; file=$2; expr=$3
-	if r=$(python3 -c "import json,sys; d=json.load(open(sys.argv[1])); r=($expr); print(r); sys.exit(0 if r is True else 1)" "$file" 2>&1); then
+	if r=$("$PY" -S -c "import json,sys; d=json.load(open(sys.argv[1])); r=($expr); print(r); sys.exit(0 if r is True else 1)" "$file" 2>&1); then
 		ok "$desc"
 	else
 		fail "$desc: $expr -> $(echo "$r" | tail -3)"

@@ -329,6 +329,48 @@ static void test_stats_aggregation(void)
 	free(j);
 }
 
+static int cmp_u64t(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+	return x < y ? -1 : x > y;
+}
+
+/* Many regions (the radix-sort path) with durations spread over 40 bits:
+** the percentiles equal those of a plain sort. */
+static void test_stats_many_regions(void)
+{
+	enum { N = 3001 };
+	static uint64_t d[N];
+	gt_stats *s = gt_stats_new();
+	gort_tp_stack none = { 0 };
+	gort_tp_event ev = trans(1000, 1, GORT_TP_G_UNDETERMINED, GORT_TP_G_RUNNING, "", none);
+	gt_stats_event(s, &ev);
+	uint64_t t = 2000;
+	for (int i = 0; i < N; i++) {
+		d[i] = (uint64_t)(i * 7919 % N) * ((i % 3) ? 1 : 1000003) + (uint64_t)(i % 5 == 0) * ((uint64_t)1 << 38);
+		ev = region(GORT_TP_REGION_BEGIN, t, 1, 0, "r");
+		gt_stats_event(s, &ev);
+		t += d[i];
+		ev = region(GORT_TP_REGION_END, t, 1, 0, "r");
+		gt_stats_event(s, &ev);
+		t += 1;
+	}
+	qsort(d, N, sizeof d[0], cmp_u64t);
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+	gt_stats_print_json(s, f);
+	fclose(f);
+	char want[256];
+	snprintf(want, sizeof want, "\"p50_ns\": %llu,\n      \"p90_ns\": %llu,\n      \"p99_ns\": %llu,\n      \"max_ns\": %llu",
+		 (unsigned long long)gt_percentile(d, N, 50), (unsigned long long)gt_percentile(d, N, 90),
+		 (unsigned long long)gt_percentile(d, N, 99), (unsigned long long)d[N - 1]);
+	CHECKF(strstr(buf, want) != NULL, "want %s in %.600s", want, strstr(buf, "\"regions\"") ? strstr(buf, "\"regions\"") : buf);
+	CHECK(gt_percentile(d, N, 50) == d[1500]);
+	free(buf);
+	gt_stats_free(s);
+}
+
 /* ---- raw scanner ------------------------------------------------------------------------ */
 
 static void test_rawscan(void)
@@ -501,6 +543,86 @@ static void test_pprof(void)
 	gt_strtab_free(&st);
 }
 
+/* ---- random sequences ------------------------------------------------------------ */
+
+static uint64_t rng = 0x9e3779b97f4a7c15ull;
+static uint64_t rnd(uint64_t n)
+{
+	rng ^= rng << 13;
+	rng ^= rng >> 7;
+	rng ^= rng << 17;
+	return n ? rng % n : 0;
+}
+
+/* Odd but possible sequences (region ends without begins, tasks ended twice
+** or never begun, transitions from any state, big ids, generations moving
+** on, stacks that change under the same id in a new generation) through
+** stats, the Perfetto writer and the pprof model: no crash (ASan/UBSan in
+** CI), and the invariants hold. */
+static void test_random_sequences(void)
+{
+	static const char *types[] = { "a", "b", "c", "" };
+	static const char *reasons[] = { "sync", "sleep", "", "chan receive" };
+	gt_stats *s = gt_stats_new();
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+	gt_perfetto *p = gt_perfetto_new(f, 1000, 400000, "random");
+	uint64_t t = 1000, gen = 1;
+	for (int i = 0; i < 50000; i++) {
+		t += rnd(50);
+		int64_t g = (int64_t)rnd(8) + (rnd(100) == 0 ? 1000000000 : 1);
+		gort_tp_event ev;
+		gort_tp_stack st = rnd(3) ? stack_a(rnd(4) + 1) : (gort_tp_stack){ .id = rnd(4) + 1, .frames = frames_b, .nframes = 1 };
+		switch (rnd(8)) {
+		case 0: case 1: case 2:
+			ev = trans(t, g, (int)rnd(6), (int)rnd(6), reasons[rnd(4)], st);
+			break;
+		case 3:
+			ev = region(rnd(2) ? GORT_TP_REGION_BEGIN : GORT_TP_REGION_END, t, g, rnd(5), types[rnd(4)]);
+			break;
+		case 4:
+			ev = task(rnd(2) ? GORT_TP_TASK_BEGIN : GORT_TP_TASK_END, t, g, rnd(20) + 1, types[rnd(4)]);
+			break;
+		case 5:
+			ev = logev(t, g, types[rnd(4)], "m");
+			break;
+		case 6:
+			ev = base(GORT_TP_STACK_SAMPLE, t, g);
+			ev.stack = st;
+			break;
+		default:
+			ev = base(GORT_TP_SYNC, t, g);
+			ev.goroutine = GORT_TP_NONE;
+			break;
+		}
+		ev.generation = gen;
+		if (ev.kind == GORT_TP_SYNC)
+			gen++;
+		gt_stats_event(s, &ev);
+		gt_perfetto_event(p, &ev);
+	}
+	CHECK(gt_perfetto_finish(p) == 0);
+	gt_perfetto_free(p);
+	fclose(f);
+	CHECK(len > 1000 && buf[len - 2] == '}');
+	free(buf);
+	buf = NULL;
+	f = open_memstream(&buf, &len);
+	gt_stats_print_json(s, f);
+	fclose(f);
+	/* every goroutine's total fits in the trace duration */
+	const char *dur = strstr(buf, "\"duration_ns\": ");
+	CHECK(dur != NULL);
+	unsigned long long d = dur ? strtoull(dur + 15, NULL, 10) : 0;
+	bool ok = true;
+	for (const char *q = buf; (q = strstr(q, "\"total_ns\": ")) != NULL; q++)
+		ok &= strtoull(q + 12, NULL, 10) <= d;
+	CHECK(ok);
+	free(buf);
+	gt_stats_free(s);
+}
+
 int main(void)
 {
 	RUN(test_json_writer);
@@ -509,8 +631,10 @@ int main(void)
 	RUN(test_map_and_intern);
 	RUN(test_stacks_stable);
 	RUN(test_stats_aggregation);
+	RUN(test_stats_many_regions);
 	RUN(test_rawscan);
 	RUN(test_perfetto);
 	RUN(test_pprof);
+	RUN(test_random_sequences);
 	return gort_test_summary();
 }

@@ -14,7 +14,7 @@ head -c 10 "$A" >"$TMP/short-header.trace"         # cut inside the header
 printf 'go 1.21 trace\000\000\000' >"$TMP/v121.trace"
 printf 'not a trace at all, really no' >"$TMP/garbage.trace"
 # corrupt one batch header byte: the first batch's size varint -> huge
-python3 - "$A" "$TMP/badsize.trace" <<'PY'
+"$PY" - "$A" "$TMP/badsize.trace" <<'PY'
 import sys
 b = bytearray(open(sys.argv[1], 'rb').read())
 # header 16 bytes, then 0x01 gen m time size: make size's bytes 0xff... (10-byte overflow)
@@ -58,13 +58,18 @@ check_err "export: unwritable output" "cannot create" "$GT" export --format=perf
 check_err "export: --format without value" "needs a value" "$GT" export "$A" -o "$TMP/x.json" --format
 
 # pprof
+if have_pprof; then
 check_err "pprof: missing file" "cannot open" "$GT" pprof --type=block "$TMP/nope.trace" -o "$TMP/x.pb.gz"
 check_err "pprof: truncated" "at byte" "$GT" pprof --type=block "$TMP/trunc.trace" -o "$TMP/x.pb.gz"
 check_err "pprof: no type" "missing --type" "$GT" pprof "$A" -o "$TMP/x.pb.gz"
 check_err "pprof: bad type" "unknown --type 'heap'" "$GT" pprof --type=heap "$A" -o "$TMP/x.pb.gz"
 check_err "pprof: no output" "missing -o" "$GT" pprof --type=block "$A"
 check_err "pprof: bad --hz" "--hz" "$GT" pprof --type=cpu --hz=0 "$A" -o "$TMP/x.pb.gz"
+check_err "pprof: --reason on another type" "--reason applies to --type=block only" "$GT" pprof --type=cpu --reason=x "$A" -o "$TMP/x.pb.gz"
 check_err "pprof: unwritable output" "cannot write" "$GT" pprof --type=block "$A" -o "$TMP/adir/x/y.pb.gz"
+else
+	check_err "pprof without zlib: says so" "without zlib" "$GT" pprof --type=block "$A" -o "$TMP/x.pb.gz"
+fi
 
 # record
 check_err "record: no command" "missing command" "$GT" record

@@ -47,9 +47,14 @@ sort -n "$TMP/in.txt" >"$TMP/want.txt"
 check_eq "sort under record: status" $? 0
 if cmp -s "$TMP/want.txt" "$TMP/got.txt"; then ok "sort output unchanged"; else fail "sort output differs"; fi
 check "sort trace validates" "$GT" validate "$TMP/sort.trace"
-"$GT" record -q -o "$TMP/py.trace" -- python3 -c 'import threading; ts=[threading.Thread(target=sum, args=(range(100000),)) for _ in range(4)]; [t.start() for t in ts]; [t.join() for t in ts]; print("py ok")' >"$TMP/o"
+# the interpreter itself, not a wrapper script that execs it (pyenv shims)
+PY=$(python3 -c 'import sys; print(sys.executable)')
+"$GT" record -q -o "$TMP/py.trace" -- "$PY" -c 'import threading; ts=[threading.Thread(target=sum, args=(range(100000),)) for _ in range(4)]; [t.start() for t in ts]; [t.join() for t in ts]; print("py ok")' >"$TMP/o"
 check_eq "python3 under record" "$(cat "$TMP/o")" "py ok"
 check "python trace validates" "$GT" validate "$TMP/py.trace"
 "$GT" stats --json "$TMP/py.trace" >"$TMP/py.json"
 json_check "python trace: main + 4 threads at least" "$TMP/py.json" "d['goroutines'] >= 5"
+json_check "python trace: the joins block" "$TMP/py.json" "max(g['blocked_ns'] for g in d['goroutine_list']) > 0"
+"$GT" record -q -o "$TMP/exit.trace" -- "$PY" -c 'import sys; sys.exit(7)'
+check_eq "python exit status passed through" $? 7
 finish

@@ -12,6 +12,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static void help(void)
 {
@@ -77,7 +78,7 @@ int gt_cmd_dump(int argc, char **argv)
 	if (gt_one_file("dump", argc, argv, &path) < 0)
 		return 2;
 	gt_input in;
-	if (gt_input_open(&in, "dump", path) < 0)
+	if (gt_input_open(&in, "dump", path, false) < 0)
 		return 1;
 	FILE *f = stdout;
 	if (out && strcmp(out, "-") != 0) {
@@ -88,6 +89,9 @@ int gt_cmd_dump(int argc, char **argv)
 			return 1;
 		}
 	}
+	/* Lines going to the terminal as we read: a bar would garble them. */
+	if (f == stdout && isatty(STDOUT_FILENO))
+		in.prog.on = false;
 	static char buf[1 << 16];
 	setvbuf(f, NULL, _IOFBF, 1 << 16);
 	const gort_tp_event *ev;

@@ -11,6 +11,51 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#ifdef GT_HAVE_ZLIB
+#include <zlib.h>
+#endif
+
+static bool ends_with(const char *s, const char *suffix)
+{
+	size_t n = strlen(s), m = strlen(suffix);
+	return n >= m && strcmp(s + n - m, suffix) == 0;
+}
+
+#ifdef GT_HAVE_ZLIB
+/* A FILE that gzip-compresses into a gzFile (fopencookie), so the JSON
+** writer needs no second code path. */
+static ssize_t gz_cookie_write(void *c, const char *buf, size_t n)
+{
+	size_t done = 0;
+	while (done < n) {
+		unsigned chunk = n - done > (1u << 30) ? 1u << 30 : (unsigned)(n - done);
+		int w = gzwrite((gzFile)c, buf + done, chunk);
+		if (w <= 0) {
+			errno = EIO;
+			return done ? (ssize_t)done : -1;
+		}
+		done += (size_t)w;
+	}
+	return (ssize_t)n;
+}
+
+static int gz_cookie_close(void *c)
+{
+	return gzclose((gzFile)c) == Z_OK ? 0 : (errno = EIO, -1);
+}
+
+static FILE *gz_fopen(const char *path)
+{
+	gzFile z = gzopen(path, "wb6");
+	if (!z)
+		return NULL;
+	cookie_io_functions_t io = { .write = gz_cookie_write, .close = gz_cookie_close };
+	FILE *f = fopencookie(z, "w", io);
+	if (!f)
+		gzclose(z);
+	return f;
+}
+#endif
 
 static void help(void)
 {
@@ -22,7 +67,8 @@ static void help(void)
 	       "arrows across threads, logs and CPU samples as instant events, the heap\n"
 	       "as a counter track, GC/STW ranges as async slices.\n\n"
 	       "  -f, --format F   output format: perfetto (the only one; also 'chrome', 'json')\n"
-	       "  -o, --output OUT write to OUT ('-' = stdout); required\n"
+	       "  -o, --output OUT write to OUT ('-' = stdout); required. OUT ending in .gz is\n"
+	       "                   written gzip-compressed (Perfetto and chrome://tracing open it)\n"
 	       "      --from T     start of the window, time since the first event (e.g. 1.5s, 200ms)\n"
 	       "      --to T       end of the window, time since the first event\n");
 }
@@ -84,7 +130,7 @@ int gt_cmd_export(int argc, char **argv)
 	if (gt_one_file("export", argc, argv, &path) < 0)
 		return 2;
 	gt_input in;
-	if (gt_input_open(&in, "export", path) < 0)
+	if (gt_input_open(&in, "export", path, false) < 0)
 		return 1;
 	bool to_stdout = strcmp(out, "-") == 0;
 	char *tmp = NULL;
@@ -93,7 +139,17 @@ int gt_cmd_export(int argc, char **argv)
 		size_t n = strlen(out) + 8;
 		tmp = gt_xmalloc(n);
 		snprintf(tmp, n, "%s.tmp", out);
-		f = fopen(tmp, "w");
+		if (ends_with(out, ".gz")) {
+#ifdef GT_HAVE_ZLIB
+			f = gz_fopen(tmp);
+#else
+			gt_err("export", "%s: gzip output needs zlib, which this build lacks", out);
+			gt_input_close(&in);
+			free(tmp);
+			return 1;
+#endif
+		} else
+			f = fopen(tmp, "w");
 		if (!f) {
 			gt_err("export", "%s: cannot create: %s", out, strerror(errno));
 			gt_input_close(&in);
@@ -102,6 +158,8 @@ int gt_cmd_export(int argc, char **argv)
 		}
 		setvbuf(f, NULL, _IOFBF, 1 << 16);
 	}
+	if (to_stdout && isatty(STDOUT_FILENO))
+		in.prog.on = false;   /* JSON streams to the terminal: no bar in it */
 	gt_perfetto *p = gt_perfetto_new(f, from, to, path);
 	const gort_tp_event *ev;
 	int rc;
@@ -116,6 +174,10 @@ int gt_cmd_export(int argc, char **argv)
 		status = 1;
 	}
 	gt_perfetto_free(p);
+	long size = to_stdout ? -1 : ftell(f);
+	if (status == 0 && size > (1L << 30))
+		gt_err("export", "%s: warning: %.1f GB of JSON; the Perfetto UI loads JSON up to "
+		       "about 1-2 GB: use --from/--to for a window", out, size / 1e9);
 	if (!to_stdout) {
 		if (fclose(f) != 0 && status == 0) {
 			gt_err("export", "%s: write error: %s", out, strerror(errno));

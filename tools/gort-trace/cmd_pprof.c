@@ -4,7 +4,8 @@
 ** Types (values per sample; samples keyed by stack):
 **   cpu      CPU samples: samples/count, cpu/nanoseconds (count * 1e9/--hz)
 **   block    time goroutines/threads were blocked, by the blocking stack:
-**            contentions/count, delay/nanoseconds (label "reason")
+**            contentions/count, delay/nanoseconds (label "reason";
+**            --reason S keeps the reasons containing S)
 **   syscall  time in system calls, by the syscall stack (same values)
 **   region   time in user regions, by the region's begin stack:
 **            regions/count, time/nanoseconds (label "region" = type)
@@ -22,13 +23,14 @@ enum { T_CPU, T_BLOCK, T_SYSCALL, T_REGION };
 
 typedef struct pctx {
 	int type;
+	const char *reason;      /* block: keep reasons containing this, or NULL */
 	gt_pprof *p;
 	int64_t sample_ns;
 } pctx;
 
 static void help(void)
 {
-	printf("usage: " GT_PROG " pprof --type=cpu|block|syscall|region FILE -o OUT.pb.gz\n\n"
+	printf("usage: " GT_PROG " pprof --type=cpu|block|syscall|region [--reason S] FILE -o OUT.pb.gz\n\n"
 	       "Write a profile in pprof's format (protobuf, gzip) for 'go tool pprof':\n"
 	       "  cpu      CPU samples by stack (needs samples in the trace)\n"
 	       "  block    time blocked (mutex, condvar, sleep, channel...) by blocking stack\n"
@@ -36,14 +38,15 @@ static void help(void)
 	       "  region   time in user regions by the region's begin stack (label 'region')\n\n"
 	       "  -t, --type T     profile type (required)\n"
 	       "  -o, --output OUT output file (required)\n"
-	       "      --hz N       CPU sampling rate of the trace, for cpu time (default 100)\n");
+	       "      --hz N       CPU sampling rate of the trace, for cpu time (default 100)\n"
+	       "      --reason S   block: only blocking reasons containing S (e.g. sync, sleep)\n");
 }
 
 static void on_interval(void *ctx, gt_model *m, gt_g *g, const gt_interval *iv)
 {
 	(void)m, (void)g;
 	pctx *c = ctx;
-	if ((c->type == T_BLOCK && iv->state == GT_ST_BLOCKED) ||
+	if ((c->type == T_BLOCK && iv->state == GT_ST_BLOCKED && (!c->reason || strstr(iv->reason, c->reason))) ||
 	    (c->type == T_SYSCALL && iv->state == GT_ST_SYSCALL)) {
 		int64_t v[2] = { 1, (int64_t)(iv->end - iv->start) };
 		gt_pprof_add(c->p, iv->stack, v, c->type == T_BLOCK && *iv->reason ? "reason" : NULL,
@@ -78,10 +81,11 @@ int gt_cmd_pprof(int argc, char **argv)
 		{ "type", required_argument, NULL, 't' },
 		{ "output", required_argument, NULL, 'o' },
 		{ "hz", required_argument, NULL, 'z' },
+		{ "reason", required_argument, NULL, 'r' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0, 0, 0, 0 },
 	};
-	const char *type = NULL, *out = NULL;
+	const char *type = NULL, *out = NULL, *reason = NULL;
 	long hz = 100;
 	int c;
 	gt_opts_reset();
@@ -95,6 +99,9 @@ int gt_cmd_pprof(int argc, char **argv)
 			break;
 		case 'o':
 			out = optarg;
+			break;
+		case 'r':
+			reason = optarg;
 			break;
 		case 'z': {
 			char *end;
@@ -126,6 +133,10 @@ int gt_cmd_pprof(int argc, char **argv)
 		gt_err("pprof", "missing -o OUT.pb.gz");
 		return 2;
 	}
+	if (reason && t != T_BLOCK) {
+		gt_err("pprof", "--reason applies to --type=block only");
+		return 2;
+	}
 	const char *path;
 	if (gt_one_file("pprof", argc, argv, &path) < 0)
 		return 2;
@@ -134,9 +145,9 @@ int gt_cmd_pprof(int argc, char **argv)
 	return 1;
 #endif
 	gt_input in;
-	if (gt_input_open(&in, "pprof", path) < 0)
+	if (gt_input_open(&in, "pprof", path, false) < 0)
 		return 1;
-	pctx ctx = { .type = t, .sample_ns = 1000000000 / hz };
+	pctx ctx = { .type = t, .reason = reason, .sample_ns = 1000000000 / hz };
 	gt_model_cb cb = { .ctx = &ctx, .interval = on_interval, .region = on_region, .event = on_event };
 	gt_model m;
 	gt_model_init(&m, &cb);

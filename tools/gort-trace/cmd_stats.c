@@ -54,7 +54,7 @@ int gt_cmd_stats(int argc, char **argv)
 	if (gt_one_file("stats", argc, argv, &path) < 0)
 		return 2;
 	gt_input in;
-	if (gt_input_open(&in, "stats", path) < 0)
+	if (gt_input_open(&in, "stats", path, false) < 0)
 		return 1;
 	gt_stats *s = gt_stats_new();
 	in.tee = gt_rawscan_feed;

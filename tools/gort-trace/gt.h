@@ -123,8 +123,10 @@ typedef struct gt_input {
 	void *tee_ctx;
 } gt_input;
 
-/* Open path for reading. Returns 0, or -1 after printing a one-line error. */
-int gt_input_open(gt_input *in, const char *cmd, const char *path);
+/* Open path for reading. Returns 0, or -1 after printing a one-line error.
+** validator: also apply the checks of Go's trace validator (gotracevalidate),
+** not only those of Go's reader (what `go tool trace` applies). */
+int gt_input_open(gt_input *in, const char *cmd, const char *path, bool validator);
 /* Next event: 1 = *ev set, 0 = end of a valid trace, -1 = error (printed as
 ** "gort-trace: <cmd>: <path>: <what> at byte <offset>"). */
 int gt_input_next(gt_input *in, const gort_tp_event **ev);

@@ -26,7 +26,7 @@ static ssize_t input_read(void *ctx, void *buf, size_t len)
 	return n;
 }
 
-int gt_input_open(gt_input *in, const char *cmd, const char *path)
+int gt_input_open(gt_input *in, const char *cmd, const char *path, bool validator)
 {
 	memset(in, 0, sizeof *in);
 	in->cmd = cmd;
@@ -57,6 +57,7 @@ int gt_input_open(gt_input *in, const char *cmd, const char *path)
 		gt_input_close(in);
 		return -1;
 	}
+	gort_tp_set_validation(in->r, validator);
 	gt_progress_init(&in->prog, cmd, total);
 	return 0;
 }

@@ -4,8 +4,23 @@
 #include "json.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+/* The tool is single-threaded: skip stdio's locking on the hot path. */
+#define PUTC(ch, f) putc_unlocked((ch), (f))
+#define PUTS(s, f) fputs_unlocked((s), (f))
+
+static void put_u64(FILE *f, uint64_t v)
+{
+	char b[24];
+	char *p = b + sizeof b;
+	do
+		*--p = (char)('0' + v % 10);
+	while ((v /= 10) != 0);
+	fwrite_unlocked(p, 1, (size_t)(b + sizeof b - p), f);
+}
 
 static void misuse(const char *what)
 {
@@ -25,9 +40,9 @@ static void indent(gt_json *j)
 {
 	if (!j->pretty)
 		return;
-	fputc('\n', j->f);
+	PUTC('\n', j->f);
 	for (int i = 0; i < j->depth; i++)
-		fputs("  ", j->f);
+		PUTS("  ", j->f);
 }
 
 /* Before any value: comma/indent in arrays, check a key was given in objects. */
@@ -42,7 +57,7 @@ static void before_value(gt_json *j)
 	if (j->depth == 0 && !j->first[0])
 		misuse("two top-level values");
 	if (!j->first[j->depth])
-		fputc(',', j->f);
+		PUTC(',', j->f);
 	if (j->depth > 0)
 		indent(j);
 	j->first[j->depth] = false;
@@ -53,7 +68,7 @@ static void open(gt_json *j, char c, bool obj)
 	before_value(j);
 	if (j->depth + 1 >= GT_JSON_MAX_DEPTH)
 		misuse("nesting too deep");
-	fputc(c, j->f);
+	PUTC(c, j->f);
 	j->depth++;
 	j->first[j->depth] = true;
 	j->is_obj[j->depth] = obj;
@@ -71,38 +86,47 @@ void gt_json_end(gt_json *j)
 	j->depth--;
 	if (!empty)
 		indent(j);
-	fputc(c, j->f);
+	PUTC(c, j->f);
 	if (j->depth == 0 && j->pretty)
-		fputc('\n', j->f);
+		PUTC('\n', j->f);
 }
 
 static void put_string(FILE *f, const char *s, size_t n)
 {
 	const unsigned char *p = (const unsigned char *)s;
-	fputc('"', f);
+	PUTC('"', f);
 	for (size_t i = 0; i < n;) {
+		/* plain run: copy in one call */
+		size_t k = i;
+		while (k < n && p[k] >= 0x20 && p[k] < 0x80 && p[k] != '"' && p[k] != '\\')
+			k++;
+		if (k > i) {
+			fwrite_unlocked(p + i, 1, k - i, f);
+			i = k;
+			continue;
+		}
 		unsigned char c = p[i];
 		if (c == '"' || c == '\\') {
-			fputc('\\', f);
-			fputc(c, f);
+			PUTC('\\', f);
+			PUTC(c, f);
 			i++;
 		} else if (c < 0x20) {
 			switch (c) {
-			case '\n': fputs("\\n", f); break;
-			case '\t': fputs("\\t", f); break;
-			case '\r': fputs("\\r", f); break;
+			case '\n': PUTS("\\n", f); break;
+			case '\t': PUTS("\\t", f); break;
+			case '\r': PUTS("\\r", f); break;
 			default: fprintf(f, "\\u%04x", c); break;
 			}
 			i++;
 		} else if (c < 0x80) {
-			fputc(c, f);
+			PUTC(c, f);
 			i++;
 		} else {
 			/* Validate one UTF-8 sequence; copy it or write U+FFFD. */
 			size_t len = c >= 0xf0 && c < 0xf5 ? 4 : c >= 0xe0 ? 3 : c >= 0xc2 && c < 0xe0 ? 2 : 0;
 			bool ok = len > 0 && len <= 4 && i + len <= n && c < 0xf5;
-			for (size_t k = 1; ok && k < len; k++)
-				ok = (p[i + k] & 0xc0) == 0x80;
+			for (size_t q = 1; ok && q < len; q++)
+				ok = (p[i + q] & 0xc0) == 0x80;
 			if (ok && len == 3) {
 				unsigned cp = ((c & 0x0fu) << 12) | ((p[i + 1] & 0x3fu) << 6);
 				ok = cp >= 0x800 && (cp < 0xd800 || cp > 0xdfff);
@@ -115,12 +139,12 @@ static void put_string(FILE *f, const char *s, size_t n)
 				fwrite(p + i, 1, len, f);
 				i += len;
 			} else {
-				fputs("\\ufffd", f);
+				PUTS("\\ufffd", f);
 				i++;
 			}
 		}
 	}
-	fputc('"', f);
+	PUTC('"', f);
 }
 
 void gt_json_key(gt_json *j, const char *k)
@@ -128,13 +152,13 @@ void gt_json_key(gt_json *j, const char *k)
 	if (j->depth == 0 || !j->is_obj[j->depth] || j->key_done)
 		misuse("key outside object");
 	if (!j->first[j->depth])
-		fputc(',', j->f);
+		PUTC(',', j->f);
 	indent(j);
 	j->first[j->depth] = false;
 	put_string(j->f, k, strlen(k));
-	fputc(':', j->f);
+	PUTC(':', j->f);
 	if (j->pretty)
-		fputc(' ', j->f);
+		PUTC(' ', j->f);
 	j->key_done = true;
 }
 
@@ -152,13 +176,17 @@ void gt_json_str(gt_json *j, const char *s)
 void gt_json_u64(gt_json *j, uint64_t v)
 {
 	before_value(j);
-	fprintf(j->f, "%llu", (unsigned long long)v);
+	put_u64(j->f, v);
 }
 
 void gt_json_i64(gt_json *j, int64_t v)
 {
 	before_value(j);
-	fprintf(j->f, "%lld", (long long)v);
+	if (v < 0) {
+		PUTC('-', j->f);
+		put_u64(j->f, (uint64_t)0 - (uint64_t)v);
+	} else
+		put_u64(j->f, (uint64_t)v);
 }
 
 void gt_json_dbl(gt_json *j, double v)
@@ -175,10 +203,12 @@ void gt_json_dbl(gt_json *j, double v)
 void gt_json_us(gt_json *j, uint64_t ns)
 {
 	before_value(j);
-	if (ns % 1000)
-		fprintf(j->f, "%llu.%03u", (unsigned long long)(ns / 1000), (unsigned)(ns % 1000));
-	else
-		fprintf(j->f, "%llu", (unsigned long long)(ns / 1000));
+	put_u64(j->f, ns / 1000);
+	unsigned r = (unsigned)(ns % 1000);
+	if (r) {
+		char b[4] = { '.', (char)('0' + r / 100), (char)('0' + r / 10 % 10), (char)('0' + r % 10) };
+		fwrite_unlocked(b, 1, 4, j->f);
+	}
 }
 
 void gt_json_bool(gt_json *j, bool v)

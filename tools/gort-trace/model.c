@@ -53,12 +53,13 @@ void gt_model_free(gt_model *m)
 
 gt_g *gt_model_g(gt_model *m, int64_t id)
 {
-	if (m->last_g && m->last_g->id == id)
-		return m->last_g;
+	gt_g **hint = &m->gcache[(uint64_t)id & (GT_MODEL_GCACHE - 1)];
+	if (*hint && (*hint)->id == id)
+		return *hint;
 	bool fresh;
 	uint64_t *slot = gt_map_put(&m->gmap, (uint64_t)id, 0, &fresh);
 	if (!fresh)
-		return m->last_g = m->gs[*slot];
+		return *hint = m->gs[*slot];
 	gt_g *g = gt_xcalloc(1, sizeof *g);
 	g->id = id;
 	g->index = m->ng;
@@ -68,7 +69,7 @@ gt_g *gt_model_g(gt_model *m, int64_t id)
 	GT_GROW(m->gs, m->capg, m->ng + 1);
 	m->gs[m->ng++] = g;
 	*slot = g->index;
-	return m->last_g = g;
+	return *hint = g;
 }
 
 const char *gt_g_name(const gt_g *g, char *buf, size_t cap)
@@ -193,6 +194,15 @@ static gt_task *task_slot(gt_model *m, uint64_t id, bool create, size_t *slot_ou
 	*gt_map_put(&m->taskmap, id, slot, NULL) = slot;
 	*slot_out = slot;
 	return &m->tasks[slot];
+}
+
+const gt_task *gt_model_open_task(gt_model *m, uint64_t id)
+{
+	size_t slot;
+	if (id == UINT64_MAX)
+		return NULL;
+	const gt_task *t = task_slot(m, id, false, &slot);
+	return t && t->has_begin ? t : NULL;
 }
 
 /* The map has no delete: rebuild it without the ended task (amortised by

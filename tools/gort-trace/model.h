@@ -87,7 +87,8 @@ struct gt_model {
 	gt_map gmap;          /* goroutine id -> index into gs */
 	gt_g **gs;
 	size_t ng, capg;
-	gt_g *last_g;         /* lookup cache */
+#define GT_MODEL_GCACHE 16
+	gt_g *gcache[GT_MODEL_GCACHE];   /* lookup cache by id */
 	gt_map taskmap;       /* task id -> index into tasks (open tasks) */
 	gt_task *tasks;
 	size_t ntasks, captasks;
@@ -105,6 +106,8 @@ void gt_model_event(gt_model *m, const gort_tp_event *ev);
 void gt_model_finish(gt_model *m);
 /* The record of goroutine id, created on first use. */
 gt_g *gt_model_g(gt_model *m, int64_t id);
+/* The open (begun, not yet ended) task with this id, or NULL. */
+const gt_task *gt_model_open_task(gt_model *m, uint64_t id);
 /* A display name: "G12 label" / "G12 main.worker" / "G12". */
 const char *gt_g_name(const gt_g *g, char *buf, size_t cap);
 

@@ -24,8 +24,11 @@ struct gt_perfetto {
 	uint64_t from, to;      /* window, relative ns */
 	const char *title;
 	uint64_t nrange;        /* async id counter for ranges */
-	gt_map range_open;      /* key(name ptr ^ scope) -> start time */
+	gt_map range_open;      /* key(name ptr ^ scope) -> start time (UINT64_MAX = closed) */
+	gt_map range_name;      /* same key -> interned name pointer */
 	gt_map g_has_regions;   /* goroutine id -> 1 */
+	const char **summary;   /* stack index -> formatted summary (or NULL) */
+	size_t nsummary, capsummary;
 };
 
 static uint64_t rel(gt_perfetto *p, uint64_t t)
@@ -69,12 +72,23 @@ static void ev_head(gt_perfetto *p, const char *ph, const char *name, const char
 	gt_json_us(j, rel_ts);
 }
 
+/* Stack summaries are formatted once per distinct stack and kept. */
 static void stack_arg(gt_perfetto *p, uint32_t stack)
 {
 	if (!stack)
 		return;
-	char buf[2048];
-	gt_json_kstr(&p->j, "stack", gt_stack_summary(&p->m.stacks, stack, 16, buf, sizeof buf));
+	if (stack >= p->nsummary) {
+		size_t old = p->capsummary;
+		GT_GROW(p->summary, p->capsummary, (size_t)stack + 1);
+		memset(p->summary + old, 0, (p->capsummary - old) * sizeof *p->summary);
+		p->nsummary = p->capsummary;
+	}
+	if (!p->summary[stack]) {
+		char buf[2048];
+		gt_stack_summary(&p->m.stacks, stack, 16, buf, sizeof buf);
+		p->summary[stack] = gt_intern(&p->m.strs, buf, strlen(buf));
+	}
+	gt_json_kstr(&p->j, "stack", p->summary[stack]);
 }
 
 static void on_interval(void *ctx, gt_model *m, gt_g *g, const gt_interval *iv)
@@ -104,7 +118,6 @@ static void on_interval(void *ctx, gt_model *m, gt_g *g, const gt_interval *iv)
 
 static void on_region(void *ctx, gt_model *m, gt_g *g, const gt_region *r, size_t depth)
 {
-	(void)m;
 	gt_perfetto *p = ctx;
 	uint64_t a = r->start, b = r->end;
 	if (!clip(p, &a, &b))
@@ -123,8 +136,10 @@ static void on_region(void *ctx, gt_model *m, gt_g *g, const gt_region *r, size_
 	stack_arg(p, r->stack);
 	gt_json_end(&p->j);
 	gt_json_end(&p->j);
-	/* flow step: this region belongs to a task */
-	if (r->task && in_window(p, r->start)) {
+	/* flow step: this region belongs to a task whose begin (the flow's
+	** start) is in the output; otherwise the step would dangle */
+	const gt_task *tk = r->task ? gt_model_open_task(m, r->task) : NULL;
+	if (tk && in_window(p, tk->start) && in_window(p, r->start)) {
 		ev_head(p, "t", "task", "task-flow", g->id + GT_PF_REGION_TID, a);
 		gt_json_ku64(&p->j, "id", r->task);
 		gt_json_end(&p->j);
@@ -187,6 +202,7 @@ static void range_event(gt_perfetto *p, const gort_tp_event *ev)
 		key = 0;
 	if (ev->kind != GORT_TP_RANGE_END) {
 		*gt_map_put(&p->range_open, key, 0, NULL) = ev->kind == GORT_TP_RANGE_ACTIVE ? p->m.t_first : ev->time_ns;
+		*gt_map_put(&p->range_name, key, 0, NULL) = (uintptr_t)name;
 		return;
 	}
 	uint64_t *st = gt_map_get(&p->range_open, key);
@@ -271,6 +287,7 @@ gt_perfetto *gt_perfetto_new(FILE *out, uint64_t from_ns, uint64_t to_ns, const 
 			   .task = on_task, .event = on_event };
 	gt_model_init(&p->m, &cb);
 	gt_map_init(&p->range_open);
+	gt_map_init(&p->range_name);
 	gt_map_init(&p->g_has_regions);
 	p->f = out;
 	p->from = from_ns;
@@ -314,13 +331,14 @@ int gt_perfetto_finish(gt_perfetto *p)
 	for (size_t i = 0; i < p->range_open.cap; i++) {
 		if (p->range_open.keys[i] == UINT64_MAX || p->range_open.vals[i] == UINT64_MAX)
 			continue;
-		/* name is not recoverable from the key: label it generically */
+		uint64_t *nm = gt_map_get(&p->range_name, p->range_open.keys[i]);
+		const char *name = nm ? (const char *)(uintptr_t)*nm : "runtime range";
 		uint64_t a = p->range_open.vals[i], b = p->m.t_last;
 		if (!clip(p, &a, &b))
 			continue;
 		uint64_t id = ++p->nrange;
 		for (int k = 0; k < 2; k++) {
-			ev_head(p, k ? "e" : "b", "runtime range (open at end)", "runtime", 0, k ? b : a);
+			ev_head(p, k ? "e" : "b", name, "runtime", 0, k ? b : a);
 			gt_json_ku64(&p->j, "id", id);
 			gt_json_end(&p->j);
 		}
@@ -357,6 +375,8 @@ void gt_perfetto_free(gt_perfetto *p)
 		return;
 	gt_model_free(&p->m);
 	gt_map_free(&p->range_open);
+	gt_map_free(&p->range_name);
 	gt_map_free(&p->g_has_regions);
+	free(p->summary);
 	free(p);
 }

@@ -25,7 +25,8 @@ bool gt_progress_wanted(void)
 	const char *force = getenv("GORT_FORCE_PROGRESS");
 	if (force && *force && *force != '0')
 		return true;
-	if (getenv("GORT_NO_PROGRESS"))
+	const char *off = getenv("GORT_NO_PROGRESS");
+	if (off && *off && *off != '0')
 		return false;
 	return isatty(STDERR_FILENO) == 1;
 }

@@ -139,9 +139,12 @@ const char *gt_stack_summary(const gt_stacks *s, uint32_t stack, int max, char *
 		const char *file = strrchr(f->file, '/');
 		file = file ? file + 1 : f->file;
 		int w;
-		if (*f->func)
+		bool nofile = !*file || (strcmp(file, "?") == 0 && f->line == 0);
+		if (*f->func && !nofile)
 			w = snprintf(buf + used, cap - used, "%s%s (%s:%llu)", k ? " <- " : "", f->func,
 				     file, (unsigned long long)f->line);
+		else if (*f->func)
+			w = snprintf(buf + used, cap - used, "%s%s", k ? " <- " : "", f->func);
 		else
 			w = snprintf(buf + used, cap - used, "%s0x%llx", k ? " <- " : "",
 				     (unsigned long long)f->pc);

@@ -32,6 +32,11 @@ typedef struct lat_type {      /* one region or task type */
 	size_t nlat, caplat;
 } lat_type;
 
+typedef struct m_acc {          /* one OS thread (M) */
+	int64_t m;
+	uint64_t running, syscall;
+} m_acc;
+
 typedef struct site {
 	uint32_t stack;
 	uint32_t reason;           /* reason id */
@@ -52,9 +57,13 @@ struct gt_stats {
 	const char **reasons;      /* reason id -> string */
 	size_t nreasons, capreasons;
 	gt_map reason_ids;         /* interned pointer -> id */
+	const char *last_reason;   /* cache for reason_id */
+	uint32_t last_reason_id;
 	lat_type *regions, *tasks;
 	size_t nregions, capregions, ntasks, captasks;
 	gt_map region_ids, task_ids;   /* interned pointer -> index */
+	const char *last_region_type;  /* cache for on_region */
+	size_t last_region_index;
 	site *sites;
 	size_t nsites, capsites;
 	gt_map site_ids;           /* (state, reason, stack) -> index */
@@ -65,6 +74,9 @@ struct gt_stats {
 	uint64_t kind_count[16];
 	uint64_t nsamples, nlogs;
 	gt_map threads, procs;
+	m_acc *ms;
+	size_t nms, capms;
+	gt_map m_ids;              /* M -> index into ms */
 	int64_t last_thread, last_proc;
 	uint64_t heap_last, heap_max;
 	bool have_heap;
@@ -84,12 +96,16 @@ static g_acc *acc_of(gt_stats *s, const gt_g *g)
 
 static uint32_t reason_id(gt_stats *s, const char *r)
 {
+	if (r == s->last_reason)
+		return s->last_reason_id;
 	bool fresh;
 	uint64_t *v = gt_map_put(&s->reason_ids, (uintptr_t)r, s->nreasons, &fresh);
 	if (fresh) {
 		GT_GROW(s->reasons, s->capreasons, s->nreasons + 1);
 		s->reasons[s->nreasons++] = r;
 	}
+	s->last_reason = r;
+	s->last_reason_id = (uint32_t)*v;
 	return (uint32_t)*v;
 }
 
@@ -113,6 +129,18 @@ static void on_interval(void *ctx, gt_model *m, gt_g *g, const gt_interval *iv)
 	g_acc *a = acc_of(s, g);
 	uint64_t d = iv->end - iv->start;
 	a->t[iv->state] += d;
+	if ((iv->state == GT_ST_RUNNING || iv->state == GT_ST_SYSCALL) && iv->m != GORT_TP_NONE) {
+		bool fresh;
+		uint64_t *v = gt_map_put(&s->m_ids, (uint64_t)iv->m, s->nms, &fresh);
+		if (fresh) {
+			GT_GROW(s->ms, s->capms, s->nms + 1);
+			s->ms[s->nms++] = (m_acc){ .m = iv->m };
+		}
+		if (iv->state == GT_ST_RUNNING)
+			s->ms[*v].running += d;
+		else
+			s->ms[*v].syscall += d;
+	}
 	if (iv->state == GT_ST_BLOCKED) {
 		a->nblock++;
 		uint32_t rid = reason_id(s, iv->reason);
@@ -149,8 +177,15 @@ static void on_region(void *ctx, gt_model *m, gt_g *g, const gt_region *r, size_
 {
 	(void)m, (void)g, (void)depth;
 	gt_stats *s = ctx;
-	size_t i = index_of(&s->region_ids, (void **)&s->regions, &s->nregions, &s->capregions,
-			    sizeof(lat_type), r->type);
+	size_t i;
+	if (r->type == s->last_region_type) {
+		i = s->last_region_index;
+	} else {
+		i = index_of(&s->region_ids, (void **)&s->regions, &s->nregions, &s->capregions,
+			     sizeof(lat_type), r->type);
+		s->last_region_type = r->type;
+		s->last_region_index = i;
+	}
 	lat_add(&s->regions[i], r->end - r->start, r->complete);
 }
 
@@ -218,6 +253,7 @@ gt_stats *gt_stats_new(void)
 	gt_map_init(&s->logcat_ids);
 	gt_map_init(&s->threads);
 	gt_map_init(&s->procs);
+	gt_map_init(&s->m_ids);
 	s->last_thread = s->last_proc = GORT_TP_NONE;
 	return s;
 }
@@ -247,6 +283,8 @@ void gt_stats_free(gt_stats *s)
 	gt_map_free(&s->logcat_ids);
 	gt_map_free(&s->threads);
 	gt_map_free(&s->procs);
+	gt_map_free(&s->m_ids);
+	free(s->ms);
 	gt_model_free(&s->m);
 	free(s);
 }
@@ -293,6 +331,15 @@ static int cmp_site(const void *a, const void *b)
 	return x->stack < y->stack ? -1 : x->stack > y->stack;
 }
 
+static int cmp_m(const void *a, const void *b)
+{
+	const m_acc *x = a, *y = b;
+	uint64_t tx = x->running + x->syscall, ty = y->running + y->syscall;
+	if (tx != ty)
+		return tx < ty ? 1 : -1;
+	return x->m < y->m ? -1 : x->m > y->m;
+}
+
 static int cmp_lat_name(const void *a, const void *b)
 {
 	return strcmp(((const lat_type *)a)->type, ((const lat_type *)b)->type);
@@ -303,6 +350,39 @@ static int cmp_named(const void *a, const void *b)
 	return strcmp(((const named_count *)a)->name, ((const named_count *)b)->name);
 }
 
+/* LSD radix sort of v[0..n), 8 bits per pass, skipping passes where every
+** value has the same byte (durations rarely use the top bytes). */
+static void sort_u64(uint64_t *v, size_t n)
+{
+	if (n < 256) {
+		sort(v, n, sizeof *v, cmp_u64);
+		return;
+	}
+	uint64_t *tmp = gt_xmalloc(n * sizeof *tmp);
+	uint64_t *src = v, *dst = tmp;
+	for (int shift = 0; shift < 64; shift += 8) {
+		size_t cnt[256] = { 0 };
+		for (size_t i = 0; i < n; i++)
+			cnt[(src[i] >> shift) & 0xff]++;
+		if (cnt[(src[0] >> shift) & 0xff] == n)
+			continue;
+		size_t pos = 0;
+		for (int b = 0; b < 256; b++) {
+			size_t k = cnt[b];
+			cnt[b] = pos;
+			pos += k;
+		}
+		for (size_t i = 0; i < n; i++)
+			dst[cnt[(src[i] >> shift) & 0xff]++] = src[i];
+		uint64_t *t = src;
+		src = dst;
+		dst = t;
+	}
+	if (src != v)
+		memcpy(v, src, n * sizeof *v);
+	free(tmp);
+}
+
 void gt_stats_finish(gt_stats *s)
 {
 	if (s->finished)
@@ -310,13 +390,14 @@ void gt_stats_finish(gt_stats *s)
 	s->finished = true;
 	gt_model_finish(&s->m);
 	for (size_t i = 0; i < s->nregions; i++)
-		sort(s->regions[i].lat, s->regions[i].nlat, sizeof(uint64_t), cmp_u64);
+		sort_u64(s->regions[i].lat, s->regions[i].nlat);
 	for (size_t i = 0; i < s->ntasks; i++)
-		sort(s->tasks[i].lat, s->tasks[i].nlat, sizeof(uint64_t), cmp_u64);
+		sort_u64(s->tasks[i].lat, s->tasks[i].nlat);
 	sort(s->regions, s->nregions, sizeof *s->regions, cmp_lat_name);
 	sort(s->tasks, s->ntasks, sizeof *s->tasks, cmp_lat_name);
 	sort(s->logcats, s->nlogcats, sizeof *s->logcats, cmp_named);
 	sort(s->sites, s->nsites, sizeof *s->sites, cmp_site);
+	sort(s->ms, s->nms, sizeof *s->ms, cmp_m);
 	/* indexes in the id maps are stale after sorting; they are not used again */
 }
 
@@ -335,10 +416,10 @@ static uint64_t g_total(const g_acc *a)
 	return t;
 }
 
-/* goroutine indexes sorted by total time, then id */
-static gt_stats *sort_ctx;
-static int cmp_g(const void *a, const void *b)
+/* goroutine indexes sorted by busy time, then id */
+static int cmp_g(const void *a, const void *b, void *ctx)
 {
+	gt_stats *sort_ctx = ctx;
 	size_t x = *(const size_t *)a, y = *(const size_t *)b;
 	g_acc *ax = acc_get(sort_ctx, x), *ay = acc_get(sort_ctx, y);
 	uint64_t tx = ax ? ax->t[GT_ST_RUNNING] + ax->t[GT_ST_BLOCKED] + ax->t[GT_ST_SYSCALL] : 0;
@@ -354,8 +435,8 @@ static size_t *sorted_gs(gt_stats *s)
 	size_t *ix = gt_xmalloc((s->m.ng + 1) * sizeof *ix);
 	for (size_t i = 0; i < s->m.ng; i++)
 		ix[i] = i;
-	sort_ctx = s;
-	sort(ix, s->m.ng, sizeof *ix, cmp_g);
+	if (s->m.ng > 1)
+		qsort_r(ix, s->m.ng, sizeof *ix, cmp_g, s);
 	return ix;
 }
 
@@ -440,6 +521,14 @@ void gt_stats_print_text(gt_stats *s, FILE *f, size_t top)
 		fputc('\n', f);
 	}
 	free(ix);
+
+	size_t mshown = top && top < s->nms ? top : s->nms;
+	fprintf(f, "\nOS threads (M): time running code and in syscalls%s\n",
+		mshown < s->nms ? " (top; --top N)" : "");
+	fprintf(f, "  %-12s %10s %10s\n", "thread", "running", "syscall");
+	for (size_t k = 0; k < mshown; k++)
+		fprintf(f, "  %-12lld %10s %10s\n", (long long)s->ms[k].m, dur(s->ms[k].running, b1),
+			dur(s->ms[k].syscall, b2));
 
 	const char *titles[2] = { "Regions", "Tasks" };
 	lat_type *arrs[2] = { s->regions, s->tasks };
@@ -581,6 +670,17 @@ void gt_stats_print_json(gt_stats *s, FILE *f)
 		gt_json_end(&j);
 	}
 	free(ix);
+	gt_json_end(&j);
+
+	gt_json_key(&j, "thread_list");
+	gt_json_arr(&j);
+	for (size_t k = 0; k < s->nms; k++) {
+		gt_json_obj(&j);
+		gt_json_ki64(&j, "thread", s->ms[k].m);
+		gt_json_ku64(&j, "running_ns", s->ms[k].running);
+		gt_json_ku64(&j, "syscall_ns", s->ms[k].syscall);
+		gt_json_end(&j);
+	}
 	gt_json_end(&j);
 
 	json_lat(&j, "regions", s->regions, s->nregions);
