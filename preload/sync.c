@@ -28,17 +28,18 @@ static const char gr_pl_cond[] = "sync.Cond";
 static const char gr_pl_sem[] = "sync.Semaphore";
 #define GR_PL_COND_VERSION "GLIBC_2.3.2"
 
-/* Lock-like: try_name(obj) returning EBUSY means "would block". */
+/* Lock-like: try_name(obj) returning EBUSY means "would block". The try
+** comes first: an uncontended lock costs the try and nothing else. */
 #define GR_PL_TRYLOCK(name, try_name, obj_t, reason)                      \
 	GR_PL_WRAPPER(int, name, (obj_t *obj), (obj))                      \
 	{                                                                  \
 		static int (*try_)(obj_t *);                               \
 		int (*f_)(obj_t *) = GR_PL_NEXT(name);                     \
-		if (GORT_LIKELY(!gr_pl_active()))                          \
-			return f_(obj);                                    \
 		int r_ = GR_PL_REAL(try_, #try_name)(obj);                 \
-		if (r_ != EBUSY)                                           \
+		if (GORT_LIKELY(r_ != EBUSY))                              \
 			return r_;                                         \
+		if (!gr_pl_active())                                       \
+			return f_(obj);                                    \
 		gr_pl_block_begin(reason);                                 \
 		r_ = f_(obj);                                              \
 		gr_pl_block_end();                                         \
@@ -52,11 +53,11 @@ static const char gr_pl_sem[] = "sync.Semaphore";
 	{                                                                  \
 		static int (*try_)(obj_t *);                               \
 		__typeof__(gr_pl_real_##name) f_ = GR_PL_NEXT(name);       \
-		if (GORT_LIKELY(!gr_pl_active()))                          \
-			return f_(obj, ts);                                \
 		int r_ = GR_PL_REAL(try_, #try_name)(obj);                 \
-		if (r_ != EBUSY)                                           \
+		if (GORT_LIKELY(r_ != EBUSY))                              \
 			return r_;                                         \
+		if (!gr_pl_active())                                       \
+			return f_(obj, ts);                                \
 		gr_pl_block_begin(reason);                                 \
 		r_ = f_(obj, ts);                                          \
 		gr_pl_block_end();                                         \

@@ -61,6 +61,7 @@ echo "# Preload overhead (bench/preload/run.sh)"
 echo
 echo "- machine: $(lscpu | sed -n 's/^Model name: *//p' | head -1), $(nproc) CPUs (shared with other jobs while measuring)"
 echo "- date: $(date -u '+%Y-%m-%d %H:%M UTC'), commit $(git -C "$src" rev-parse --short HEAD 2>/dev/null || echo '?')"
+echo "- load average when starting: $(cut -d' ' -f1-3 /proc/loadavg) (other jobs share the CPUs: absolute figures are noisy, the ratios of medians taken in the same interleaved run are what to compare)"
 echo "- command: \`bench/preload/run.sh$( [ $quick = 1 ] && echo ' --quick')\` ($reps repetitions, medians)"
 echo "- modes: plain = no preload; off = LD_PRELOAD, GORT_TRACE unset; on = traced (stack depth 32);"
 echo "  on, depth 0 = traced with GORT_TRACE_STACK_DEPTH=0"
@@ -88,7 +89,7 @@ for op in mutex_lock_unlock write_devnull read_devzero; do
 done
 echo
 echo "(an uncontended lock records nothing even when traced: the wrapper's trylock succeeds;"
-echo "write/read \"on\" record a syscall range each, with a stack.)"
+echo "write/read \"on\" record a syscall range each (2 events), with a stack of depth 32.)"
 echo
 echo "## Whole programs (wall time, median of $reps)"
 echo
