@@ -134,6 +134,14 @@ case_ctor() {    # threads + dlsym from a constructor; exit() from a thread
 	validate "$tmp/ctor.trace"
 }
 
+case_signal() {  # handlers calling wrapped functions; cancelled blocked threads
+	need_go
+	"$bin/preload_prog_signal" > "$tmp/plain" || fail "plain run failed"
+	traced "$tmp/out" "$tmp/signal.trace" "$bin/preload_prog_signal"
+	cmp -s "$tmp/plain" "$tmp/out" || fail "output differs under tracing"
+	validate "$tmp/signal.trace"
+}
+
 case_std() {     # standard programs: valid traces, byte-identical output
 	# (GNU sort installs its own SIGPROF handler: preload/signal.c must stop
 	# CPU sampling first or sort dies of the first sample)
