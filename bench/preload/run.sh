@@ -34,19 +34,20 @@ else reps=11 scale=3 citers=20000 ereqs=5000; fi
 
 median() { sort -n | awk '{a[NR]=$1} END{ if (NR==0) print "nan"; else if (NR%2) print a[(NR+1)/2]; else printf "%.3f\n", (a[NR/2]+a[NR/2+1])/2 }'; }
 now() { date +%s%N; }
-# run MODE CMD... -> prints wall seconds; the trace (mode on*) is left in $tmp/last.trace
+# run MODE CMD... -> prints "wall_s cpu_s" (cpu = user + system of the
+# program, which other jobs on the machine disturb far less than wall time);
+# the trace (modes on*) is left in $tmp/last.trace.
 run() {
 	mode=$1; shift
 	rm -f "$tmp/last.trace"
-	t0=$(now)
 	case $mode in
-	plain) env -u GORT_TRACE "$@" > /dev/null ;;
-	off)   env -u GORT_TRACE LD_PRELOAD="$lib" "$@" > /dev/null ;;
-	on)    GORT_TRACE="$tmp/last.trace" LD_PRELOAD="$lib" "$@" > /dev/null ;;
-	on0)   GORT_TRACE="$tmp/last.trace" GORT_TRACE_STACK_DEPTH=0 LD_PRELOAD="$lib" "$@" > /dev/null ;;
+	plain) set -- env -u GORT_TRACE "$@" ;;
+	off)   set -- env -u GORT_TRACE LD_PRELOAD="$lib" "$@" ;;
+	on)    set -- env GORT_TRACE="$tmp/last.trace" LD_PRELOAD="$lib" "$@" ;;
+	on0)   set -- env GORT_TRACE="$tmp/last.trace" GORT_TRACE_STACK_DEPTH=0 LD_PRELOAD="$lib" "$@" ;;
 	esac
-	t1=$(now)
-	echo "$t0 $t1" | awk '{printf "%.6f\n", ($2-$1)/1e9}'
+	/usr/bin/time -f '%e %U %S' -o "$tmp/time" "$@" > /dev/null
+	awk '{printf "%.6f %.6f\n", $1, $2 + $3}' "$tmp/time"
 }
 events() {
 	if [ -x "$raw" ] && [ -s "$tmp/last.trace" ]; then
@@ -91,10 +92,11 @@ echo
 echo "(an uncontended lock records nothing even when traced: the wrapper's trylock succeeds;"
 echo "write/read \"on\" record a syscall range each (2 events), with a stack of depth 32.)"
 echo
-echo "## Whole programs (wall time, median of $reps)"
+echo "## Whole programs (median of $reps; wall seconds, and CPU seconds = user + system)"
 echo
-echo "| program | plain s | off s | on s | on, depth 0 s | off/plain | on/plain | events (on) | events/s (on) | ns/event (on - plain) |"
-echo "|---|---|---|---|---|---|---|---|---|---|"
+echo "| program | mode | wall s | CPU s | wall / plain | CPU / plain |"
+echo "|---|---|---|---|---|---|"
+summary=""
 for prog in contend echo; do
 	case $prog in
 	contend) cmd="$bin/bench_preload_contend $citers"; label="mutex contention, 8 threads x $citers" ;;
@@ -110,10 +112,20 @@ for prog in contend echo; do
 		done
 		i=$((i + 1))
 	done
-	p=$(median < "$tmp/t.plain"); f=$(median < "$tmp/t.off"); o=$(median < "$tmp/t.on"); z=$(median < "$tmp/t.on0")
+	pw=$(awk '{print $1}' "$tmp/t.plain" | median); pc=$(awk '{print $2}' "$tmp/t.plain" | median)
+	for mode in plain off on on0; do
+		w=$(awk '{print $1}' "$tmp/t.$mode" | median); c=$(awk '{print $2}' "$tmp/t.$mode" | median)
+		case $mode in plain) m="plain";; off) m="preloaded, GORT_TRACE unset";; on) m="traced";; on0) m="traced, depth 0";; esac
+		echo "| $label | $m | $w | $c | $(echo "$w $pw" | awk '{printf "%.2f", $1/$2}') | $(echo "$c $pc" | awk '{ if ($2>0) printf "%.2f", $1/$2; else print "-"}') |"
+		[ $mode = on ] && ow=$w && oc=$c
+	done
 	ev=$(median < "$tmp/ev")
-	echo "| $label | $p | $f | $o | $z | $(echo "$f $p" | awk '{printf "%.3f", $1/$2}') | $(echo "$o $p" | awk '{printf "%.2f", $1/$2}') | $ev | $(echo "$ev $o" | awk '{printf "%.0f", $1/$2}') | $(echo "$o $p $ev" | awk '{ if ($3>0) printf "%.0f", ($1-$2)*1e9/$3; else print "-"}') |"
+	summary="$summary
+| $label | $ev | $(echo "$ev $ow" | awk '{printf "%.0f", $1/$2}') | $(echo "$oc $pc $ev" | awk '{ if ($3>0) printf "%.0f", ($1-$2)*1e9/$3; else print "-"}') |"
 done
+echo
+echo "| program | events per traced run | events per wall second | extra CPU ns per event |"
+echo "|---|---|---|---|$summary"
 echo
 echo "Events are the trace's timed events (every line with dt= in gotraceraw's dump:"
 echo "GoBlock/GoUnblock/GoStart, GoSyscallBegin/End, thread start/exit, statuses)."
