@@ -112,6 +112,18 @@ for prog in contend echo; do
 		done
 		i=$((i + 1))
 	done
+	# Fixed cost of a traced run (tracer start, symbolizing the stacks at
+	# the end, writing the file): the same program with no work, traced and
+	# plain; subtracted before dividing by the events.
+	zcmd=$(echo "$cmd" | awk '{$NF=0; print}')
+	: > "$tmp/z.plain"; : > "$tmp/z.on"
+	i=0
+	while [ $i -lt $reps ]; do
+		run plain $zcmd >> "$tmp/z.plain"
+		run on $zcmd >> "$tmp/z.on"
+		i=$((i + 1))
+	done
+	fixed=$(paste "$tmp/z.on" "$tmp/z.plain" | awk '{print $2 - $4}' | median)
 	pw=$(awk '{print $1}' "$tmp/t.plain" | median); pc=$(awk '{print $2}' "$tmp/t.plain" | median)
 	for mode in plain off on on0; do
 		w=$(awk '{print $1}' "$tmp/t.$mode" | median); c=$(awk '{print $2}' "$tmp/t.$mode" | median)
@@ -121,11 +133,11 @@ for prog in contend echo; do
 	done
 	ev=$(median < "$tmp/ev")
 	summary="$summary
-| $label | $ev | $(echo "$ev $ow" | awk '{printf "%.0f", $1/$2}') | $(echo "$oc $pc $ev" | awk '{ if ($3>0) printf "%.0f", ($1-$2)*1e9/$3; else print "-"}') |"
+| $label | $ev | $(echo "$ev $ow" | awk '{printf "%.0f", $1/$2}') | $fixed | $(echo "$oc $pc $fixed $ev" | awk '{ if ($4>0) printf "%.0f", ($1-$2-$3)*1e9/$4; else print "-"}') |"
 done
 echo
-echo "| program | events per traced run | events per wall second | extra CPU ns per event |"
-echo "|---|---|---|---|$summary"
+echo "| program | events per traced run | events per wall second (traced) | fixed CPU s per traced run | extra CPU ns per event (after the fixed cost) |"
+echo "|---|---|---|---|---|$summary"
 echo
 echo "Events are the trace's timed events (every line with dt= in gotraceraw's dump:"
 echo "GoBlock/GoUnblock/GoStart, GoSyscallBegin/End, thread start/exit, statuses)."
