@@ -92,6 +92,30 @@ echo
 echo "(an uncontended lock records nothing even when traced: the wrapper's trylock succeeds;"
 echo "write/read \"on\" record a syscall range each (2 events), with a stack of depth 32.)"
 echo
+if command -v valgrind > /dev/null; then
+	echo "## Instructions per call, GORT_TRACE unset (valgrind cachegrind: exact, load-independent)"
+	echo
+	echo "| operation | plain | preloaded, GORT_TRACE unset | added by the wrapper |"
+	echo "|---|---|---|---|"
+	for op in mutex write read; do
+		case $op in mutex) n=10000000;; *) n=1000000;; esac
+		for mode in plain off; do
+			case $mode in
+			plain) set -- env -u GORT_TRACE ;;
+			off)   set -- env -u GORT_TRACE LD_PRELOAD="$lib" ;;
+			esac
+			"$@" valgrind --tool=cachegrind --cache-sim=no --cachegrind-out-file=/dev/null \
+				"$bin/bench_preload_calls" 1 $op 2>&1 > /dev/null |
+				sed -n 's/.*I *refs: *//p' | tr -d , > "$tmp/ins.$mode"
+		done
+		p=$(cat "$tmp/ins.plain"); f=$(cat "$tmp/ins.off")
+		echo "| $op | $(echo "$p $n" | awk '{printf "%.1f", $1/$2}') | $(echo "$f $n" | awk '{printf "%.1f", $1/$2}') | $(echo "$f $p $n" | awk '{printf "%+.1f", ($1-$2)/$3}') |"
+	done
+	echo
+	echo "(whole-program instruction counts divided by the calls of the one operation run;"
+	echo "mutex = a lock+unlock pair, of which only the lock is wrapped.)"
+	echo
+fi
 echo "## Whole programs (median of $reps; wall seconds, and CPU seconds = user + system)"
 echo
 echo "| program | mode | wall s | CPU s | wall / plain | CPU / plain |"
