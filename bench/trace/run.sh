@@ -30,7 +30,7 @@ MODEL=$(lscpu | sed -n 's/^Model name:[[:space:]]*//p' | head -1)
 	echo
 	echo "- Machine: $MODEL, $(nproc) CPUs, $(uname -sr)"
 	echo "- Date: $(date -u '+%Y-%m-%d %H:%M UTC'); load average at start: $(cut -d' ' -f1-3 /proc/loadavg)"
-	echo "- Command: \`bench/trace/run.sh$( [ $QUICK = 1 ] && echo ' --quick')\` (bench_trace $ITERS iterations, $REPS repetitions, medians)"
+	echo "- Command: \`bench/trace/run.sh $*\` (bench_trace $ITERS iterations, $REPS repetitions, medians; build type $(sed -n "s/^CMAKE_BUILD_TYPE:STRING=//p" "$BUILD/CMakeCache.txt"))"
 	echo "- Time = CPU time of each annotating thread (CLOCK_THREAD_CPUTIME_ID), so preemption by other"
 	echo "  processes on this shared machine is not counted; 2-thread rows are per thread."
 	echo "- Tracing on = an in-process sink that counts bytes (no I/O); stacks = GORT_TRACE_STACK_DEPTH=32"
@@ -40,6 +40,18 @@ MODEL=$(lscpu | sed -n 's/^Model name:[[:space:]]*//p' | head -1)
 	echo "| operation | threads | tracing | ns/event | bytes/event |"
 	echo "|---|---|---|---|---|"
 	grep -v '^#' "$TMP" | sed 's/^/| /; s/$/ |/'
+	echo
+	echo "Ratios from this run (tracing on, no stacks; floor = the lower floor row):"
+	echo
+	grep -v '^#' "$TMP" | awk -F' [|] ' '
+		/^floor/ { if (f == 0 || $4 + 0 < f) f = $4 + 0 }
+		$3 == "on" { on[$1 "|" $2] = $4; ops[$1] = 1 }
+		END {
+			for (op in ops) {
+				one = on[op "|1"]; two = on[op "|2"]
+				printf "- %s: %.1fx the floor (%.2f ns); 2 threads / 1 thread = %.2f\n", op, one / f, f, two / one
+			}
+		}' | sort
 	echo
 	echo "Targets (issue 3): <= 12 ns and <= 5 bytes per event without stacks, < 1 ns off,"
 	echo "two threads without contention (2-thread ns/event close to 1-thread). Compare each"

@@ -74,6 +74,7 @@ typedef struct gr_scache_ent {
 typedef struct gr_tthread {
 	_Atomic uint32_t seq;       /* odd while in a section */
 	uint8_t gstate;             /* GR_GO_STATUS_* */
+	uint8_t status_gstate;      /* gstate written with the status of status_gen */
 	bool dead;
 	bool internal;              /* the tracer's own thread */
 	uint64_t cur_gen;           /* buf[cur_gen&1] is open for cur_gen */
@@ -82,6 +83,9 @@ typedef struct gr_tthread {
 	uint64_t session;
 	uint64_t m, g, gseq;
 	uint64_t status_gen;
+	uint64_t enter_gen;         /* generation of its GoCreate in this trace */
+	uint64_t exit_gen;          /* generation of its GoDestroy (0 = alive) */
+	uint64_t last_session;      /* the trace it left at exit */
 	uint64_t label_gen;
 	gr_tproc *p;
 	uintptr_t stack_lo, stack_hi;
@@ -96,8 +100,9 @@ struct gr_tls {
 	gr_tthread *t;
 	uint32_t busy;              /* inside the tracer outside a section */
 	uint32_t exited;            /* thread destructor ran */
+	uint32_t internal;          /* gort's own thread: never traced */
 };
-extern __thread struct gr_tls _gr_tl __attribute__((tls_model("initial-exec")));
+extern __thread struct gr_tls _gr_tl __attribute__((tls_model("initial-exec"), visibility("hidden")));
 
 typedef struct gr_sink_ent {
 	gr_trace_sink s;            /* copy */
@@ -114,8 +119,8 @@ struct gr_tr_state {
 	_Atomic uint64_t gen;
 	_Atomic uint64_t dropped;
 	_Atomic bool overflow;
-	bool use_membarrier;
-	int stack_depth;
+	_Atomic bool use_membarrier;    /* set once before the first trace */
+	_Atomic int stack_depth;        /* per trace; read without a lock */
 	pthread_mutex_t mu;
 	pthread_mutex_t adv_mu;         /* serialises generation switches */
 	pthread_cond_t bg_cv;           /* wakes the background thread */
@@ -148,7 +153,7 @@ struct gr_tr_state {
 	pthread_cond_t rd_cv;           /* reader (reader.c) */
 	char stop_reason[256];
 };
-extern struct gr_tr_state gr_tr;
+extern struct gr_tr_state gr_tr __attribute__((visibility("hidden")));
 
 
 /* ---- varint ---- */
@@ -238,7 +243,6 @@ uint8_t *_gr_tr_bw_room(gr_bw *w, size_t n);
 void _gr_tr_bw_flush(gr_bw *w);
 
 /* ---- stack.c ---- */
-int _gr_tr_capture(gr_tthread *t, uintptr_t *pcs, int max, int skip);
 /* Stack starting at the return address of frame fp (fp = a frame of gort's
 ** API function: pcs[0] is the return address into its caller). */
 int _gr_tr_capture_from(gr_tthread *t, void *fp, uintptr_t *pcs, int max);
@@ -264,7 +268,7 @@ void _gr_tr_fork_child(void);
 
 static inline void gr_section_enter_fence(void)
 {
-	if (__builtin_expect(gr_tr.use_membarrier, 1))
+	if (__builtin_expect(atomic_load_explicit(&gr_tr.use_membarrier, memory_order_relaxed), 1))
 		atomic_signal_fence(memory_order_seq_cst);
 	else
 		atomic_thread_fence(memory_order_seq_cst);
