@@ -28,8 +28,10 @@ cmake --build "$build" -j2 -t bench_stack >/dev/null
 bin=$build/bench/stack/bench_stack
 info=$(mktemp)
 table=$("$bin" $quick 2>"$info")
-target=$(printf '%s\n' "$table" | awk -F'|' '/capture depth 32, same path \| default/ { gsub(/ /, "", $4); print $4 }')
-verdict=$(awk -v v="$target" 'BEGIN { print (v <= 30 ? "met" : "NOT met") }')
+target=$(printf '%s\n' "$table" | awk -F'|' '/capture depth 32, same path \| default/ { gsub(/ /, "", $4); gsub(/ /, "", $5); print $4 " " $5 }')
+med=${target% *}
+min=${target#* }
+verdict=$(awk -v v="$med" 'BEGIN { print (v <= 30 ? "met" : "NOT met") }')
 out=$root/bench/results/stack.md
 mkdir -p "$root/bench/results"
 {
@@ -41,12 +43,12 @@ mkdir -p "$root/bench/results"
 	echo "- $(cat "$info")"
 	echo "- load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)"
 	echo
-	echo "Median ns per operation (thread CPU time):"
+	echo "ns per operation, thread CPU time: median and minimum of the repetitions."
 	echo
 	printf '%s\n' "$table"
 	echo
 	echo "Target (issue 5): capture at depth 32 costs at most 30 ns per event."
-	echo "Measured: $target ns (fp + CFI check, same path): target $verdict."
+	echo "Measured (default mode, same path): median $med ns, minimum $min ns: target $verdict (on the median)."
 } >"$out"
 rm -f "$info"
 cat "$out"

@@ -71,9 +71,12 @@ const char *_gr_stack_symbolizer_name(void);
 /* Counters for tests and benchmarks (monotonic, process-wide). */
 typedef struct gr_stack_stats {
 	uint64_t cfi_lookups;     /* pcs whose CFI rule was parsed (cache misses) */
-	uint64_t cfi_steps;       /* frames stepped by CFI rather than by fp */
+	uint64_t cfi_steps;       /* frames stepped by CFI rather than by fp
+	                             (calling thread only) */
 	uint64_t sym_lookups;     /* symbolizer back-end lookups (cache misses) */
 	uint64_t sym_refreshes;   /* module list re-reads (after dlopen) */
+	uint64_t replayed_frames; /* frames the walk cache validated instead of
+	                             walking (calling thread only) */
 } gr_stack_stats;
 void _gr_stack_get_stats(gr_stack_stats *out);
 

@@ -360,6 +360,46 @@ size_t _gr_cpuprof_drain(void (*emit)(void *ctx, uint64_t ts, uint64_t m_id,
 	return count;
 }
 
+/* ---- fork ------------------------------------------------------------------- */
+
+/* The child has one thread and no POSIX timers (they are not inherited):
+** forget the other threads' records, keep the forking thread's (unarmed),
+** and start over stopped. The SIGPROF disposition is inherited: ours stays
+** installed, chaining as before, and old_sa still holds the disposition to
+** restore. prof_lock is not taken across fork: a drain holds it while the
+** tracer's emit callback takes the tracer's locks, which the tracer's own
+** fork handler holds, so either order could deadlock. The child re-creates
+** the lock instead; the list is always traversable (records are linked and
+** unlinked by single stores), and a record caught mid-unlink is leaked. */
+static void fork_child(void)
+{
+	pthread_mutex_init(&prof_lock, NULL);
+	atomic_store(&running, 0);
+	atomic_store(&in_flight, 0);
+	prof_thread *keep = NULL;
+	for (prof_thread *t = threads, *nx; t; t = nx) {
+		nx = t->next;
+		if (t == tls_self) {
+			atomic_store(&t->has_timer, false);
+			t->tid = (pid_t)syscall(SYS_gettid);    /* new tid, new CPU clock */
+			t->next = NULL;
+			if (pthread_getcpuclockid(pthread_self(), &t->clock) == 0)
+				keep = t;
+			else
+				t->retired = true;    /* never sampled again; freed by no one */
+		} else {
+			free(t->ring);
+			free(t);
+		}
+	}
+	threads = keep;
+}
+
+__attribute__((constructor)) static void cpuprof_init(void)
+{
+	pthread_atfork(NULL, NULL, fork_child);
+}
+
 uint64_t _gr_cpuprof_dropped(void)
 {
 	return atomic_load(&dropped);

@@ -79,7 +79,7 @@ static inline gr_rule gr_rule_lookup(uintptr_t key, uintptr_t ra)
 	return _gr_rulecache_fill(key, ra);
 }
 
-extern _Atomic uint64_t _gr_stack_cfi_lookups, _gr_stack_cfi_steps;
+extern _Atomic uint64_t _gr_stack_cfi_lookups;
 extern _Atomic uint64_t _gr_stack_sym_lookups, _gr_stack_sym_refreshes;
 
 #endif

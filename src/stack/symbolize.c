@@ -23,6 +23,7 @@
 **    and the loaded-object set changed since the last read (dlopen).
 ** Owner: stack helper.
 */
+#include "internal/env.h"
 #include "internal/stack.h"
 #include "stack/stack_int.h"
 
@@ -40,6 +41,7 @@
 #ifdef GORT_HAVE_LIBDW
 #include <elfutils/libdw.h>
 #include <elfutils/libdwfl.h>
+#include <gelf.h>
 #endif
 
 _Atomic uint64_t _gr_stack_sym_lookups, _gr_stack_sym_refreshes;
@@ -250,6 +252,122 @@ static void line_by_cu_scan(Dwfl_Module *m, uintptr_t pc, sym_entry *e)
 	}
 }
 
+/* Per-module data, hung on the module's dwfl userdata slot: its function
+** symbols sorted by address (dwfl_module_addrname scans the whole symbol
+** table per call: ~100 us in libc), and whether to read its line tables. */
+typedef struct fsym {
+	uintptr_t addr, size;
+	const char *name;       /* owned by the module's ELF data */
+	int global;
+} fsym;
+typedef struct mod_info {
+	fsym *syms;
+	size_t nsyms;
+	bool lines;
+} mod_info;
+
+static int fsym_cmp(const void *a, const void *b)
+{
+	const fsym *x = a, *y = b;
+	if (x->addr != y->addr)
+		return x->addr < y->addr ? -1 : 1;
+	return y->global - x->global;      /* global names first */
+}
+
+/* Line tables come from DWARF in the module's own file (a program or library
+** built with -g). A system library's DWARF lives in a separate debug file
+** (e.g. libc6-dbg) whose compressed sections cost ~100 ms to load for libc:
+** read it only when GORT_STACK_DEBUGINFO=1. */
+static bool module_has_own_lines(Dwfl_Module *m)
+{
+	if (_gr_env_bool("GORT_STACK_DEBUGINFO", false))
+		return true;
+	Dwarf_Addr bias;
+	Elf *elf = dwfl_module_getelf(m, &bias);
+	size_t shstrndx;
+	if (!elf || elf_getshdrstrndx(elf, &shstrndx) != 0)
+		return false;
+	for (Elf_Scn *scn = NULL; (scn = elf_nextscn(elf, scn)) != NULL;) {
+		GElf_Shdr sh;
+		const char *nm;
+		if (gelf_getshdr(scn, &sh) && (nm = elf_strptr(elf, shstrndx, sh.sh_name)) &&
+		    (strcmp(nm, ".debug_line") == 0 || strcmp(nm, ".zdebug_line") == 0))
+			return true;
+	}
+	return false;
+}
+
+static mod_info *module_info(Dwfl_Module *m)
+{
+	void **ud = NULL;
+	dwfl_module_info(m, &ud, NULL, NULL, NULL, NULL, NULL, NULL);
+	if (!ud)
+		return NULL;
+	if (*ud)
+		return *ud;
+	mod_info *mi = calloc(1, sizeof *mi);
+	if (!mi)
+		return NULL;
+	int n = dwfl_module_getsymtab(m);
+	if (n > 0)
+		mi->syms = calloc((size_t)n, sizeof *mi->syms);
+	for (int i = 1; mi->syms && i < n; i++) {
+		GElf_Sym sym;
+		GElf_Addr addr;
+		const char *name = dwfl_module_getsym_info(m, i, &sym, &addr, NULL, NULL, NULL);
+		int type = GELF_ST_TYPE(sym.st_info);
+		if (!name || !*name || (type != STT_FUNC && type != STT_GNU_IFUNC) || addr == 0)
+			continue;
+		fsym *f = &mi->syms[mi->nsyms++];
+		f->addr = (uintptr_t)addr;
+		f->size = (uintptr_t)sym.st_size;
+		f->name = name;
+		f->global = GELF_ST_BIND(sym.st_info) != STB_LOCAL;
+	}
+	if (mi->nsyms)
+		qsort(mi->syms, mi->nsyms, sizeof *mi->syms, fsym_cmp);
+	mi->lines = module_has_own_lines(m);
+	*ud = mi;
+	return mi;
+}
+
+/* The function symbol containing pc, or NULL. */
+static const char *module_func(const mod_info *mi, uintptr_t pc)
+{
+	size_t lo = 0, hi = mi->nsyms;
+	while (lo < hi) {          /* first symbol with addr > pc */
+		size_t mid = lo + (hi - lo) / 2;
+		if (mi->syms[mid].addr <= pc)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (lo == 0)
+		return NULL;
+	/* among symbols at that address, the first is global-preferred */
+	uintptr_t at = mi->syms[lo - 1].addr;
+	size_t i = lo - 1;
+	while (i > 0 && mi->syms[i - 1].addr == at)
+		i--;
+	const fsym *f = &mi->syms[i];
+	if (f->size && pc >= f->addr + f->size)
+		return NULL;
+	return f->name;
+}
+
+/* Does the dynamic loader agree that pc lies in module m? (dwfl's view of
+** the address space is a snapshot of /proc/self/maps; dlopen can map a new
+** object where dwfl still sees another module's address range.) */
+static bool module_is_loaded_object(Dwfl_Module *m, uintptr_t pc)
+{
+	struct dl_find_object fo;
+	Dwarf_Addr start = 0;
+	if (_dl_find_object((void *)pc, &fo) != 0)
+		return true;         /* not the loader's (vdso, JIT): trust dwfl */
+	dwfl_module_info(m, NULL, &start, NULL, NULL, NULL, NULL, NULL);
+	return (uintptr_t)start == (uintptr_t)fo.dlfo_map_start;
+}
+
 static bool sym_libdw(uintptr_t pc, sym_entry *e)
 {
 	if (!dwfl)
@@ -257,6 +375,8 @@ static bool sym_libdw(uintptr_t pc, sym_entry *e)
 	if (!dwfl)
 		return false;
 	Dwfl_Module *m = dwfl_addrmodule(dwfl, pc);
+	if (m && !module_is_loaded_object(m, pc))
+		m = NULL;            /* stale: the maps changed under dwfl */
 	if (!m && object_epoch() != dwfl_epoch) {
 		dwfl_refresh();      /* a module was loaded since: re-read the maps */
 		if (!dwfl)
@@ -267,20 +387,23 @@ static bool sym_libdw(uintptr_t pc, sym_entry *e)
 		return false;
 	Dwarf_Addr start = 0;
 	const char *mname = dwfl_module_info(m, NULL, &start, NULL, NULL, NULL, NULL, NULL);
-	const char *name = dwfl_module_addrname(m, pc);
+	mod_info *mi = module_info(m);
+	const char *name = mi ? module_func(mi, pc) : dwfl_module_addrname(m, pc);
 	e->func = name ? intern(name) : module_offset_name(mname, pc - (uintptr_t)start);
 	e->file = intern(mname && *mname ? mname : "?");
 	e->line = 0;
-	Dwfl_Line *l = dwfl_module_getsrc(m, pc);
-	if (l) {
-		int lineno = 0;
-		const char *src = dwfl_lineinfo(l, NULL, &lineno, NULL, NULL, NULL);
-		if (src && lineno > 0) {
-			e->file = intern(src);
-			e->line = (uint32_t)lineno;
+	if (!mi || mi->lines) {
+		Dwfl_Line *l = dwfl_module_getsrc(m, pc);
+		if (l) {
+			int lineno = 0;
+			const char *src = dwfl_lineinfo(l, NULL, &lineno, NULL, NULL, NULL);
+			if (src && lineno > 0) {
+				e->file = intern(src);
+				e->line = (uint32_t)lineno;
+			}
+		} else {
+			line_by_cu_scan(m, pc, e);
 		}
-	} else {
-		line_by_cu_scan(m, pc, e);
 	}
 	if (!name) {
 		/* No ELF symbol (stripped): try dladdr's dynamic symbols. */
@@ -291,6 +414,34 @@ static bool sym_libdw(uintptr_t pc, sym_entry *e)
 	return true;
 }
 #endif
+
+/* fork: sym_lock is not held across fork (the tracer may hold its own locks
+** around symbolization, and its fork handler takes them: no order is safe).
+** The child re-creates the lock; if another thread was inside the
+** symbolizer at the fork, the child's copy of the state may be half-updated,
+** so the child starts over with empty state (the old memory is leaked). */
+static volatile int sym_busy;
+
+static void sym_fork_child(void)
+{
+	pthread_mutex_init(&sym_lock, NULL);
+	if (sym_busy) {
+		istr = NULL;
+		istr_cap = istr_len = 0;
+		cache = NULL;
+		cache_cap = cache_len = 0;
+#ifdef GORT_HAVE_LIBDW
+		dwfl = NULL;
+		dwfl_failed = false;
+#endif
+		sym_busy = 0;
+	}
+}
+
+__attribute__((constructor)) static void symbolize_init(void)
+{
+	pthread_atfork(NULL, NULL, sym_fork_child);
+}
 
 const char *_gr_stack_symbolizer_name(void)
 {
@@ -307,9 +458,11 @@ int _gr_stack_symbolize(uintptr_t pc, const char **func, const char **file, uint
 	if (pc == 0)
 		goto out;
 	pthread_mutex_lock(&sym_lock);
+	sym_busy = 1;
 	sym_entry *e = cache_find(pc);
 	if (e && (e->found || e->epoch == object_epoch())) {
 		res = *e;
+		sym_busy = 0;
 		pthread_mutex_unlock(&sym_lock);
 		goto out;
 	}
@@ -327,6 +480,7 @@ int _gr_stack_symbolize(uintptr_t pc, const char **func, const char **file, uint
 		res.epoch = object_epoch();
 	}
 	cache_put(&res);    /* out of memory: just not cached */
+	sym_busy = 0;
 	pthread_mutex_unlock(&sym_lock);
 out:
 	if (func)

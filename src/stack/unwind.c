@@ -40,8 +40,8 @@ enum { BOUNDS_UNKNOWN = 0, BOUNDS_BUSY, BOUNDS_KNOWN, BOUNDS_NONE };
 static TLS uintptr_t tls_lo, tls_hi;
 static TLS int tls_bounds_state;
 
-_Atomic uint64_t _gr_stack_cfi_steps;
 static _Atomic int fp_only_mode;
+static TLS uint64_t tls_cfi_steps;    /* frames stepped by CFI on this thread (stats) */
 
 static void wc_alloc(void);
 
@@ -107,12 +107,15 @@ static inline uintptr_t load(uintptr_t p)
 	return *(const uintptr_t *)p;
 }
 
-/* Apply a non-frame-pointer rule. Returns false when the walk ends. */
+/* Apply a non-frame-pointer rule. Returns false when the walk ends. *slot
+** tells the walk cache where the new fp was read: 0 = carried over, 1 = not
+** recordable (a signal frame: the region may change). */
 __attribute__((noinline))
-static bool step_slow(walk *w, gr_rule r)
+static bool step_slow(walk *w, gr_rule r, uintptr_t *slot)
 {
 	uintptr_t cfa;
-	atomic_fetch_add_explicit(&_gr_stack_cfi_steps, 1, memory_order_relaxed);
+	tls_cfi_steps++;
+	*slot = 1;
 	switch (r.kind) {
 	case GR_RULE_SP: cfa = w->sp + (uintptr_t)(intptr_t)r.cfa_off; break;
 	case GR_RULE_BP: cfa = w->fp + (uintptr_t)(intptr_t)r.cfa_off; break;
@@ -138,11 +141,13 @@ static bool step_slow(walk *w, gr_rule r)
 		return false;
 	uintptr_t ra = load(cfa - 8);
 	uintptr_t fp = w->fp;
+	*slot = 0;
 	if (r.rbp_off) {
-		uintptr_t slot = cfa + (uintptr_t)(intptr_t)r.rbp_off;
-		if (!in_frame(w, slot, 8))
+		uintptr_t at = cfa + (uintptr_t)(intptr_t)r.rbp_off;
+		if (!in_frame(w, at, 8))
 			return false;
-		fp = load(slot);
+		fp = load(at);
+		*slot = at;
 	}
 	if (ra < 4096)
 		return false;
@@ -166,21 +171,29 @@ static inline unsigned fpok_slot(uintptr_t ra)
 	return (unsigned)(ra & ((1u << FPOK_BITS) - 1));   /* call sites spread well */
 }
 
-/* The walk cache: the frame-pointer steps of the thread's last capture, as
-** (frame address, return address read there), innermost first. A new capture
-** that reaches a frame address in this record re-validates the rest of the
-** recorded chain with loads whose addresses are all known in advance
-** (independent, so the CPU overlaps them) instead of walking it as a chain of
-** dependent loads. Validation compares exactly what a walk would read
-** (fp[1] == recorded ra, fp[0] == next recorded frame), so the result is the
-** same as a walk's. Only frames in the thread's own stack are recorded (its
-** bounds never change, so every recorded address stays readable); a capture
-** that needed a CFI step leaves the record unchanged. `busy` keeps a signal
-** handler's capture from using the record while the interrupted code is
-** updating it. Allocated per thread by _gr_stack_thread_init. */
+/* The walk cache: the steps of the thread's last capture, innermost first,
+** each as what it read: the return address `ra` read at `at`, and the next
+** frame pointer `fp` read at `slot` (0: carried over unchanged). A frame-
+** pointer step at frame F has at = F + 8, slot = F; a CFI step at CFA has
+** at = CFA - 8 and slot = rbp's save slot. After any step, sp = at + 8.
+**
+** A new capture whose frame-pointer step reaches a frame F that the record
+** also stepped by frame pointer re-validates the rest of the record: each
+** entry holds if memory at `at` still has `ra` and at `slot` still has `fp`.
+** The addresses are known in advance, so these loads do not wait for each
+** other as the walk's fp -> fp[0] chain does. A step's addresses and rule
+** depend only on the state before it (pc, sp, fp), which the previous
+** entries pinned down, so a validated replay yields exactly what a walk
+** would. Only steps on the thread's own stack are recorded (its bounds never
+** change, so every recorded address stays readable); a signal frame ends the
+** record. `busy` keeps a signal handler's capture from using the record
+** while the interrupted code is updating it. Allocated per thread by
+** _gr_stack_thread_init. */
 #define WC_N 64
 typedef struct wc_entry {
-	uintptr_t fp, ra;
+	uintptr_t at;      /* bit 0 set: fp carried over; then slot = at and
+	                      fp = ra, so the fp check repeats the ra check */
+	uintptr_t ra, slot, fp;
 } wc_entry;
 typedef struct walk_cache {
 	volatile int busy;
@@ -188,6 +201,7 @@ typedef struct walk_cache {
 	wc_entry e[WC_N];      /* the record */
 } walk_cache;
 static TLS walk_cache *tls_wc;
+static TLS uint64_t tls_replayed;     /* frames replayed on this thread (stats) */
 
 static pthread_key_t wc_key;
 static pthread_once_t wc_once = PTHREAD_ONCE_INIT;
@@ -234,6 +248,7 @@ typedef struct replay {
 	int a;                 /* entries of top before the replay (-1: none yet) */
 	int r0, r1;            /* replayed range of the old record */
 	int stop_at;           /* mt when recording stopped */
+	int tries;             /* replays that held nothing (at most 2 per capture) */
 } replay;
 
 /* Walk from w, storing at most max return addresses; returns how many.
@@ -264,12 +279,23 @@ static inline int walk_frames(walk *w, uintptr_t *pcs, int max, bool use_cfi, re
 					atomic_store_explicit(&fpok[fpok_slot(ra)], ra, memory_order_relaxed);
 			} else {
 				walk s = { pc, ra, sp, fp, lo, hi };
-				if (rm >= 0) {          /* the record is a chain of fp steps */
-					rep->stop_at = rm;
-					rm = -1;
-				}
-				if (!step_slow(&s, r))
+				uintptr_t slot;
+				if (!step_slow(&s, r, &slot))
 					break;
+				if (rm >= 0) {
+					if (slot != 1 && rm < TOP_N) {
+						/* bit 0 of at: fp carried over; the entry then checks
+						** its ra twice instead (see wc_entry) */
+						top[rm].at = (s.sp - 8) | (slot == 0);
+						top[rm].ra = s.ra;
+						top[rm].slot = slot ? slot : s.sp - 8;
+						top[rm].fp = slot ? s.fp : s.ra;
+						rm++;
+					} else {
+						rep->stop_at = rm;
+						rm = -1;
+					}
+				}
 				pc = s.pc;
 				ra = s.ra;
 				sp = s.sp;
@@ -285,35 +311,64 @@ static inline int walk_frames(walk *w, uintptr_t *pcs, int max, bool use_cfi, re
 			break;
 		if (rj >= 0) {
 			int j = rj;
-			while (j < rL && e[j].fp < fp)
+			while (j < rL && e[j].at < fp + 8)
 				j++;
 			rj = j;
-			if (j < rL && e[j].fp == fp) {
-				/* Replay: validate recorded steps j, j+1, ...: entry k holds
-				** if fp[1] there is its ra, and the chain goes on to entry
-				** k + 1 if fp[0] there is entry k + 1's frame. Addresses come
-				** from the record, so the loads do not wait for each other. */
+			if (j < rL && e[j].at == fp + 8 && e[j].slot == fp) {
+				/* Replay: validate recorded steps j, j+1, ... (see above). */
 				int k = j, lim = j + (max - n) < rL ? j + (max - n) : rL;
-				rj = -1;
+				uintptr_t nfp = 0;
+				bool diverged = false;
 				while (k < lim) {
-					uintptr_t f = e[k].fp, kra = e[k].ra;
-					if (load(f + 8) != kra)
+					/* slot is never 0 here: a carried fp is checked at the
+					** record's own copy (see wc_entry) */
+					const wc_entry *x = &e[k];
+					if (((load(x->at & ~(uintptr_t)7) ^ x->ra) | (load(x->slot) ^ x->fp)) != 0)
 						break;
-					pcs[n + (k - j)] = kra;
+					pcs[n + (k - j)] = x->ra;
 					k++;
-					if (k < rL && load(f) != e[k].fp)
-						break;
 				}
+				if (k < lim && load(e[k].at & ~(uintptr_t)7) == e[k].ra) {
+					/* entry k holds, but the chain goes elsewhere from it */
+					nfp = load(e[k].slot);
+					pcs[n + (k - j)] = e[k].ra;
+					k++;
+					diverged = true;
+				}
+				/* nothing held here (this frame returned since): look for a
+				** later match; after a replay, no more */
+				rj = k > j || ++rep->tries == 2 ? -1 : j + 1;
 				if (k > j) {
+					const wc_entry *x = &e[k - 1];
+					tls_replayed += (uint64_t)(k - j);
 					n += k - j;
-					sp = e[k - 1].fp + 16;
-					fp = load(e[k - 1].fp);
-					ra = e[k - 1].ra;
+					sp = (x->at & ~(uintptr_t)7) + 8;
+					if (diverged) {
+						fp = nfp;
+					} else {
+						/* the fp after the last entry that read one (fp
+						** carried through the entries after it) */
+						int i = k - 1;
+						while (i > j && (e[i].at & 1))
+							i--;
+						fp = (e[i].at & 1) ? fp : e[i].fp;
+					}
+					ra = x->ra;
 					pc = ra - 1;
 					if (rm >= 0) {
+						/* replayed entries join the record; the last one
+						** with its new fp when the chain diverged there */
 						rep->a = rm;
 						rep->r0 = j;
-						rep->r1 = k;
+						rep->r1 = diverged ? k - 1 : k;
+						if (diverged && rm < TOP_N) {
+							top[rm] = *x;
+							top[rm].fp = nfp;
+							rm++;
+						} else if (diverged) {
+							rep->stop_at = rm;
+							rm = -1;
+						}
 					}
 					continue;
 				}
@@ -324,8 +379,10 @@ static inline int walk_frames(walk *w, uintptr_t *pcs, int max, bool use_cfi, re
 			break;
 		if (rm >= 0) {
 			if (rm < TOP_N) {
-				top[rm].fp = fp;
+				top[rm].at = fp + 8;
 				top[rm].ra = nra;
+				top[rm].slot = fp;
+				top[rm].fp = load(fp);
 				rm++;
 			} else {
 				rep->stop_at = rm;
@@ -481,7 +538,8 @@ int _gr_stack_capture_ucontext(const void *ucp, uintptr_t *pcs, int max)
 void _gr_stack_get_stats(gr_stack_stats *out)
 {
 	out->cfi_lookups = atomic_load(&_gr_stack_cfi_lookups);
-	out->cfi_steps = atomic_load(&_gr_stack_cfi_steps);
+	out->cfi_steps = tls_cfi_steps;
 	out->sym_lookups = atomic_load(&_gr_stack_sym_lookups);
 	out->sym_refreshes = atomic_load(&_gr_stack_sym_refreshes);
+	out->replayed_frames = tls_replayed;
 }

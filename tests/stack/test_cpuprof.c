@@ -319,6 +319,68 @@ void test_races(void)
 	(void)total;
 }
 
+/* ---- fork ------------------------------------------------------------------------ */
+
+static atomic_int drainer_stop;
+static void *drainer(void *arg)
+{
+	(void)arg;
+	while (!atomic_load(&drainer_stop))
+		_gr_cpuprof_drain(NULL, NULL);
+	return NULL;
+}
+
+static int child_hits;
+static void count_77(void *ctx, uint64_t ts, uint64_t m_id, const uintptr_t *pcs, int n)
+{
+	(void)ctx;
+	(void)ts;
+	if (m_id == 77 && n > 0 && strcmp(st_func(pcs[0]), "cpu_hot") == 0)
+		child_hits++;
+}
+
+static void in_child(void *arg)
+{
+	(void)arg;
+	/* the child starts stopped, with a usable lock and its own thread only */
+	if (_gr_cpuprof_start(1000, now_ns) != 0)
+		_exit(2);
+	_gr_cpuprof_thread_register(77);
+	uint64_t t0 = now_ns();
+	while (child_hits < 5 && now_ns() - t0 < CAP_NS) {
+		SINK(cpu_hot(1));
+		_gr_cpuprof_drain(count_77, NULL);
+	}
+	_gr_cpuprof_stop();
+	_gr_cpuprof_thread_unregister();
+	if (child_hits < 5)
+		_exit(3);
+}
+
+void test_fork(void)
+{
+	CHECK(_gr_cpuprof_start(1000, now_ns) == 0);
+	_gr_cpuprof_thread_register(76);
+	atomic_store(&stop_spin, 0);
+	atomic_store(&drainer_stop, 0);
+	pthread_t w, d;
+	CHECK(pthread_create(&w, NULL, cpu_worker, (void *)(uintptr_t)45) == 0);
+	CHECK(pthread_create(&d, NULL, drainer, NULL) == 0);
+	for (int i = 0; i < 5; i++) {
+		gort_test_child c;
+		CHECK(gort_test_fork(in_child, NULL, &c) == 0);
+		CHECKF(!c.signaled && c.exit_code == 0, "child: signal %d exit %d: %s",
+		       c.signaled ? c.signo : 0, c.exit_code, c.err);
+	}
+	atomic_store(&stop_spin, 1);
+	atomic_store(&drainer_stop, 1);
+	pthread_join(w, NULL);
+	pthread_join(d, NULL);
+	_gr_cpuprof_thread_unregister();
+	_gr_cpuprof_stop();
+	_gr_cpuprof_drain(NULL, NULL);
+}
+
 void test_errors(void)
 {
 	CHECK(_gr_cpuprof_start(0, now_ns) == -EINVAL);
@@ -341,5 +403,6 @@ int main(void)
 	RUN(test_overflow_counted);
 	RUN(test_user_sigprof);
 	RUN(test_races);
+	RUN(test_fork);
 	return gort_test_summary();
 }
