@@ -79,6 +79,10 @@ case_contend() { # 8 threads on one mutex: the sync profile names the workers
 	n=$(grep -c 'NotExist->Runnable' "$tmp/events.txt")
 	[ "$n" -ge 9 ] || fail "expected 9+ goroutines (main + 8), saw $n"
 	expect_in "$tmp/events.txt" 'Reason="sync.Mutex"' "block reasons"
+	# go tool trace names a goroutine after the root frame of its creation
+	# stack: the thread's start routine.
+	w=$(awk '/NotExist->Runnable/{s=1; next} s && /@/{ if ($1=="contend_worker") n++; s=0 } END{print n+0}' "$tmp/events.txt")
+	[ "$w" -eq 8 ] || fail "expected 8 goroutines rooted at contend_worker, saw $w"
 }
 
 case_echo() {    # TCP echo: the syscall profile names the network calls' callers
