@@ -30,7 +30,7 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
 if [ $quick = 1 ]; then reps=5 scale=1 citers=5000 ereqs=1000
-else reps=11 scale=3 citers=20000 ereqs=5000; fi
+else reps=11 scale=3 citers=60000 ereqs=15000; fi   # CPU times have 10 ms resolution
 
 median() { sort -n | awk '{a[NR]=$1} END{ if (NR==0) print "nan"; else if (NR%2) print a[(NR+1)/2]; else printf "%.3f\n", (a[NR/2]+a[NR/2+1])/2 }'; }
 now() { date +%s%N; }
@@ -90,7 +90,9 @@ for op in mutex_lock_unlock write_devnull read_devzero; do
 done
 echo
 echo "(an uncontended lock records nothing even when traced: the wrapper's trylock succeeds;"
-echo "write/read \"on\" record a syscall range each (2 events), with a stack of depth 32.)"
+echo "write/read \"on\" record a syscall range each: GoSyscallBegin with a stack of depth 32,"
+echo "GoSyscallEnd, and the tracer's zero-length stacked marker for go tool trace's syscall profile"
+echo "(GoBlock with a stack, GoUnblock, GoStart): 5 events and 2 stack captures per call.)"
 echo
 if command -v valgrind > /dev/null; then
 	echo "## Instructions per call, GORT_TRACE unset (valgrind cachegrind: exact, load-independent)"
