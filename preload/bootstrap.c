@@ -30,11 +30,13 @@
 #include <dlfcn.h>
 #include <stddef.h>
 #include <stdlib.h>
+#include <sys/auxv.h>
 
 #include "internal/panic.h"
 #include "preload.h"
 
 bool _gr_preload_on;
+__thread int _gr_preload_depth __attribute__((tls_model("initial-exec")));
 
 /* Runs early (priority 101) but need not run first: wrappers reached before
 ** it simply do not trace. Reads the environment the tracer reads. */
@@ -47,15 +49,21 @@ __attribute__((constructor(101))) static void gr_pl_init(void)
 /* After the tracer's GORT_TRACE constructor (this object is linked after
 ** libgort's, and .init_array runs in link order): the main thread enters the
 ** trace now rather than at its first event, so that a CPU-bound main thread
-** is registered with the CPU profiler from the start, and is labelled. */
+** is registered with the CPU profiler from the start, and is labelled. Its
+** root frame (go tool trace's name for it) is main when the executable
+** exports it, else the program's entry point (_start); +1 because the
+** tracer symbolizes pc - 1. */
 __attribute__((constructor)) static void gr_pl_enter_main(void)
 {
-	if (gr_pl_active()) {
-		int e = errno;
-		_gr_trace_thread_enter(NULL, 0);
-		gort_trace_thread_name("main");
-		errno = e;
-	}
+	if (!gr_pl_active())
+		return;
+	int e = errno;
+	uintptr_t entry = (uintptr_t)dlsym(RTLD_DEFAULT, "main");
+	if (entry == 0)
+		entry = (uintptr_t)getauxval(AT_ENTRY);
+	_gr_trace_thread_enter_fn(NULL, 0, entry != 0 ? entry + 1 : 0);
+	gort_trace_thread_name("main");
+	errno = e;
 }
 
 static __thread int gr_pl_resolving

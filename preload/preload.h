@@ -13,6 +13,9 @@
 **  - The fast path is "tracing off or inside the tracer -> call the real
 **    function". With GORT_TRACE unset that is one load and a branch on
 **    _gr_preload_on (gr_pl_active) and a tail call; nothing else runs.
+**  - A thread inside a wrapper's blocking call (depth > 0) traces nothing
+**    else: signal handlers and cancellation cleanups that call wrapped
+**    functions go straight to libc (the G is already Waiting/in Syscall).
 **  - errno as the real function left it is what the caller sees: the
 **    tracing calls after the real call are bracketed by save/restore.
 **  - No wrapper allocates, except pthread_create (one malloc per thread).
@@ -85,14 +88,23 @@ void *_gr_preload_sym(const char *name, const char *version);
 ** without them never gets further than this byte. */
 extern bool _gr_preload_on __attribute__((visibility("hidden")));
 
+/* Non-zero while the calling thread is between a wrapper's begin and end
+** (blocked in the real call). A signal handler that runs then, or a
+** cancellation cleanup handler, and calls a wrapped function must not
+** trace: the thread's G is already Waiting or in Syscall (the tracer would
+** ignore the nested begin but take the nested end as the outer call's). */
+extern __thread int _gr_preload_depth
+	__attribute__((tls_model("initial-exec"), visibility("hidden")));
+
 /* True when the calling thread's blocking should be traced: a trace is
-** running and we are not on a tracer thread or inside the tracer. The first
-** test is the whole cost when GORT_TRACE is unset: one load and a branch. */
+** running, we are not on a tracer thread or inside the tracer, and not
+** nested in another wrapper's blocking call. The first test is the whole
+** cost when GORT_TRACE is unset: one load and a branch. */
 static inline bool gr_pl_active(void)
 {
 	if (GORT_LIKELY(!_gr_preload_on))
 		return false;
-	return gort_trace_enabled() && !_gr_trace_thread_internal();
+	return _gr_preload_depth == 0 && gort_trace_enabled() && !_gr_trace_thread_internal();
 }
 
 /* Bracket a blocking call. Always inlined so that the stack the tracer
@@ -103,6 +115,8 @@ __attribute__((always_inline))
 static inline void gr_pl_block_begin(const char *reason)
 {
 	int e = errno;
+	_gr_preload_depth++;
+	__atomic_signal_fence(__ATOMIC_SEQ_CST);
 	gort_trace_block_begin(reason);
 	errno = e;
 }
@@ -111,12 +125,16 @@ static inline void gr_pl_block_end(void)
 {
 	int e = errno;
 	gort_trace_block_end();
+	__atomic_signal_fence(__ATOMIC_SEQ_CST);
+	_gr_preload_depth--;
 	errno = e;
 }
 __attribute__((always_inline))
 static inline void gr_pl_syscall_begin(void)
 {
 	int e = errno;
+	_gr_preload_depth++;
+	__atomic_signal_fence(__ATOMIC_SEQ_CST);
 	gort_trace_syscall_begin();
 	errno = e;
 }
@@ -125,6 +143,8 @@ static inline void gr_pl_syscall_end(void)
 {
 	int e = errno;
 	gort_trace_syscall_end();
+	__atomic_signal_fence(__ATOMIC_SEQ_CST);
+	_gr_preload_depth--;
 	errno = e;
 }
 

@@ -30,23 +30,24 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
 if [ $quick = 1 ]; then reps=5 scale=1 citers=5000 ereqs=1000
-else reps=11 scale=3 citers=20000 ereqs=5000; fi
+else reps=11 scale=3 citers=60000 ereqs=15000; fi   # CPU times have 10 ms resolution
 
 median() { sort -n | awk '{a[NR]=$1} END{ if (NR==0) print "nan"; else if (NR%2) print a[(NR+1)/2]; else printf "%.3f\n", (a[NR/2]+a[NR/2+1])/2 }'; }
 now() { date +%s%N; }
-# run MODE CMD... -> prints wall seconds; the trace (mode on*) is left in $tmp/last.trace
+# run MODE CMD... -> prints "wall_s cpu_s" (cpu = user + system of the
+# program, which other jobs on the machine disturb far less than wall time);
+# the trace (modes on*) is left in $tmp/last.trace.
 run() {
 	mode=$1; shift
 	rm -f "$tmp/last.trace"
-	t0=$(now)
 	case $mode in
-	plain) env -u GORT_TRACE "$@" > /dev/null ;;
-	off)   env -u GORT_TRACE LD_PRELOAD="$lib" "$@" > /dev/null ;;
-	on)    GORT_TRACE="$tmp/last.trace" LD_PRELOAD="$lib" "$@" > /dev/null ;;
-	on0)   GORT_TRACE="$tmp/last.trace" GORT_TRACE_STACK_DEPTH=0 LD_PRELOAD="$lib" "$@" > /dev/null ;;
+	plain) set -- env -u GORT_TRACE "$@" ;;
+	off)   set -- env -u GORT_TRACE LD_PRELOAD="$lib" "$@" ;;
+	on)    set -- env GORT_TRACE="$tmp/last.trace" LD_PRELOAD="$lib" "$@" ;;
+	on0)   set -- env GORT_TRACE="$tmp/last.trace" GORT_TRACE_STACK_DEPTH=0 LD_PRELOAD="$lib" "$@" ;;
 	esac
-	t1=$(now)
-	echo "$t0 $t1" | awk '{printf "%.6f\n", ($2-$1)/1e9}'
+	/usr/bin/time -f '%e %U %S' -o "$tmp/time" "$@" > /dev/null
+	awk '{printf "%.6f %.6f\n", $1, $2 + $3}' "$tmp/time"
 }
 events() {
 	if [ -x "$raw" ] && [ -s "$tmp/last.trace" ]; then
@@ -61,6 +62,7 @@ echo "# Preload overhead (bench/preload/run.sh)"
 echo
 echo "- machine: $(lscpu | sed -n 's/^Model name: *//p' | head -1), $(nproc) CPUs (shared with other jobs while measuring)"
 echo "- date: $(date -u '+%Y-%m-%d %H:%M UTC'), commit $(git -C "$src" rev-parse --short HEAD 2>/dev/null || echo '?')"
+echo "- load average when starting: $(cut -d' ' -f1-3 /proc/loadavg) (other jobs share the CPUs: absolute figures are noisy, the ratios of medians taken in the same interleaved run are what to compare)"
 echo "- command: \`bench/preload/run.sh$( [ $quick = 1 ] && echo ' --quick')\` ($reps repetitions, medians)"
 echo "- modes: plain = no preload; off = LD_PRELOAD, GORT_TRACE unset; on = traced (stack depth 32);"
 echo "  on, depth 0 = traced with GORT_TRACE_STACK_DEPTH=0"
@@ -88,12 +90,39 @@ for op in mutex_lock_unlock write_devnull read_devzero; do
 done
 echo
 echo "(an uncontended lock records nothing even when traced: the wrapper's trylock succeeds;"
-echo "write/read \"on\" record a syscall range each, with a stack.)"
+echo "write/read \"on\" record a syscall range each: GoSyscallBegin with a stack of depth 32,"
+echo "GoSyscallEnd, and the tracer's zero-length stacked marker for go tool trace's syscall profile"
+echo "(GoBlock with a stack, GoUnblock, GoStart): 5 events and 2 stack captures per call.)"
 echo
-echo "## Whole programs (wall time, median of $reps)"
+if command -v valgrind > /dev/null; then
+	echo "## Instructions per call, GORT_TRACE unset (valgrind cachegrind: exact, load-independent)"
+	echo
+	echo "| operation | plain | preloaded, GORT_TRACE unset | added by the wrapper |"
+	echo "|---|---|---|---|"
+	for op in mutex write read; do
+		case $op in mutex) n=10000000;; *) n=1000000;; esac
+		for mode in plain off; do
+			case $mode in
+			plain) set -- env -u GORT_TRACE ;;
+			off)   set -- env -u GORT_TRACE LD_PRELOAD="$lib" ;;
+			esac
+			"$@" valgrind --tool=cachegrind --cache-sim=no --cachegrind-out-file=/dev/null \
+				"$bin/bench_preload_calls" 1 $op 2>&1 > /dev/null |
+				sed -n 's/.*I *refs: *//p' | tr -d , > "$tmp/ins.$mode"
+		done
+		p=$(cat "$tmp/ins.plain"); f=$(cat "$tmp/ins.off")
+		echo "| $op | $(echo "$p $n" | awk '{printf "%.1f", $1/$2}') | $(echo "$f $n" | awk '{printf "%.1f", $1/$2}') | $(echo "$f $p $n" | awk '{printf "%+.1f", ($1-$2)/$3}') |"
+	done
+	echo
+	echo "(whole-program instruction counts divided by the calls of the one operation run;"
+	echo "mutex = a lock+unlock pair, of which only the lock is wrapped.)"
+	echo
+fi
+echo "## Whole programs (median of $reps; wall seconds, and CPU seconds = user + system)"
 echo
-echo "| program | plain s | off s | on s | on, depth 0 s | off/plain | on/plain | events (on) | events/s (on) | ns/event (on - plain) |"
-echo "|---|---|---|---|---|---|---|---|---|---|"
+echo "| program | mode | wall s | CPU s | wall / plain | CPU / plain |"
+echo "|---|---|---|---|---|---|"
+summary=""
 for prog in contend echo; do
 	case $prog in
 	contend) cmd="$bin/bench_preload_contend $citers"; label="mutex contention, 8 threads x $citers" ;;
@@ -109,10 +138,32 @@ for prog in contend echo; do
 		done
 		i=$((i + 1))
 	done
-	p=$(median < "$tmp/t.plain"); f=$(median < "$tmp/t.off"); o=$(median < "$tmp/t.on"); z=$(median < "$tmp/t.on0")
+	# Fixed cost of a traced run (tracer start, symbolizing the stacks at
+	# the end, writing the file): the same program with no work, traced and
+	# plain; subtracted before dividing by the events.
+	zcmd=$(echo "$cmd" | awk '{$NF=0; print}')
+	: > "$tmp/z.plain"; : > "$tmp/z.on"
+	i=0
+	while [ $i -lt $reps ]; do
+		run plain $zcmd >> "$tmp/z.plain"
+		run on $zcmd >> "$tmp/z.on"
+		i=$((i + 1))
+	done
+	fixed=$(paste "$tmp/z.on" "$tmp/z.plain" | awk '{print $2 - $4}' | median)
+	pw=$(awk '{print $1}' "$tmp/t.plain" | median); pc=$(awk '{print $2}' "$tmp/t.plain" | median)
+	for mode in plain off on on0; do
+		w=$(awk '{print $1}' "$tmp/t.$mode" | median); c=$(awk '{print $2}' "$tmp/t.$mode" | median)
+		case $mode in plain) m="plain";; off) m="preloaded, GORT_TRACE unset";; on) m="traced";; on0) m="traced, depth 0";; esac
+		echo "| $label | $m | $w | $c | $(echo "$w $pw" | awk '{printf "%.2f", $1/$2}') | $(echo "$c $pc" | awk '{ if ($2>0) printf "%.2f", $1/$2; else print "-"}') |"
+		[ $mode = on ] && ow=$w && oc=$c
+	done
 	ev=$(median < "$tmp/ev")
-	echo "| $label | $p | $f | $o | $z | $(echo "$f $p" | awk '{printf "%.3f", $1/$2}') | $(echo "$o $p" | awk '{printf "%.2f", $1/$2}') | $ev | $(echo "$ev $o" | awk '{printf "%.0f", $1/$2}') | $(echo "$o $p $ev" | awk '{ if ($3>0) printf "%.0f", ($1-$2)*1e9/$3; else print "-"}') |"
+	summary="$summary
+| $label | $ev | $(echo "$ev $ow" | awk '{printf "%.0f", $1/$2}') | $fixed | $(echo "$oc $pc $fixed $ev" | awk '{ if ($4>0) printf "%.0f", ($1-$2-$3)*1e9/$4; else print "-"}') |"
 done
+echo
+echo "| program | events per traced run | events per wall second (traced) | fixed CPU s per traced run | extra CPU ns per event (after the fixed cost) |"
+echo "|---|---|---|---|---|$summary"
 echo
 echo "Events are the trace's timed events (every line with dt= in gotraceraw's dump:"
 echo "GoBlock/GoUnblock/GoStart, GoSyscallBegin/End, thread start/exit, statuses)."

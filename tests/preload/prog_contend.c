@@ -5,6 +5,7 @@
 ** Prints the final counter, which must be 8 * iterations.
 */
 #include <pthread.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -15,12 +16,16 @@ static unsigned long contend_counter;
 static volatile unsigned long contend_sink;
 static long contend_iters = 2000;
 
-/* Holds the lock long enough that the others pile up behind it. */
+/* Holds the lock long enough that the others pile up behind it; every 16th
+** time it also yields the CPU while holding it, so that the lock is
+** contended even when the machine is loaded and the threads would otherwise
+** mostly run one after another. */
 __attribute__((noinline)) static void contend_critical(void)
 {
 	for (int i = 0; i < 200; i++)
 		contend_sink += (unsigned long)i;
-	contend_counter++;
+	if (++contend_counter % 16 == 0)
+		sched_yield();
 }
 
 __attribute__((noinline)) static void *contend_worker(void *arg)

@@ -4,6 +4,7 @@
 ** hold in all three. Knows nothing of gort. Prints "errno ok" and exits 0, or
 ** names the first failed check and exits 1.
 */
+#define _GNU_SOURCE   /* the clock variants */
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
@@ -118,6 +119,14 @@ int main(void)
 	if (dl.tv_nsec >= 1000000000L) { dl.tv_sec++; dl.tv_nsec -= 1000000000L; }
 	EXPECT(pthread_cond_timedwait(&cv, &held, &dl) == ETIMEDOUT);
 	EXPECT(pthread_mutex_trylock(&held) == EBUSY);   /* we hold it again */
+	/* the clock variants (libstdc++'s wait_for/wait_until) */
+	struct timespec mono;
+	clock_gettime(CLOCK_MONOTONIC, &mono);
+	mono.tv_nsec += 5 * 1000 * 1000;
+	if (mono.tv_nsec >= 1000000000L) { mono.tv_sec++; mono.tv_nsec -= 1000000000L; }
+	EXPECT(pthread_cond_clockwait(&cv, &held, CLOCK_MONOTONIC, &mono) == ETIMEDOUT);
+	pthread_mutex_unlock(&held);
+	EXPECT(pthread_mutex_clocklock(&held, CLOCK_MONOTONIC, &mono) == 0);
 	pthread_mutex_unlock(&held);
 
 	/* semaphores: an available unit does not touch errno; a wait blocks */
@@ -132,6 +141,9 @@ int main(void)
 	if (dl.tv_nsec >= 1000000000L) { dl.tv_sec++; dl.tv_nsec -= 1000000000L; }
 	errno = 0;
 	EXPECT(sem_timedwait(&sem, &dl) == -1 && errno == ETIMEDOUT);
+	clock_gettime(CLOCK_MONOTONIC, &mono);
+	errno = 0;
+	EXPECT(sem_clockwait(&sem, CLOCK_MONOTONIC, &mono) == -1 && errno == ETIMEDOUT);
 
 	/* sleeping */
 	EXPECT(usleep(1000) == 0);
