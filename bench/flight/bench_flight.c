@@ -109,11 +109,17 @@ static int cost(int reps, long pairs, int threads)
 			printf("rep=%d threads=%d mode=%s ns_per_event=%.2f\n", r, threads, k_mode[m], v[m][r]);
 		}
 	}
+	/* Paired ratio: file and flight of one repetition ran back to back, so
+	** their ratio cancels slow drifts of a shared machine's load. */
+	double ratio[64];
+	for (int r = 0; r < reps; r++)
+		ratio[r] = v[M_FLIGHT][r] / v[M_FILE][r];
+	double pr = median(ratio, reps), rlo = ratio[0], rhi = ratio[reps - 1];
 	double med[M_N];
 	for (int m = 0; m < M_N; m++)
 		med[m] = median(v[m], reps);
-	printf("MEDIAN threads=%d off=%.2f file=%.2f flight=%.2f flight/file=%.3f\n", threads,
-	       med[M_OFF], med[M_FILE], med[M_FLIGHT], med[M_FLIGHT] / med[M_FILE]);
+	printf("MEDIAN threads=%d off=%.2f file=%.2f flight=%.2f flight/file=%.3f paired=%.3f [%.2f..%.2f]\n",
+	       threads, med[M_OFF], med[M_FILE], med[M_FLIGHT], med[M_FLIGHT] / med[M_FILE], pr, rlo, rhi);
 	return 0;
 }
 

@@ -45,9 +45,11 @@ mkdir -p "$(dirname "$res")"
   echo
   echo "Stacks are captured on every event unless marked nostacks (GORT_TRACE_STACK_DEPTH=0)."
   echo
-  echo "| threads | off | file | flight | flight/file |"
-  echo "|---|---|---|---|---|"
-  sed -n 's/^MEDIAN threads=\([^ ]*\) off=\([^ ]*\) file=\([^ ]*\) flight=\([^ ]*\) flight\/file=\([^ ]*\)$/| \1 | \2 | \3 | \4 | \5 |/p' "$out"
+  echo "flight/file = ratio of the medians; paired = median over repetitions of flight/file measured back to back [min..max of those ratios]."
+  echo
+  echo "| threads | off | file | flight | flight/file | paired [range] |"
+  echo "|---|---|---|---|---|---|"
+  sed -n 's/^MEDIAN threads=\([^ ]*\) off=\([^ ]*\) file=\([^ ]*\) flight=\([^ ]*\) flight\/file=\([^ ]*\) paired=\([^ ]*\) \(.*\)$/| \1 | \2 | \3 | \4 | \5 | \6 \7 |/p' "$out"
   echo
   echo "## Memory bound (${secs} s, max_bytes 16 MiB, window 10 s, 2 threads emitting as fast as they can)"
   echo

@@ -267,7 +267,8 @@ static void sink_generation_done(void *ctx, uint64_t gen)
 	uint64_t start = S.last_done_ns;
 	S.last_done_ns = now;
 	gr_flight_gen *g = S.cur, *rel = NULL;
-	bool lost = S.cur_lost || !g || g->bytes == 0;
+	bool cut = S.cur_lost;
+	bool lost = cut || !g || g->bytes == 0;  /* nothing of it reached us */
 	S.cur = NULL;
 	S.cur_lost = false;
 	atomic_store(&S.cur_bytes, 0);
@@ -283,7 +284,7 @@ static void sink_generation_done(void *ctx, uint64_t gen)
 	if (lost || (S.newest && S.newest->gen + 1 != gen)) {
 		while (atomic_load_explicit(&S.oldest, memory_order_relaxed))
 			drop_oldest(&rel);
-		if (lost)
+		if (cut)
 			S.overflowed++;
 	}
 	if (!lost) {
