@@ -85,6 +85,31 @@ GORT_API void gort_trace_block_end(void);
 GORT_API void gort_trace_syscall_begin(void);
 GORT_API void gort_trace_syscall_end(void);
 
+/* Nonzero while tracing (internal: read by the inline checks below). */
+GORT_API extern int gort_trace_on_;
+
+/* Outside the library, the annotation calls below first test gort_trace_on_
+** inline, so that with tracing off they cost one load and a branch and no
+** call; their arguments are then not evaluated. Define GORT_TRACE_NO_INLINE
+** (or call (gort_trace_log)(...) with the name in parentheses) to always call
+** the functions. */
+#if (defined(__GNUC__) || defined(__clang__)) && !defined(GORT_BUILDING) && !defined(GORT_TRACE_NO_INLINE)
+#define GORT_TRACE_ON_() __builtin_expect(__atomic_load_n(&gort_trace_on_, __ATOMIC_RELAXED), 0)
+#define gort_trace_task_end(task) (GORT_TRACE_ON_() ? (gort_trace_task_end)(task) : (void)0)
+#define gort_trace_region_begin(task, type) \
+	(GORT_TRACE_ON_() ? (gort_trace_region_begin)((task), (type)) : (void)0)
+#define gort_trace_region_end(task, type) \
+	(GORT_TRACE_ON_() ? (gort_trace_region_end)((task), (type)) : (void)0)
+#define gort_trace_log(task, category, message) \
+	(GORT_TRACE_ON_() ? (gort_trace_log)((task), (category), (message)) : (void)0)
+#define gort_trace_logf(task, category, ...) \
+	(GORT_TRACE_ON_() ? (gort_trace_logf)((task), (category), __VA_ARGS__) : (void)0)
+#define gort_trace_block_begin(reason) (GORT_TRACE_ON_() ? (gort_trace_block_begin)(reason) : (void)0)
+#define gort_trace_block_end() (GORT_TRACE_ON_() ? (gort_trace_block_end)() : (void)0)
+#define gort_trace_syscall_begin() (GORT_TRACE_ON_() ? (gort_trace_syscall_begin)() : (void)0)
+#define gort_trace_syscall_end() (GORT_TRACE_ON_() ? (gort_trace_syscall_end)() : (void)0)
+#endif
+
 /* Scoped regions.
 **   GORT_TRACE_REGION(task, "load") { ... }          (for-loop form; no break/return out)
 **   GORT_TRACE_SCOPED_REGION(task, "load");          (ends at end of scope; GCC/clang)

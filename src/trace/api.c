@@ -18,15 +18,19 @@ static _Atomic uint64_t task_ids;
 
 #define OFF() __builtin_expect(atomic_load_explicit(&gr_tr.gen, memory_order_relaxed) == 0, 1)
 
-/* Capture the API caller's stack (pcs[0] = return address into it). Must be
-** expanded directly in the exported function. */
-#define CAPTURE(pcs, n, min)                                                         \
+/* Capture the stack of the API function's caller: fp is the API function's
+** frame (__builtin_frame_address(0) there), so pcs[0] is the return address
+** into its caller. The work of each call is in a noinline body so that the
+** exported function stays a load, a branch and a jump while tracing is off. */
+#define CAPTURE(fp, pcs, n, min)                                                     \
 	do {                                                                         \
-		int _d = gr_tr.stack_depth;                                          \
+		int _d = atomic_load_explicit(&gr_tr.stack_depth, memory_order_relaxed); \
 		if (_d < (min))                                                      \
 			_d = (min);                                                  \
-		n = _d > 0 ? _gr_tr_capture(_gr_tl.t, pcs, _d, 0) : 0;               \
+		n = _d > 0 ? _gr_tr_capture_from(_gr_tl.t, fp, pcs, _d) : 0;        \
 	} while (0)
+
+#define BODY static __attribute__((noinline))
 
 static inline bool g_running(gr_tthread *t)
 {
@@ -37,18 +41,15 @@ static inline bool g_running(gr_tthread *t)
 	return false;
 }
 
-uint64_t gort_trace_task_begin(uint64_t parent, const char *type)
+BODY void task_begin(uint64_t id, uint64_t parent, const char *type, void *fp)
 {
-	uint64_t id = atomic_fetch_add_explicit(&task_ids, 1, memory_order_relaxed) + 1;
-	if (OFF())
-		return id;
 	uintptr_t pcs[GR_MAX_STACK];
 	int n;
-	CAPTURE(pcs, n, 0);
+	CAPTURE(fp, pcs, n, 0);
 	uint64_t gen;
 	gr_tthread *t = gr_begin(&gen);
 	if (!t || !g_running(t))
-		return id;
+		return;
 	uint64_t name = _gr_tr_string_cached(t, gen, type);
 	uint64_t stk = gr_stack_id(gen, pcs, n);
 	uint8_t *p = gr_ev(t, GR_EV_USER_TASK_BEGIN);
@@ -58,16 +59,21 @@ uint64_t gort_trace_task_begin(uint64_t parent, const char *type)
 	p = gr_uv(p, stk);
 	gr_ev_done(t, p);
 	gr_end(t);
+}
+
+uint64_t gort_trace_task_begin(uint64_t parent, const char *type)
+{
+	uint64_t id = atomic_fetch_add_explicit(&task_ids, 1, memory_order_relaxed) + 1;
+	if (!OFF())
+		task_begin(id, parent, type, __builtin_frame_address(0));
 	return id;
 }
 
-void gort_trace_task_end(uint64_t task)
+BODY void task_end(uint64_t task, void *fp)
 {
-	if (OFF())
-		return;
 	uintptr_t pcs[GR_MAX_STACK];
 	int n;
-	CAPTURE(pcs, n, 0);
+	CAPTURE(fp, pcs, n, 0);
 	uint64_t gen;
 	gr_tthread *t = gr_begin(&gen);
 	if (!t || !g_running(t))
@@ -80,9 +86,17 @@ void gort_trace_task_end(uint64_t task)
 	gr_end(t);
 }
 
-static inline __attribute__((always_inline)) void region(uint8_t type, uint64_t task, const char *name,
-                                                         const uintptr_t *pcs, int n)
+void gort_trace_task_end(uint64_t task)
 {
+	if (!OFF())
+		task_end(task, __builtin_frame_address(0));
+}
+
+BODY void region(uint8_t type, uint64_t task, const char *name, void *fp)
+{
+	uintptr_t pcs[GR_MAX_STACK];
+	int n;
+	CAPTURE(fp, pcs, n, 0);
 	uint64_t gen;
 	gr_tthread *t = gr_begin(&gen);
 	if (!t || !g_running(t))
@@ -99,33 +113,27 @@ static inline __attribute__((always_inline)) void region(uint8_t type, uint64_t 
 
 void gort_trace_region_begin(uint64_t task, const char *type)
 {
-	if (OFF())
-		return;
-	uintptr_t pcs[GR_MAX_STACK];
-	int n;
-	CAPTURE(pcs, n, 0);
-	region(GR_EV_USER_REGION_BEGIN, task, type, pcs, n);
+	if (!OFF())
+		region(GR_EV_USER_REGION_BEGIN, task, type, __builtin_frame_address(0));
 }
 
 void gort_trace_region_end(uint64_t task, const char *type)
 {
-	if (OFF())
-		return;
-	uintptr_t pcs[GR_MAX_STACK];
-	int n;
-	CAPTURE(pcs, n, 0);
-	region(GR_EV_USER_REGION_END, task, type, pcs, n);
+	if (!OFF())
+		region(GR_EV_USER_REGION_END, task, type, __builtin_frame_address(0));
 }
 
-static inline __attribute__((always_inline)) void user_log(uint64_t task, const char *cat, const char *msg,
-                                                           const uintptr_t *pcs, int n)
+BODY void user_log(uint64_t task, const char *cat, const char *msg, void *fp)
 {
+	uintptr_t pcs[GR_MAX_STACK];
+	int n;
+	CAPTURE(fp, pcs, n, 0);
 	uint64_t gen;
 	gr_tthread *t = gr_begin(&gen);
 	if (!t || !g_running(t))
 		return;
 	uint64_t key = _gr_tr_string_cached(t, gen, cat);
-	uint64_t val = msg && *msg ? _gr_tr_string(gen, msg, strnlen(msg, GR_GO122_MAX_STRING_SIZE)) : 0;
+	uint64_t val = _gr_tr_string_cached(t, gen, msg);
 	uint64_t stk = gr_stack_id(gen, pcs, n);
 	uint8_t *p = gr_ev(t, GR_EV_USER_LOG);
 	p = gr_uv(p, task);
@@ -138,27 +146,20 @@ static inline __attribute__((always_inline)) void user_log(uint64_t task, const 
 
 void gort_trace_log(uint64_t task, const char *category, const char *message)
 {
-	if (OFF())
-		return;
-	uintptr_t pcs[GR_MAX_STACK];
-	int n;
-	CAPTURE(pcs, n, 0);
-	user_log(task, category, message, pcs, n);
+	if (!OFF())
+		user_log(task, category, message, __builtin_frame_address(0));
 }
 
 void gort_trace_logf(uint64_t task, const char *category, const char *fmt, ...)
 {
 	if (OFF())
 		return;
-	uintptr_t pcs[GR_MAX_STACK];
-	int n;
-	CAPTURE(pcs, n, 0);
 	char buf[GR_GO122_MAX_STRING_SIZE + 1];
 	va_list ap;
 	va_start(ap, fmt);
 	vsnprintf(buf, sizeof buf, fmt ? fmt : "", ap);
 	va_end(ap);
-	user_log(task, category, buf, pcs, n);
+	user_log(task, category, buf, __builtin_frame_address(0));
 }
 
 void gort_trace_thread_name(const char *name)
@@ -185,13 +186,11 @@ void gort_trace_thread_name(const char *name)
 	gr_end(t);
 }
 
-void gort_trace_block_begin(const char *reason)
+BODY void block_begin(const char *reason, void *fp)
 {
-	if (OFF())
-		return;
 	uintptr_t pcs[GR_MAX_STACK];
 	int n;
-	CAPTURE(pcs, n, 0);
+	CAPTURE(fp, pcs, n, 0);
 	uint64_t gen;
 	gr_tthread *t = gr_begin(&gen);
 	if (!t)
@@ -208,13 +207,21 @@ void gort_trace_block_begin(const char *reason)
 	gr_end(t);
 }
 
-void gort_trace_block_end(void)
+void gort_trace_block_begin(const char *reason)
 {
-	if (OFF())
-		return;
+	if (!OFF())
+		block_begin(reason, __builtin_frame_address(0));
+}
+
+BODY void block_end(void *fp)
+{
 	uintptr_t pcs[GR_MAX_STACK];
 	int n;
-	CAPTURE(pcs, n, 1);   /* GoUnblock always carries a stack */
+	CAPTURE(fp, pcs, n, 1);   /* GoUnblock always carries a stack */
+	if (n <= 0) {
+		pcs[0] = ((uintptr_t *)fp)[1];
+		n = 1;
+	}
 	uint64_t gen;
 	gr_tthread *t = gr_begin(&gen);
 	if (!t)
@@ -237,13 +244,17 @@ void gort_trace_block_end(void)
 	gr_end(t);
 }
 
-void gort_trace_syscall_begin(void)
+void gort_trace_block_end(void)
 {
-	if (OFF())
-		return;
+	if (!OFF())
+		block_end(__builtin_frame_address(0));
+}
+
+BODY void syscall_begin(void *fp)
+{
 	uintptr_t pcs[GR_MAX_STACK];
 	int n;
-	CAPTURE(pcs, n, 0);
+	CAPTURE(fp, pcs, n, 0);
 	uint64_t gen;
 	gr_tthread *t = gr_begin(&gen);
 	if (!t)
@@ -259,10 +270,14 @@ void gort_trace_syscall_begin(void)
 	gr_end(t);
 }
 
-void gort_trace_syscall_end(void)
+void gort_trace_syscall_begin(void)
 {
-	if (OFF())
-		return;
+	if (!OFF())
+		syscall_begin(__builtin_frame_address(0));
+}
+
+BODY void syscall_end(void)
+{
 	uint64_t gen;
 	gr_tthread *t = gr_begin(&gen);
 	if (!t)
@@ -275,4 +290,10 @@ void gort_trace_syscall_end(void)
 			_gr_tr_put_label(t, gen);
 	}
 	gr_end(t);
+}
+
+void gort_trace_syscall_end(void)
+{
+	if (!OFF())
+		syscall_end();
 }

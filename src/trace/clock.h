@@ -22,7 +22,7 @@ struct gr_clock {
 	uint64_t base_ns;    /* CLOCK_MONOTONIC ns at base_tsc */
 	uint64_t mult;       /* ns per TSC tick, 32.32 fixed point */
 };
-extern struct gr_clock _gr_clk;
+extern struct gr_clock _gr_clk __attribute__((visibility("hidden")));
 
 void _gr_clock_init(void);
 void _gr_clock_calibrate(void);

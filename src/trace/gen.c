@@ -30,6 +30,8 @@
 #include "trace/tr.h"
 #include <gort/trace.h>
 
+int gort_trace_on_;   /* mirrors gr_tr.gen != 0 for the header's inline checks */
+
 struct gr_tr_state gr_tr = {
 	.mu = PTHREAD_MUTEX_INITIALIZER,
 	.adv_mu = PTHREAD_MUTEX_INITIALIZER,
@@ -95,6 +97,7 @@ static void sample_emit(void *ctx, uint64_t ts, uint64_t m, const uintptr_t *pcs
 {
 	sample_ctx *c = ctx;
 	uint64_t p = GR_NOTHREAD, g = 0;
+	pthread_mutex_lock(&gr_tr.mu);   /* m, g, p, session change under mu */
 	for (gr_tthread *t = c->threads; t; t = t->next) {
 		if (t->m == m && t->session == gr_tr.session && t->p) {
 			p = t->p->id;
@@ -102,6 +105,7 @@ static void sample_emit(void *ctx, uint64_t ts, uint64_t m, const uintptr_t *pcs
 			break;
 		}
 	}
+	pthread_mutex_unlock(&gr_tr.mu);
 	uint64_t stack = _gr_tr_stack(c->w.gen, pcs, n);
 	uint8_t *q = _gr_tr_bw_room(&c->w, 64);
 	if (!q)
@@ -130,6 +134,8 @@ static void switch_gen(bool final)
 	if (!final)
 		gr_tr.last_gen = next;
 	atomic_store_explicit(&gr_tr.gen, next, memory_order_release);
+	if (final)
+		__atomic_store_n(&gort_trace_on_, 0, __ATOMIC_RELEASE);
 	gr_tthread *head = gr_tr.threads;
 	pthread_mutex_unlock(&gr_tr.mu);
 	membarrier_run();
@@ -401,8 +407,8 @@ static void *bg_main(void *arg)
 			next = now + gr_tr.period_ns;
 		}
 		uint64_t until = next;
-		struct timespec ts;
-		clock_gettime(CLOCK_MONOTONIC, &ts);
+		struct timespec ts;   /* the condvar waits on CLOCK_REALTIME */
+		clock_gettime(CLOCK_REALTIME, &ts);
 		uint64_t wait = until > now ? until - now : 0;
 		if (gr_tr.stopping)
 			wait = 50 * 1000 * 1000;
@@ -442,7 +448,8 @@ static bool session_start(gr_sink_ent *e)
 		gr_tr.period_ns = 1000000;
 	gr_tr.max_buffered = env_u64("GORT_TRACE_MAX_BUFFERED", 256u << 20, true);
 	int64_t depth = _gr_env_int("GORT_TRACE_STACK_DEPTH", 32);
-	gr_tr.stack_depth = depth > GR_MAX_STACK ? GR_MAX_STACK : (int)depth;
+	atomic_store_explicit(&gr_tr.stack_depth, depth > GR_MAX_STACK ? GR_MAX_STACK : (int)depth,
+	                      memory_order_relaxed);
 	int64_t hz = _gr_env_int("GORT_TRACE_CPU_HZ", 100);
 
 	atomic_store(&gr_tr.session, atomic_load(&gr_tr.session) + 1);
@@ -490,6 +497,7 @@ static bool session_start(gr_sink_ent *e)
 	}
 	gr_tr.running = true;
 	atomic_store_explicit(&gr_tr.gen, g0, memory_order_release);
+	__atomic_store_n(&gort_trace_on_, 1, __ATOMIC_RELEASE);
 	atomic_store(&_gr_heap_hook, _gr_tr_heap_hook);
 	return true;
 }
@@ -530,19 +538,27 @@ static void stop_and_join(void)
 	pthread_cond_broadcast(&gr_tr.done_cv);
 }
 
-/* Wait until a session that ended on its own (overflow, failed sinks) is
-** fully torn down (under mu). */
+/* Wait until a stopping session is torn down, joining the background
+** thread of a session that ended on its own (overflow, failed sinks).
+** Called with mu held; returns with mu held. */
 static void reap_locked(void)
 {
-	while (gr_tr.stopping && !on_bg)
+	if (on_bg)
+		return;
+	while (gr_tr.stopping && !gr_tr.ended)
 		pthread_cond_wait(&gr_tr.done_cv, &gr_tr.mu);
-	if (gr_tr.running && gr_tr.ended && gr_tr.bg_joinable && !on_bg) {
-		pthread_mutex_unlock(&gr_tr.mu);
-		pthread_join(gr_tr.bg, NULL);
-		pthread_mutex_lock(&gr_tr.mu);
+	if (gr_tr.running && gr_tr.ended) {
 		if (gr_tr.bg_joinable) {
 			gr_tr.bg_joinable = false;
+			pthread_mutex_unlock(&gr_tr.mu);
+			pthread_join(gr_tr.bg, NULL);
+			pthread_mutex_lock(&gr_tr.mu);
 			gr_tr.running = false;
+			gr_tr.stopping = false;
+			pthread_cond_broadcast(&gr_tr.done_cv);
+		} else {
+			while (gr_tr.running)
+				pthread_cond_wait(&gr_tr.done_cv, &gr_tr.mu);
 		}
 	}
 }
@@ -701,6 +717,7 @@ void _gr_tr_fork_parent(void)
 void _gr_tr_fork_child(void)
 {
 	atomic_store(&gr_tr.gen, 0);
+	__atomic_store_n(&gort_trace_on_, 0, __ATOMIC_RELAXED);
 	pthread_mutex_init(&gr_tr.mu, NULL);
 	pthread_mutex_init(&gr_tr.adv_mu, NULL);
 	pthread_cond_init(&gr_tr.bg_cv, NULL);
@@ -710,7 +727,12 @@ void _gr_tr_fork_child(void)
 	gr_tr.running = gr_tr.stopping = gr_tr.ended = gr_tr.bg_exit = gr_tr.bg_joinable = false;
 	gr_tr.threads = NULL;
 	gr_tr.threads_free = NULL;
-	gr_tr.sinks = NULL;
+	/* The parent's sinks: this copy of them is ours to free, never to call. */
+	while (gr_tr.sinks) {
+		gr_sink_ent *e = gr_tr.sinks;
+		gr_tr.sinks = e->next;
+		free(e);
+	}
 	gr_tr.cpuprof_on = false;
 	atomic_store(&gr_tr.buffered, 0);
 	atomic_store(&gr_tr.overflow, false);

@@ -273,7 +273,13 @@ static void fork_child(void)
 	_gr_tr_fork_child();
 	pthread_mutex_init(&rd.mu, NULL);
 	pthread_cond_init(&rd.cv, NULL);
-	rd.head = rd.tail = rd.held = NULL;   /* the parent's; leaked */
+	while (rd.head) {   /* the parent's unread bytes */
+		rchunk *c = rd.head;
+		rd.head = c->next;
+		free(c);
+	}
+	free(rd.held);
+	rd.tail = rd.held = NULL;
 	rd.active = rd.eof = rd.has_writer = false;
 	rd.fd = -1;
 	env_owner = 0;

@@ -14,13 +14,14 @@
 #include "trace/tr.h"
 
 int _gr_stack_capture(uintptr_t *pcs, int max, int skip) __attribute__((weak));
+int _gr_stack_capture_from(void *fp, uintptr_t pc, uintptr_t *pcs, int max) __attribute__((weak));
 int _gr_stack_symbolize(uintptr_t pc, const char **func, const char **file, uint32_t *line)
 	__attribute__((weak));
 
-/* Frame-pointer walk: frame = {saved fp, return address}. */
-static inline __attribute__((always_inline)) int fp_walk(gr_tthread *t, uintptr_t *pcs, int max, int skip)
+/* Frame-pointer walk from fp: frame = {saved fp, return address}. */
+static inline __attribute__((always_inline)) int fp_walk_from(gr_tthread *t, uintptr_t *fp, uintptr_t *pcs,
+                                                              int max, int skip)
 {
-	uintptr_t *fp = __builtin_frame_address(0);
 	uintptr_t lo = t ? t->stack_lo : 0, hi = t ? t->stack_hi : 0;
 	if (!lo) {
 		lo = (uintptr_t)fp;
@@ -32,7 +33,7 @@ static inline __attribute__((always_inline)) int fp_walk(gr_tthread *t, uintptr_
 			break;
 		uintptr_t ret = fp[1];
 		uintptr_t *next = (uintptr_t *)fp[0];
-		if (ret == 0)
+		if (ret < 65536)   /* not code: the chain left frame-pointer land */
 			break;
 		if (skip > 0)
 			skip--;
@@ -43,6 +44,20 @@ static inline __attribute__((always_inline)) int fp_walk(gr_tthread *t, uintptr_
 		fp = next;
 	}
 	return n;
+}
+
+#define fp_walk(t, pcs, max, skip) fp_walk_from(t, __builtin_frame_address(0), pcs, max, skip)
+
+int _gr_tr_capture_from(gr_tthread *t, void *fp, uintptr_t *pcs, int max)
+{
+	if (max <= 0 || !fp)
+		return 0;
+	if (max > GR_MAX_STACK)
+		max = GR_MAX_STACK;
+	uintptr_t *f = fp;
+	if (_gr_stack_capture_from && f[1])
+		return _gr_stack_capture_from((void *)f[0], f[1], pcs, max);
+	return fp_walk_from(t, f, pcs, max, 0);
 }
 
 /* pcs[0] is the return address into the function that called the caller
@@ -76,15 +91,17 @@ __attribute__((noinline)) int _gr_tr_capture(gr_tthread *t, uintptr_t *pcs, int 
 	return n;
 }
 
-/* Root frame that names the thread: the outermost frame outside libc and the
-** dynamic loader (start_thread, __libc_start_main...). */
+/* Root frame that names the thread: the outermost frame outside libc, the
+** dynamic loader and sanitizer runtimes (start_thread, __libc_start_main,
+** the sanitizers' thread trampolines). */
 uintptr_t _gr_tr_entry_pc(const uintptr_t *pcs, int n)
 {
 	for (int i = n - 1; i >= 0; i--) {
 		Dl_info di;
 		if (dladdr((void *)(pcs[i] - 1), &di) && di.dli_fname &&
 		    (strstr(di.dli_fname, "libc.so") || strstr(di.dli_fname, "ld-linux") ||
-		     strstr(di.dli_fname, "libpthread")))
+		     strstr(di.dli_fname, "libpthread") || strstr(di.dli_fname, "libtsan") ||
+		     strstr(di.dli_fname, "libasan")))
 			continue;
 		return pcs[i];
 	}
@@ -106,7 +123,9 @@ static const char *own_name(uintptr_t pc)
 {
 	Dl_info di;
 	char buf[512];
-	if (dladdr((void *)pc, &di) && di.dli_sname && di.dli_saddr) {
+	if (_gr_tr_elf_symbolize(pc, buf, sizeof buf)) {
+		/* buf holds the function name */
+	} else if (dladdr((void *)pc, &di) && di.dli_sname && di.dli_saddr) {
 		snprintf(buf, sizeof buf, "%s", di.dli_sname);
 	} else if (dladdr((void *)pc, &di) && di.dli_fname) {
 		const char *base = strrchr(di.dli_fname, '/');

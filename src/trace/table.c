@@ -161,15 +161,12 @@ uint64_t _gr_tr_string(uint64_t gen, const char *s, size_t len)
 	return n ? n->id : 0;
 }
 
-uint64_t _gr_tr_string_cached(gr_tthread *th, uint64_t gen, const char *s)
+uint64_t _gr_tr_string_miss(gr_tthread *th, uint64_t gen, const char *s)
 {
 	if (!s || !*s)
 		return 0;
 	uintptr_t k = (uintptr_t)s;
-	gr_scache_ent *e = &th->scache[((k >> 3) ^ (k >> 11)) & (GR_SCACHE - 1)];
-	if (e->ptr == s && e->gen == gen && memcmp(e->copy, s, e->len) == 0 &&
-	    (e->len == GR_GO122_MAX_STRING_SIZE || s[e->len] == 0))
-		return e->id;
+	gr_scache_ent *e = &th->scache[gr_scache_slot(k)];
 	size_t len = strnlen(s, GR_GO122_MAX_STRING_SIZE);
 	const gr_node *n = intern(strtab, gen, hash_bytes(s, len), s, len, len);
 	if (!n)

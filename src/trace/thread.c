@@ -196,7 +196,8 @@ static bool enter(gr_tthread *t, uint64_t gen, const uintptr_t *cpcs, int cn, ui
 	gr_ev_done(t, q);
 	uintptr_t root = entry_pc ? entry_pc : _gr_tr_entry_pc(cpcs, cn);
 	uint64_t new_stack = root ? _gr_tr_stack(gen, &root, 1) : 0;
-	uint64_t stack = _gr_tr_stack(gen, cpcs, cn);
+	int depth = atomic_load_explicit(&gr_tr.stack_depth, memory_order_relaxed);
+	uint64_t stack = _gr_tr_stack(gen, cpcs, cn < depth ? cn : depth > 0 ? depth : 1);
 	q = ev(t, GR_EV_GO_CREATE);
 	q = gr_uv(q, t->g);
 	q = gr_uv(q, new_stack);
@@ -222,7 +223,7 @@ static bool enter(gr_tthread *t, uint64_t gen, const uintptr_t *cpcs, int cn, ui
 }
 
 /* Slow path of gr_begin: enter, new generation, refill, drop. */
-static gr_tthread *begin_slow(uint64_t *genp, const uintptr_t *cpcs, int cn, uintptr_t entry_pc)
+static gr_tthread *begin_slow(uint64_t *genp, const uintptr_t *cpcs, int cn, uintptr_t entry_pc, void *api_fp)
 {
 	struct gr_tls *tl = &_gr_tl;
 	if (atomic_load_explicit(&gr_tr.gen, memory_order_acquire) == 0)
@@ -257,8 +258,12 @@ static gr_tthread *begin_slow(uint64_t *genp, const uintptr_t *cpcs, int cn, uin
 			ok = false;
 		} else {
 			if (!cpcs) {
-				int depth = gr_tr.stack_depth > 0 ? gr_tr.stack_depth : 1;
-				cn = _gr_tr_capture(t, own, depth, 2);
+				/* Whole stack: its root names the thread. */
+				cn = api_fp ? _gr_tr_capture_from(t, api_fp, own, GR_MAX_STACK) : 0;
+				if (cn <= 0) {
+					own[0] = (uintptr_t)__builtin_return_address(0);
+					cn = 1;
+				}
 				cpcs = own;
 			}
 			ok = enter(t, gen, cpcs, cn, entry_pc);
@@ -305,9 +310,9 @@ gr_tthread *_gr_tr_thread_get(void)
 	return t;
 }
 
-gr_tthread *_gr_tr_begin_slow(uint64_t *gen)
+gr_tthread *_gr_tr_begin_slow(uint64_t *gen, void *api_fp)
 {
-	return begin_slow(gen, NULL, 0, 0);
+	return begin_slow(gen, NULL, 0, 0, api_fp);
 }
 
 void _gr_tr_enter_internal(const uintptr_t *pcs, int n, uintptr_t entry_pc)
@@ -323,7 +328,7 @@ void _gr_tr_enter_internal(const uintptr_t *pcs, int n, uintptr_t entry_pc)
 		pcs = one ? &one : NULL;
 		n = one ? 1 : 0;
 	}
-	t = begin_slow(&gen, pcs, n, entry_pc);
+	t = begin_slow(&gen, pcs, n, entry_pc, NULL);
 	if (t)
 		gr_end(t);
 }

@@ -97,7 +97,7 @@ struct gr_tls {
 	uint32_t busy;              /* inside the tracer outside a section */
 	uint32_t exited;            /* thread destructor ran */
 };
-extern __thread struct gr_tls _gr_tl __attribute__((tls_model("initial-exec")));
+extern __thread struct gr_tls _gr_tl __attribute__((tls_model("initial-exec"), visibility("hidden")));
 
 typedef struct gr_sink_ent {
 	gr_trace_sink s;            /* copy */
@@ -114,8 +114,8 @@ struct gr_tr_state {
 	_Atomic uint64_t gen;
 	_Atomic uint64_t dropped;
 	_Atomic bool overflow;
-	bool use_membarrier;
-	int stack_depth;
+	_Atomic bool use_membarrier;    /* set once before the first trace */
+	_Atomic int stack_depth;        /* per trace; read without a lock */
 	pthread_mutex_t mu;
 	pthread_mutex_t adv_mu;         /* serialises generation switches */
 	pthread_cond_t bg_cv;           /* wakes the background thread */
@@ -148,7 +148,7 @@ struct gr_tr_state {
 	pthread_cond_t rd_cv;           /* reader (reader.c) */
 	char stop_reason[256];
 };
-extern struct gr_tr_state gr_tr;
+extern struct gr_tr_state gr_tr __attribute__((visibility("hidden")));
 
 
 /* ---- varint ---- */
@@ -171,7 +171,56 @@ void _gr_tr_buf_seal(gr_tbuf *b);         /* patch the size field */
 
 /* ---- table.c: per-generation string and stack tables ---- */
 uint64_t _gr_tr_string(uint64_t gen, const char *s, size_t len);
-uint64_t _gr_tr_string_cached(gr_tthread *t, uint64_t gen, const char *s);
+uint64_t _gr_tr_string_miss(gr_tthread *t, uint64_t gen, const char *s);
+
+/* a[0..n) == b[0..n), for n >= 1, with few unaligned loads (both objects
+** have at least n bytes). */
+static inline bool gr_bytes_eq(const char *a, const char *b, size_t n)
+{
+	uint64_t x, y;
+	if (n >= 8) {
+		size_t i = 0;
+		for (; i + 8 < n; i += 8) {
+			memcpy(&x, a + i, 8);
+			memcpy(&y, b + i, 8);
+			if (x != y)
+				return false;
+		}
+		memcpy(&x, a + n - 8, 8);
+		memcpy(&y, b + n - 8, 8);
+		return x == y;
+	}
+	if (n >= 4) {
+		uint32_t u, v, w, z;
+		memcpy(&u, a, 4);
+		memcpy(&v, b, 4);
+		memcpy(&w, a + n - 4, 4);
+		memcpy(&z, b + n - 4, 4);
+		return u == v && w == z;
+	}
+	for (size_t i = 0; i < n; i++)
+		if (a[i] != b[i])
+			return false;
+	return true;
+}
+
+static inline unsigned gr_scache_slot(uintptr_t k)
+{
+	return (unsigned)(((uint64_t)k * 0x9e3779b97f4a7c15ULL) >> 58) & (GR_SCACHE - 1);
+}
+
+/* Id of string s in generation gen through the thread's cache: a hit needs
+** the same pointer, generation and bytes (the NUL included), so a buffer
+** reused with other contents misses. */
+static inline uint64_t _gr_tr_string_cached(gr_tthread *t, uint64_t gen, const char *s)
+{
+	uintptr_t k = (uintptr_t)s;
+	gr_scache_ent *e = &t->scache[gr_scache_slot(k)];
+	if (__builtin_expect(e->ptr == s && e->gen == gen && s != NULL, 1) &&
+	    gr_bytes_eq(e->copy, s, e->len + (e->len < GR_GO122_MAX_STRING_SIZE)))
+		return e->id;
+	return _gr_tr_string_miss(t, gen, s);
+}
 uint64_t _gr_tr_stack(uint64_t gen, const uintptr_t *pcs, int n);
 /* Write gen's stack and string tables as batches (switcher only). */
 void _gr_tr_tables_flush(uint64_t gen);
@@ -190,11 +239,15 @@ void _gr_tr_bw_flush(gr_bw *w);
 
 /* ---- stack.c ---- */
 int _gr_tr_capture(gr_tthread *t, uintptr_t *pcs, int max, int skip);
+/* Stack starting at the return address of frame fp (fp = a frame of gort's
+** API function: pcs[0] is the return address into its caller). */
+int _gr_tr_capture_from(gr_tthread *t, void *fp, uintptr_t *pcs, int max);
 void _gr_tr_symbolize(uintptr_t pc, const char **func, const char **file, uint32_t *line);
 uintptr_t _gr_tr_entry_pc(const uintptr_t *pcs, int n);
+bool _gr_tr_elf_symbolize(uintptr_t pc, char *out, size_t cap);   /* elfsym.c */
 
 /* ---- thread.c: sections, thread entry/exit, lazy statuses ---- */
-gr_tthread *_gr_tr_begin_slow(uint64_t *gen);
+gr_tthread *_gr_tr_begin_slow(uint64_t *gen, void *api_fp);
 void _gr_tr_thread_flush_full(gr_tthread *t, uint64_t gen);
 void _gr_tr_queue_buf(gr_tbuf *b);        /* under mu */
 void _gr_tr_heap_hook(uint64_t live);
@@ -211,7 +264,7 @@ void _gr_tr_fork_child(void);
 
 static inline void gr_section_enter_fence(void)
 {
-	if (__builtin_expect(gr_tr.use_membarrier, 1))
+	if (__builtin_expect(atomic_load_explicit(&gr_tr.use_membarrier, memory_order_relaxed), 1))
 		atomic_signal_fence(memory_order_seq_cst);
 	else
 		atomic_thread_fence(memory_order_seq_cst);
@@ -220,7 +273,7 @@ static inline void gr_section_enter_fence(void)
 /* Open a section on the calling thread and make sure its buffer for the
 ** current generation has room for one event. Returns the thread (section
 ** open, *gen set) or NULL (tracing off, dropped; no section open). */
-static inline gr_tthread *gr_begin(uint64_t *gen)
+static inline __attribute__((always_inline)) gr_tthread *gr_begin(uint64_t *gen)
 {
 	gr_tthread *t = _gr_tl.t;
 	if (__builtin_expect(t != NULL, 1)) {
@@ -236,7 +289,9 @@ static inline gr_tthread *gr_begin(uint64_t *gen)
 			atomic_store_explicit(&t->seq, s, memory_order_relaxed);  /* slow path re-enters */
 		}
 	}
-	return _gr_tr_begin_slow(gen);
+	/* The frame of the function gr_begin is expanded in: a thread entering
+	** the trace names its stack from the caller of that function. */
+	return _gr_tr_begin_slow(gen, __builtin_frame_address(0));
 }
 
 static inline void gr_end(gr_tthread *t)

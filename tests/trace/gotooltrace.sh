@@ -1,0 +1,67 @@
+#!/bin/sh
+# tests/trace/gotooltrace.sh EXAMPLE: trace examples/trace_workers with
+# GORT_TRACE, open the result in Go 1.22's `go tool trace` on 127.0.0.1 (a
+# free port), fetch its pages with curl and check that they list the threads
+# as goroutines, the user tasks, regions and logs; stop the tool by its PID.
+# Exit 77 (skip) without Go or curl.
+set -u
+EXAMPLE=$1
+TOOL=${GORT_GO_TRACE_TOOL:-}
+[ -n "$TOOL" ] && [ -x "$TOOL" ] || { echo "go tool trace not available"; exit 77; }
+command -v curl >/dev/null 2>&1 || { echo "curl not available"; exit 77; }
+command -v python3 >/dev/null 2>&1 || { echo "python3 not available"; exit 77; }
+DIR=${GORT_TEST_TMPDIR:-/tmp}
+TRACE=$DIR/workers.trace
+LOG=$DIR/tool.log
+rm -f "$TRACE"
+GORT_TRACE=$TRACE "$EXAMPLE" >/dev/null || { echo "example failed"; exit 1; }
+[ -s "$TRACE" ] || { echo "no trace written"; exit 1; }
+
+PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()')
+BROWSER=true "$TOOL" -http=127.0.0.1:$PORT "$TRACE" >"$LOG" 2>&1 &
+PID=$!
+i=0
+while [ $i -lt 600 ]; do
+	grep -q "Trace viewer is listening on" "$LOG" && break
+	kill -0 $PID 2>/dev/null || break
+	sleep 0.1
+	i=$((i + 1))
+done
+fail=0
+check() {   # check PAGE NEEDLE...: the page answers 200 and contains each needle
+	page=$1
+	shift
+	out=$DIR/page.html
+	code=$(curl -s -o "$out" -w '%{http_code}' "http://127.0.0.1:$PORT$page")
+	if [ "$code" != 200 ]; then
+		echo "FAIL GET $page -> $code"
+		fail=1
+		return
+	fi
+	for n in "$@"; do
+		if ! grep -q -- "$n" "$out"; then
+			echo "FAIL GET $page: no '$n'"
+			fail=1
+		fi
+	done
+	echo "ok   GET $page ($*)"
+}
+if ! grep -q "Trace viewer is listening on" "$LOG"; then
+	echo "go tool trace did not start:"
+	cat "$LOG"
+	kill $PID 2>/dev/null
+	wait $PID 2>/dev/null
+	exit 1
+fi
+# Goroutines grouped by their entry function (the workers and main).
+check /goroutines "worker_main" "main"
+# The thread names label the goroutines in the trace viewer.
+check "/jsontrace?view=thread" "(worker-0)" "(worker-3)" "(producer)"
+check /usertasks "job" "batch"
+check /userregions "parse" "compute" "inner-loop" "produce"
+# Logs are listed on a task type's page.
+check "/usertask?type=job" "took job" "bytes written"
+check "/usertask?type=batch" "pausing"
+kill $PID
+wait $PID 2>/dev/null
+exit $fail
