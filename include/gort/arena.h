@@ -127,7 +127,10 @@ GORT_API void *gort_arena_clone(const void *p, size_t size);
 GORT_API bool gort_arena_is_strict(const gort_arena *a);
 
 /* Process-wide counters, read without a lock (each field is individually
-** atomic; the set is not a snapshot). O(1). Thread-safe. */
+** atomic; the set is not a snapshot). Chunk-level counters are global
+** atomics; per-arena counts (arenas_*, chunks_reused, reuse_bytes) are kept
+** per thread so that threads never share a hot cache line, and are summed
+** here: O(number of threads that ever used arenas). Thread-safe. */
 struct gort_arena_stats {
 	uint64_t arenas_live;         /* created and not yet freed */
 	uint64_t arenas_created;
@@ -136,7 +139,9 @@ struct gort_arena_stats {
 	uint64_t chunks_recycled;     /* chunks whose physical pages were reused at a fresh address */
 	uint64_t chunks_reused;       /* active-chunk tails taken from a reuse list */
 	uint64_t large_allocs;        /* allocations that got their own mapping */
-	uint64_t live_bytes;          /* address bytes of chunks + large blocks held by live arenas */
+	uint64_t live_bytes;          /* accessible arena memory: chunks and large blocks of live
+	                                 arenas plus reuse and ready lists (changes only when
+	                                 chunks are mapped or faulted) */
 	uint64_t quarantine_bytes;    /* faulted address space in quarantine */
 	uint64_t quarantine_budget;   /* its bound (GORT_ARENA_QUARANTINE, RLIMIT_AS) */
 	uint64_t quarantine_recycled; /* bytes of address space that left quarantine for reuse */

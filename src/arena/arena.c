@@ -46,12 +46,11 @@ struct gort_arena {
 	gr_range *ranges;            /* full chunks and large blocks */
 	uint32_t nranges, cap;
 	struct gr_hook *hooks;
-	uint64_t held;               /* address bytes of chunks and large blocks */
 };
 
 /* ---- helpers ---- */
 
-static void live_add(int64_t d)
+void _gr_arena_mapped_add(int64_t d)
 {
 	uint64_t v = d >= 0 ? GR_STAT_ADD(live_bytes, (uint64_t)d) + (uint64_t)d
 	                    : GR_STAT_SUB(live_bytes, (uint64_t)-d) - (uint64_t)-d;
@@ -164,9 +163,9 @@ static void *alloc_large(gort_arena *a, size_t size)
 	_gr_slots_mark(base, n, gr_slot_word(GR_SLOT_LIVE, 0, 0, 0));
 	push_range(a, (gr_range){ base, base, base + len, n, 1 });
 	GR_STAT_ADD(large_allocs, 1);
-	a->held += (uint64_t)n * GR_CHUNK;
-	live_add((int64_t)n * GR_CHUNK);
-	gr_vg_pool_alloc(a, (void *)base, size);
+	_gr_arena_mapped_add((int64_t)len);
+	if (_gr_arena_cfg.valgrind)
+		gr_vg_pool_alloc(a, (void *)base, size);
 	return (void *)base;
 }
 
@@ -192,8 +191,6 @@ static int refill(gort_arena *a)
 	a->act = c;
 	a->has_act = true;
 	publish(a);
-	a->held += GR_CHUNK;
-	live_add((int64_t)GR_CHUNK);
 	return 0;
 }
 
@@ -216,7 +213,8 @@ void *gort__arena_alloc_slow(gort_arena *a, size_t size, size_t align)
 				a->act.cur = p + size;
 				publish(a);
 				gr_unpoison(p, size);
-				gr_vg_pool_alloc(a, (void *)p, size);
+				if (_gr_arena_cfg.valgrind)
+					gr_vg_pool_alloc(a, (void *)p, size);
 				return (void *)p;
 			}
 		}
@@ -300,10 +298,12 @@ gort_arena *gort_arena_new_ex(unsigned flags)
 	}
 	a->magic = GR_MAGIC_LIVE;
 	a->strict = (flags & GORT_ARENA_STRICT) || (_gr_arena_cfg.strict && !(flags & GORT_ARENA_NONSTRICT));
+	/* Continue in the last freed arena's tail right away, so the first
+	** allocation takes the inline path (checked mode: lazily, via refill). */
+	if (!_gr_arena_cfg.checked && _gr_cache_take_tail(&a->act))
+		a->has_act = true;
 	publish(a);
-	GR_STAT_ADD(arenas_live, 1);
-	GR_STAT_ADD(arenas_created, 1);
-	if (gr_on_valgrind())
+	if (_gr_arena_cfg.valgrind)
 		gr_vg_pool_create(a);
 	return a;
 }
@@ -363,6 +363,7 @@ static void release(gort_arena *a)
 			if (cut > c.rw) {
 				_gr_os_decommit(c.rw, cut - c.rw);
 				GR_STAT_ADD(released_bytes, cut - c.rw);
+				_gr_arena_mapped_add(-(int64_t)(cut - c.rw));
 			}
 			size_t idx = (size_t)_gr_region_slot_of(c.base);
 			_gr_slot_store(idx, gr_slot_word(GR_SLOT_LIVE, (unsigned)((cut - c.base) / page), 0, rec));
@@ -380,12 +381,9 @@ static void release(gort_arena *a)
 		}
 		a->has_act = false;
 	}
-	if (gr_on_valgrind()) {
+	if (_gr_arena_cfg.valgrind) {
 		gr_vg_pool_destroy(a);
 	}
-	if (a->held)
-		live_add(-(int64_t)a->held);
-	a->held = 0;
 	publish(a);
 }
 
@@ -400,8 +398,6 @@ void gort_arena_free(gort_arena *a)
 	a->magic = GR_MAGIC_FREED;
 	a->b.cur = 1;
 	a->b.lim = 0;
-	GR_STAT_SUB(arenas_live, 1);
-	GR_STAT_ADD(arenas_freed, 1);
 	_gr_cache_handle_put(a);
 }
 
@@ -409,7 +405,7 @@ void gort_arena_reset(gort_arena *a)
 {
 	check_handle(a, "gort_arena_reset");
 	release(a);
-	if (gr_on_valgrind())
+	if (_gr_arena_cfg.valgrind)
 		gr_vg_pool_create(a);
 }
 
@@ -448,18 +444,15 @@ void gort_arena_stats_get(gort_arena_stats *out)
 	gr_stats *s = &_gr_arena_stats;
 #define LD(f) atomic_load_explicit(&s->f, memory_order_relaxed)
 	memset(out, 0, sizeof *out);
-	out->arenas_live = LD(arenas_live);
-	out->arenas_created = LD(arenas_created);
-	out->arenas_freed = LD(arenas_freed);
+	_gr_cache_counts(&out->arenas_created, &out->arenas_freed, &out->chunks_reused, &out->reuse_bytes);
+	out->arenas_live = out->arenas_created - out->arenas_freed;
 	out->chunks_fresh = LD(chunks_fresh);
 	out->chunks_recycled = LD(chunks_recycled);
-	out->chunks_reused = LD(chunks_reused);
 	out->large_allocs = LD(large_allocs);
 	out->live_bytes = LD(live_bytes);
 	out->quarantine_bytes = LD(quarantine_bytes);
 	out->quarantine_recycled = LD(quarantine_recycled);
 	out->ready_bytes = LD(ready_bytes);
-	out->reuse_bytes = LD(reuse_bytes);
 	out->released_bytes = LD(released_bytes);
 	out->faults_reported = LD(faults_reported);
 #undef LD

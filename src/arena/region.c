@@ -39,7 +39,7 @@ static struct {
 	uintptr_t base;
 	size_t nslots;
 	_Atomic size_t frontier;
-	_Atomic(uint64_t) *slots;
+	struct slot { _Atomic(uint64_t) w; char pad[56]; } *slots;   /* a line each: no false sharing */
 	pthread_mutex_t lock;
 	qent *ring;             /* quarantine FIFO, capacity nslots */
 	size_t qhead, qcount;
@@ -78,7 +78,8 @@ static void do_init(void)
 	c->ready_limit = (uint64_t)64 << 20;
 	if (_gr_env_size("GORT_ARENA_READY", &v) == 0)
 		c->ready_limit = v;
-	c->checked = GR_ASAN || gr_on_valgrind();
+	c->valgrind = gr_on_valgrind();
+	c->checked = GR_ASAN || c->valgrind;
 
 	/* Region = budget + headroom for live memory, bounded by RLIMIT_AS. */
 	uint64_t headroom = c->budget / 8 > ((uint64_t)4 << 30) ? c->budget / 8 : ((uint64_t)4 << 30);
@@ -132,12 +133,12 @@ long _gr_region_slot_of(uintptr_t p)
 
 uint64_t _gr_slot_load(size_t idx)
 {
-	return atomic_load_explicit(&R.slots[idx], memory_order_acquire);
+	return atomic_load_explicit(&R.slots[idx].w, memory_order_acquire);
 }
 
 void _gr_slot_store(size_t idx, uint64_t w)
 {
-	atomic_store_explicit(&R.slots[idx], w, memory_order_release);
+	atomic_store_explicit(&R.slots[idx].w, w, memory_order_release);
 }
 
 void _gr_slots_mark(uintptr_t base, uint32_t n, uint64_t w)

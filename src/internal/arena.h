@@ -72,6 +72,7 @@ typedef struct gr_config {
 	bool signals;         /* GORT_ARENA_SIGNALS */
 	bool hugepages;       /* GORT_ARENA_HUGEPAGES */
 	bool checked;         /* ASan build or valgrind: every allocation out of line */
+	bool valgrind;        /* running on valgrind: describe arenas as mempools */
 	uint64_t budget;      /* quarantine budget, bytes */
 	uint64_t ready_limit; /* bound of ready lists, bytes */
 	uint64_t page;
@@ -80,10 +81,12 @@ extern gr_config _gr_arena_cfg;
 
 /* ---- process-wide counters (region.c) ---- */
 typedef struct gr_stats {
-	_Atomic uint64_t arenas_live, arenas_created, arenas_freed;
-	_Atomic uint64_t chunks_fresh, chunks_recycled, chunks_reused, large_allocs;
+	/* Only events at chunk granularity or rarer: frequent per-arena counts
+	** (arenas created/freed, reuse-list traffic) live in the thread caches,
+	** so two threads never share a hot cache line. */
+	_Atomic uint64_t chunks_fresh, chunks_recycled, large_allocs;
 	_Atomic uint64_t live_bytes, quarantine_bytes, quarantine_recycled;
-	_Atomic uint64_t ready_bytes, reuse_bytes, released_bytes, faults_reported;
+	_Atomic uint64_t ready_bytes, released_bytes, faults_reported;
 } gr_stats;
 extern gr_stats _gr_arena_stats;
 #define GR_STAT_ADD(f, v) atomic_fetch_add_explicit(&_gr_arena_stats.f, (uint64_t)(v), memory_order_relaxed)
@@ -112,11 +115,18 @@ void _gr_slots_mark(uintptr_t base, uint32_t n, uint64_t w);
 /* A chunk for a new active chunk: reuse list, ready list, then fresh. The
 ** slot is marked LIVE. 0 or -ENOMEM. */
 int  _gr_cache_get_chunk(gr_chunk *out, bool *reused);
+/* Only from the reuse list; false when it is empty. */
+bool _gr_cache_take_tail(gr_chunk *out);
 /* Pass an unused tail on (reuse list). */
 void _gr_cache_put_tail(const gr_chunk *c, uint32_t rec);
 /* Retire a full chunk: fault it, recycle its pages when the ready list has
 ** room. Fills *q for the caller's quarantine batch. */
 void _gr_cache_retire(const gr_range *r, uint32_t rec);
+/* Per-thread counts summed over every cache (O(threads that used arenas)). */
+void _gr_cache_counts(uint64_t *created, uint64_t *freed, uint64_t *reused, uint64_t *reuse_bytes);
+/* Accessible arena memory changed by d bytes (chunks mapped or faulted). */
+void _gr_arena_mapped_add(int64_t d);
+/* Counts a new arena; returns a recycled handle or NULL. */
 struct gort_arena *_gr_cache_handle_get(void);   /* NULL: allocate a new one */
 void _gr_arena_handle_destroy(struct gort_arena *a); /* arena.c: free() a retired handle */
 void _gr_cache_handle_put(struct gort_arena *a);
