@@ -31,7 +31,6 @@
 
 #include <gort/flight.h>
 
-#include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
@@ -72,7 +71,9 @@ static void signal_snapshot(void)
 }
 
 /* Proposed tracer call marking the calling thread as one of gort's own (not
-** traced, preload wrappers pass through); used once the tracer has it. */
+** traced; the preload wrappers pass through), used once the tracer has it.
+** Until then, under libgort-preload.so the helper appears in the trace as a
+** goroutine when it writes a SIGUSR2 snapshot (its I/O is wrapped). */
 __attribute__((weak)) void _gr_trace_thread_set_internal(void);
 
 static void *helper_main(void *arg)
@@ -98,17 +99,6 @@ static void *helper_main(void *arg)
 	return NULL;
 }
 
-typedef int (*pthread_create_fn)(pthread_t *, const pthread_attr_t *, void *(*)(void *), void *);
-
-/* The C library's pthread_create, not an interposed one (libgort-preload.so
-** wraps it to trace new threads): the helper is gort's own thread and must
-** not show up in the trace as a goroutine. */
-static pthread_create_fn real_pthread_create(void)
-{
-	pthread_create_fn f = (pthread_create_fn)dlsym(RTLD_NEXT, "pthread_create");
-	return f ? f : pthread_create;
-}
-
 int _gr_flight_helper_start(void)
 {
 	if (atomic_load(&g_helper_running))
@@ -121,7 +111,7 @@ int _gr_flight_helper_start(void)
 	sigset_t all, old;
 	sigfillset(&all);
 	pthread_sigmask(SIG_SETMASK, &all, &old);  /* the thread inherits it */
-	int r = real_pthread_create()(&g_helper, NULL, helper_main, NULL);
+	int r = pthread_create(&g_helper, NULL, helper_main, NULL);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	if (r) {
 		sem_destroy(&g_sem);
