@@ -64,8 +64,9 @@ mkdir -p "$(dirname "$res")"
   echo '```'
   echo
   echo "max_kept = largest total of kept complete generations seen (must be <= max_bytes);"
-  echo "max_store = largest chunk memory of the store (kept + generation being received);"
-  echo "the bound is max_bytes plus the largest generation being received."
+  echo "max_store = largest chunk memory of the store (kept + generation being received + chunk pool);"
+  echo "the bound is max_bytes plus the largest generation being received plus the pool (max_bytes / 8)."
+  echo "rss_growth also holds the tracer's per-thread buffers and the C library's free lists."
   echo
   echo "## Raw"
   echo

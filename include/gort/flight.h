@@ -22,8 +22,9 @@
 ** While recording, the tracer's generation period is shortened to
 ** min(min_age_ns / 4, 1 s) (at least 10 ms) so the window spans several
 ** generations; it is set back to GORT_TRACE_PERIOD (default 1 s) on stop.
-** Memory: at most max_bytes of kept generations plus the generation being
-** received (which is itself cut at max_bytes, see docs/flight.md).
+** Memory: at most max_bytes of kept generations, plus the generation being
+** received (a boundary is forced when it reaches max_bytes / 8; it is cut at
+** max_bytes), plus at most max_bytes / 8 of recycled chunks. docs/flight.md.
 **
 ** Environment (read once at program start by any program linked with gort):
 **   GORT_FLIGHT=path         start a recorder at start-up; write the window to
