@@ -15,6 +15,7 @@
 **                    fault report calls _gr_crash_notify), if gort has arenas.
 **   crash_no_file    a dump that cannot be written leaves no file, says so,
 **                    and the process still dies of its signal.
+**   env_values       GORT_FLIGHT_WINDOW / GORT_FLIGHT_MAX parsing and errors.
 */
 #include "testhelper.h"
 #include "flight_proc.h"
@@ -265,9 +266,32 @@ static void test_crash_no_file(void)
 	CHECKF(strstr(r.err, "no file written") != NULL, "stderr: %s", r.err);
 }
 
+/* GORT_FLIGHT_WINDOW / GORT_FLIGHT_MAX: a malformed value warns and uses the
+** default; a value the API rejects leaves the recorder off, with a warning. */
+static void test_env_values(void)
+{
+	char pattern[4096];
+	snprintf(pattern, sizeof pattern, "GORT_FLIGHT=%s/env.%%p.trace", getenv("GORT_TEST_TMPDIR"));
+	const char *args[] = { "child-enabled", NULL };
+	fp_result r;
+	const char *bad_window[] = { pattern, "GORT_FLIGHT_WINDOW=soon", NULL };
+	CHECK(fp_run(args, bad_window, &r) == 0);
+	CHECKF(r.exit_code == 0 && strstr(r.err, "GORT_FLIGHT_WINDOW: malformed"), "exit %d: %s",
+	       r.exit_code, r.err);
+	const char *tiny[] = { pattern, "GORT_FLIGHT_MAX=1K", NULL };
+	CHECK(fp_run(args, tiny, &r) == 0);
+	CHECKF(r.exit_code == 20 && strstr(r.err, "flight recorder not started"), "exit %d: %s",
+	       r.exit_code, r.err);
+	const char *good[] = { pattern, "GORT_FLIGHT_WINDOW=250ms", "GORT_FLIGHT_MAX=1M", NULL };
+	CHECK(fp_run(args, good, &r) == 0);
+	CHECKF(r.exit_code == 0 && r.err[0] == 0, "exit %d: %s", r.exit_code, r.err);
+}
+
 int main(int argc, char **argv)
 {
 	if (argc > 1) {
+		if (!strcmp(argv[1], "child-enabled"))
+			return gort_flight_enabled() ? 0 : 20;
 		if (!strcmp(argv[1], "child-usr2"))
 			return child_usr2();
 		if (!strcmp(argv[1], "child-abort"))
@@ -286,5 +310,6 @@ int main(int argc, char **argv)
 	RUN(test_crash_abort);
 	RUN(test_crash_uaf);
 	RUN(test_crash_no_file);
+	RUN(test_env_values);
 	return gort_test_summary();
 }
