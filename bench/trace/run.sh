@@ -41,6 +41,18 @@ MODEL=$(lscpu | sed -n 's/^Model name:[[:space:]]*//p' | head -1)
 	echo "|---|---|---|---|---|"
 	grep -v '^#' "$TMP" | sed 's/^/| /; s/$/ |/'
 	echo
+	echo "Ratios from this run (tracing on, no stacks; floor = the lower floor row):"
+	echo
+	grep -v '^#' "$TMP" | awk -F' [|] ' '
+		/^floor/ { if (f == 0 || $4 + 0 < f) f = $4 + 0 }
+		$3 == "on" { on[$1 "|" $2] = $4; ops[$1] = 1 }
+		END {
+			for (op in ops) {
+				one = on[op "|1"]; two = on[op "|2"]
+				printf "- %s: %.1fx the floor (%.2f ns); 2 threads / 1 thread = %.2f\n", op, one / f, f, two / one
+			}
+		}' | sort
+	echo
 	echo "Targets (issue 3): <= 12 ns and <= 5 bytes per event without stacks, < 1 ns off,"
 	echo "two threads without contention (2-thread ns/event close to 1-thread). Compare each"
 	echo "row with the floor row of the same run: it is the cost of the clock read alone plus a"

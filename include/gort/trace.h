@@ -136,7 +136,7 @@ static inline void gort_trace_region_scope_end(gort_trace_region_scope *s)
 #define GORT_TRACE_CAT_(a, b) GORT_TRACE_CAT2_(a, b)
 #define GORT_TRACE_SCOPED_REGION(task, type)                                     \
 	gort_trace_region_scope GORT_TRACE_CAT_(_gort_rs_, __LINE__)               \
-	__attribute__((cleanup(gort_trace_region_scope_end))) =                    \
+	__attribute__((cleanup(gort_trace_region_scope_end), unused)) =            \
 		gort_trace_region_scope_begin((task), (type))
 
 GORT_EXTERN_C_END

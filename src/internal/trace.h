@@ -26,6 +26,11 @@ uint64_t _gr_trace_now(void);
 ** tracer: preload wrappers must not trace then. */
 bool _gr_trace_thread_internal(void);
 
+/* Mark the calling thread as one of gort's own (flight recorder helper...):
+** it never enters the trace and _gr_trace_thread_internal() is true on it.
+** Call before the thread emits anything. */
+void _gr_trace_thread_set_internal(void);
+
 /* Called by a new thread first thing (preload's pthread_create trampoline):
 ** enter the trace with GoCreate carrying the creator's stack (captured by
 ** the creator before pthread_create). No-op when tracing is off. */

@@ -18,19 +18,34 @@ static _Atomic uint64_t task_ids;
 
 #define OFF() __builtin_expect(atomic_load_explicit(&gr_tr.gen, memory_order_relaxed) == 0, 1)
 
-/* Capture the stack of the API function's caller: fp is the API function's
-** frame (__builtin_frame_address(0) there), so pcs[0] is the return address
-** into its caller. The work of each call is in a noinline body so that the
-** exported function stays a load, a branch and a jump while tracing is off. */
-#define CAPTURE(fp, pcs, n, min)                                                     \
-	do {                                                                         \
-		int _d = atomic_load_explicit(&gr_tr.stack_depth, memory_order_relaxed); \
-		if (_d < (min))                                                      \
-			_d = (min);                                                  \
-		n = _d > 0 ? _gr_tr_capture_from(_gr_tl.t, fp, pcs, _d) : 0;        \
-	} while (0)
+/* Stack id (in gen) of the API function's caller: fp is the API function's
+** frame (__builtin_frame_address(0) there), so the first pc is the return
+** address into its caller. Out of line, so that the 1 KiB pc array is only
+** on the stack when stacks are on; called inside the section (the walk is
+** async-signal-safe and touches only this thread's stack). */
+static __attribute__((noinline)) uint64_t stack_of(void *fp, uint64_t gen, int depth)
+{
+	uintptr_t pcs[GR_MAX_STACK];
+	int n = _gr_tr_capture_from(_gr_tl.t, fp, pcs, depth);
+	if (n <= 0) {
+		pcs[0] = ((uintptr_t *)fp)[1];
+		n = 1;
+	}
+	return _gr_tr_stack(gen, pcs, n);
+}
 
-#define BODY static __attribute__((noinline))
+/* Stack id for an event of the exported function whose frame is fp: none
+** when stacks are off, unless min is 1. */
+static inline __attribute__((always_inline)) uint64_t stack_id(void *fp, uint64_t gen, int min)
+{
+	int d = atomic_load_explicit(&gr_tr.stack_depth, memory_order_relaxed);
+	if (d < min)
+		d = min;
+	return d > 0 ? stack_of(fp, gen, d) : 0;
+}
+
+#define INLINE static inline __attribute__((always_inline))
+#define FP __builtin_frame_address(0)
 
 static inline bool g_running(gr_tthread *t)
 {
@@ -41,17 +56,17 @@ static inline bool g_running(gr_tthread *t)
 	return false;
 }
 
-BODY void task_begin(uint64_t id, uint64_t parent, const char *type, void *fp)
+uint64_t gort_trace_task_begin(uint64_t parent, const char *type)
 {
-	uintptr_t pcs[GR_MAX_STACK];
-	int n;
-	CAPTURE(fp, pcs, n, 0);
+	uint64_t id = atomic_fetch_add_explicit(&task_ids, 1, memory_order_relaxed) + 1;
+	if (OFF())
+		return id;
 	uint64_t gen;
 	gr_tthread *t = gr_begin(&gen);
 	if (!t || !g_running(t))
-		return;
+		return id;
 	uint64_t name = _gr_tr_string_cached(t, gen, type);
-	uint64_t stk = gr_stack_id(gen, pcs, n);
+	uint64_t stk = stack_id(FP, gen, 0);
 	uint8_t *p = gr_ev(t, GR_EV_USER_TASK_BEGIN);
 	p = gr_uv(p, id);
 	p = gr_uv(p, parent);
@@ -59,26 +74,18 @@ BODY void task_begin(uint64_t id, uint64_t parent, const char *type, void *fp)
 	p = gr_uv(p, stk);
 	gr_ev_done(t, p);
 	gr_end(t);
-}
-
-uint64_t gort_trace_task_begin(uint64_t parent, const char *type)
-{
-	uint64_t id = atomic_fetch_add_explicit(&task_ids, 1, memory_order_relaxed) + 1;
-	if (!OFF())
-		task_begin(id, parent, type, __builtin_frame_address(0));
 	return id;
 }
 
-BODY void task_end(uint64_t task, void *fp)
+void gort_trace_task_end(uint64_t task)
 {
-	uintptr_t pcs[GR_MAX_STACK];
-	int n;
-	CAPTURE(fp, pcs, n, 0);
+	if (OFF())
+		return;
 	uint64_t gen;
 	gr_tthread *t = gr_begin(&gen);
 	if (!t || !g_running(t))
 		return;
-	uint64_t stk = gr_stack_id(gen, pcs, n);
+	uint64_t stk = stack_id(FP, gen, 0);
 	uint8_t *p = gr_ev(t, GR_EV_USER_TASK_END);
 	p = gr_uv(p, task);
 	p = gr_uv(p, stk);
@@ -86,23 +93,14 @@ BODY void task_end(uint64_t task, void *fp)
 	gr_end(t);
 }
 
-void gort_trace_task_end(uint64_t task)
+INLINE void region(uint8_t type, uint64_t task, const char *name, void *fp)
 {
-	if (!OFF())
-		task_end(task, __builtin_frame_address(0));
-}
-
-BODY void region(uint8_t type, uint64_t task, const char *name, void *fp)
-{
-	uintptr_t pcs[GR_MAX_STACK];
-	int n;
-	CAPTURE(fp, pcs, n, 0);
 	uint64_t gen;
 	gr_tthread *t = gr_begin(&gen);
 	if (!t || !g_running(t))
 		return;
 	uint64_t sid = _gr_tr_string_cached(t, gen, name);
-	uint64_t stk = gr_stack_id(gen, pcs, n);
+	uint64_t stk = stack_id(fp, gen, 0);
 	uint8_t *p = gr_ev(t, type);
 	p = gr_uv(p, task);
 	p = gr_uv(p, sid);
@@ -114,27 +112,24 @@ BODY void region(uint8_t type, uint64_t task, const char *name, void *fp)
 void gort_trace_region_begin(uint64_t task, const char *type)
 {
 	if (!OFF())
-		region(GR_EV_USER_REGION_BEGIN, task, type, __builtin_frame_address(0));
+		region(GR_EV_USER_REGION_BEGIN, task, type, FP);
 }
 
 void gort_trace_region_end(uint64_t task, const char *type)
 {
 	if (!OFF())
-		region(GR_EV_USER_REGION_END, task, type, __builtin_frame_address(0));
+		region(GR_EV_USER_REGION_END, task, type, FP);
 }
 
-BODY void user_log(uint64_t task, const char *cat, const char *msg, void *fp)
+INLINE void user_log(uint64_t task, const char *cat, const char *msg, void *fp)
 {
-	uintptr_t pcs[GR_MAX_STACK];
-	int n;
-	CAPTURE(fp, pcs, n, 0);
 	uint64_t gen;
 	gr_tthread *t = gr_begin(&gen);
 	if (!t || !g_running(t))
 		return;
 	uint64_t key = _gr_tr_string_cached(t, gen, cat);
 	uint64_t val = _gr_tr_string_cached(t, gen, msg);
-	uint64_t stk = gr_stack_id(gen, pcs, n);
+	uint64_t stk = stack_id(fp, gen, 0);
 	uint8_t *p = gr_ev(t, GR_EV_USER_LOG);
 	p = gr_uv(p, task);
 	p = gr_uv(p, key);
@@ -147,7 +142,7 @@ BODY void user_log(uint64_t task, const char *cat, const char *msg, void *fp)
 void gort_trace_log(uint64_t task, const char *category, const char *message)
 {
 	if (!OFF())
-		user_log(task, category, message, __builtin_frame_address(0));
+		user_log(task, category, message, FP);
 }
 
 void gort_trace_logf(uint64_t task, const char *category, const char *fmt, ...)
@@ -157,9 +152,12 @@ void gort_trace_logf(uint64_t task, const char *category, const char *fmt, ...)
 	char buf[GR_GO122_MAX_STRING_SIZE + 1];
 	va_list ap;
 	va_start(ap, fmt);
-	vsnprintf(buf, sizeof buf, fmt ? fmt : "", ap);
+	if (fmt)
+		vsnprintf(buf, sizeof buf, fmt, ap);
+	else
+		buf[0] = 0;
 	va_end(ap);
-	user_log(task, category, buf, __builtin_frame_address(0));
+	user_log(task, category, buf, FP);
 }
 
 void gort_trace_thread_name(const char *name)
@@ -186,18 +184,17 @@ void gort_trace_thread_name(const char *name)
 	gr_end(t);
 }
 
-BODY void block_begin(const char *reason, void *fp)
+void gort_trace_block_begin(const char *reason)
 {
-	uintptr_t pcs[GR_MAX_STACK];
-	int n;
-	CAPTURE(fp, pcs, n, 0);
+	if (OFF())
+		return;
 	uint64_t gen;
 	gr_tthread *t = gr_begin(&gen);
 	if (!t)
 		return;
 	if (t->gstate == GR_GO_STATUS_RUNNING) {
 		uint64_t rid = _gr_tr_string_cached(t, gen, reason && *reason ? reason : "blocked");
-		uint64_t stk = gr_stack_id(gen, pcs, n);
+		uint64_t stk = stack_id(FP, gen, 0);
 		uint8_t *p = gr_ev(t, GR_EV_GO_BLOCK);
 		p = gr_uv(p, rid);
 		p = gr_uv(p, stk);
@@ -207,27 +204,16 @@ BODY void block_begin(const char *reason, void *fp)
 	gr_end(t);
 }
 
-void gort_trace_block_begin(const char *reason)
+void gort_trace_block_end(void)
 {
-	if (!OFF())
-		block_begin(reason, __builtin_frame_address(0));
-}
-
-BODY void block_end(void *fp)
-{
-	uintptr_t pcs[GR_MAX_STACK];
-	int n;
-	CAPTURE(fp, pcs, n, 1);   /* GoUnblock always carries a stack */
-	if (n <= 0) {
-		pcs[0] = ((uintptr_t *)fp)[1];
-		n = 1;
-	}
+	if (OFF())
+		return;
 	uint64_t gen;
 	gr_tthread *t = gr_begin(&gen);
 	if (!t)
 		return;
 	if (t->gstate == GR_GO_STATUS_WAITING) {
-		uint64_t stk = gr_stack_id(gen, pcs, n);
+		uint64_t stk = stack_id(FP, gen, 1);   /* GoUnblock always carries a stack */
 		uint8_t *p = gr_ev(t, GR_EV_GO_UNBLOCK);
 		p = gr_uv(p, t->g);
 		p = gr_uv(p, ++t->gseq);
@@ -244,23 +230,16 @@ BODY void block_end(void *fp)
 	gr_end(t);
 }
 
-void gort_trace_block_end(void)
+void gort_trace_syscall_begin(void)
 {
-	if (!OFF())
-		block_end(__builtin_frame_address(0));
-}
-
-BODY void syscall_begin(void *fp)
-{
-	uintptr_t pcs[GR_MAX_STACK];
-	int n;
-	CAPTURE(fp, pcs, n, 0);
+	if (OFF())
+		return;
 	uint64_t gen;
 	gr_tthread *t = gr_begin(&gen);
 	if (!t)
 		return;
 	if (t->gstate == GR_GO_STATUS_RUNNING) {
-		uint64_t stk = gr_stack_id(gen, pcs, n);
+		uint64_t stk = stack_id(FP, gen, 0);
 		uint8_t *p = gr_ev(t, GR_EV_GO_SYSCALL_BEGIN);
 		p = gr_uv(p, ++t->p->seq);
 		p = gr_uv(p, stk);
@@ -270,30 +249,42 @@ BODY void syscall_begin(void *fp)
 	gr_end(t);
 }
 
-void gort_trace_syscall_begin(void)
+/* GoSyscallEnd carries no stack, and go tool trace (1.22) closes a syscall
+** interval only at the G's next transition that has one, so its syscall
+** profile would merge consecutive syscalls into one interval. Right after
+** GoSyscallEnd we therefore write, at the same instant, a zero-length block
+** with the syscall's stack and a reason no profile counts ("syscall"),
+** then GoUnblock (no stack) and GoStart: the profile gets each syscall's
+** exact duration and stack, the sync/net/sched profiles are unchanged. */
+void gort_trace_syscall_end(void)
 {
-	if (!OFF())
-		syscall_begin(__builtin_frame_address(0));
-}
-
-BODY void syscall_end(void)
-{
+	if (OFF())
+		return;
 	uint64_t gen;
 	gr_tthread *t = gr_begin(&gen);
 	if (!t)
 		return;
 	if (t->gstate == GR_GO_STATUS_SYSCALL) {
+		uint64_t rid = _gr_tr_string_cached(t, gen, "syscall");
+		uint64_t stk = stack_id(FP, gen, 1);
 		uint8_t *p = gr_ev(t, GR_EV_GO_SYSCALL_END);
+		*p++ = GR_EV_GO_BLOCK;
+		*p++ = 0;
+		p = gr_uv(p, rid);
+		p = gr_uv(p, stk);
+		*p++ = GR_EV_GO_UNBLOCK;
+		*p++ = 0;
+		p = gr_uv(p, t->g);
+		p = gr_uv(p, ++t->gseq);
+		*p++ = 0;
+		*p++ = GR_EV_GO_START;
+		*p++ = 0;
+		p = gr_uv(p, t->g);
+		p = gr_uv(p, ++t->gseq);
 		gr_ev_done(t, p);
 		t->gstate = GR_GO_STATUS_RUNNING;
 		if (t->label_gen != gen)
 			_gr_tr_put_label(t, gen);
 	}
 	gr_end(t);
-}
-
-void gort_trace_syscall_end(void)
-{
-	if (!OFF())
-		syscall_end();
 }

@@ -122,6 +122,93 @@ static void sample_emit(void *ctx, uint64_t ts, uint64_t m, const uintptr_t *pcs
 
 /* ---- the switch ---- */
 
+/* Write GoStatus(g, m, st) into *bp, a batch of generation n for thread
+** bm, opening or flushing it as needed (under mu). */
+static void put_status(gr_tbuf **bp, uint64_t n, uint64_t bm, uint64_t g, uint64_t m, uint8_t st)
+{
+	gr_tbuf *b = *bp;
+	if (b && b->pos + GR_EV_MAX > b->end) {
+		_gr_tr_buf_seal(b);
+		_gr_tr_queue_buf(b);
+		b = NULL;
+	}
+	if (!b) {
+		b = _gr_tr_buf_open(n, bm, gr_now());
+		if (!b)
+			return;
+		b->events = 1;
+	}
+	uint8_t *p = b->pos;
+	*p++ = GR_EV_GO_STATUS;
+	p = gr_uv(p, 0);
+	p = gr_uv(p, g);
+	p = gr_uv(p, m);
+	p = gr_uv(p, st);
+	b->pos = p;
+	*bp = b;
+}
+
+/* GoStatus for every traced thread that wrote nothing in generation n (as
+** Go's traceAdvance does for idle goroutines): a trace cut at any boundary
+** (a sink attached mid-trace, the flight recorder) then knows every G from
+** its first generation, since Go's reader accepts no new G by status after
+** that. Blocked Gs are declared from a no-thread batch; a running or
+** syscalling G is declared from a batch of its own thread, because those
+** states bind the G to the thread that reports them (it has no other batch in
+** generation n, so nothing is reordered). The state is the one at the
+** boundary: what the thread's status of a later generation said if it wrote
+** one (status_gstate), else its current state, which cannot change without
+** its slow path taking mu. Returns true if anything was written. */
+static bool silent_statuses(uint64_t n, gr_tthread *head)
+{
+	gr_tbuf *shared = NULL;
+	bool any = false;
+	pthread_mutex_lock(&gr_tr.mu);
+	uint64_t session = atomic_load(&gr_tr.session);
+	for (gr_tthread *t = head; t; t = t->next) {
+		bool alive = t->session == session && t->p;
+		bool left_later = t->session == 0 && t->last_session == session && t->exit_gen > n;
+		if ((!alive && !left_later) || t->status_gen == n || t->status_gen == 0 || t->enter_gen > n)
+			continue;   /* not in the trace at the end of n, wrote in n, or created after n */
+		uint8_t st = t->status_gen > n ? t->status_gstate : t->gstate;
+		if (st == GR_GO_STATUS_RUNNING || st == GR_GO_STATUS_SYSCALL) {
+			gr_tbuf *own = NULL;
+			put_status(&own, n, t->m, t->g, t->m, st);
+			if (own) {
+				_gr_tr_buf_seal(own);
+				_gr_tr_queue_buf(own);
+			}
+		} else {
+			put_status(&shared, n, GR_NOTHREAD, t->g, t->m, st);
+		}
+		any = true;
+	}
+	if (shared) {
+		_gr_tr_buf_seal(shared);
+		_gr_tr_queue_buf(shared);
+	}
+	pthread_mutex_unlock(&gr_tr.mu);
+	return any;
+}
+
+/* Wait until thread t leaves the section it was in (seq s). A thread that
+** stays inside for a second (stopped in a debugger, crashed inside the
+** tracer while the flight recorder asks for a boundary) is given up on:
+** its buffer for this generation is dropped and counted, which keeps the
+** trace valid (its next generation starts with fresh statuses). */
+static bool wait_section(gr_tthread *t, uint32_t s)
+{
+	uint64_t t0 = _gr_clock_mono();
+	while (atomic_load_explicit(&t->seq, memory_order_acquire) == s) {
+		sched_yield();
+		if (_gr_clock_mono() - t0 > 1000000000u) {
+			atomic_fetch_add(&gr_tr.dropped, 1);
+			return false;
+		}
+	}
+	return true;
+}
+
 static void switch_gen(bool final)
 {
 	pthread_mutex_lock(&gr_tr.mu);
@@ -143,14 +230,18 @@ static void switch_gen(bool final)
 	gr_tbuf *lh = NULL, **lt = &lh;
 	for (gr_tthread *t = head; t; t = t->next) {
 		uint32_t s = atomic_load_explicit(&t->seq, memory_order_acquire);
-		if (s & 1)
-			while (atomic_load_explicit(&t->seq, memory_order_acquire) == s)
-				sched_yield();
+		if ((s & 1) && !wait_section(t, s))
+			continue;   /* stuck (crashed?) thread: its buffer is given up */
 		gr_tbuf *b = atomic_exchange_explicit(&t->buf[n & 1], NULL, memory_order_acquire);
+		if (b && b->gen != n) {
+			/* Left by a thread that was given up on: never emit it. */
+			pthread_mutex_lock(&gr_tr.mu);
+			_gr_tr_buf_put(b);
+			pthread_mutex_unlock(&gr_tr.mu);
+			atomic_fetch_add(&gr_tr.dropped, 1);
+			b = NULL;
+		}
 		if (b) {
-			if (b->gen != n)
-				_gr_panic("trace: thread buffer of generation %llu found at the end of %llu",
-				          (unsigned long long)b->gen, (unsigned long long)n);
 			_gr_tr_buf_seal(b);
 			b->next = NULL;
 			*lt = b;
@@ -163,6 +254,8 @@ static void switch_gen(bool final)
 		_gr_tr_queue_buf(b);
 	}
 	pthread_mutex_unlock(&gr_tr.mu);
+
+	bool statuses = silent_statuses(n, head);
 
 	/* CPU samples of the generation. */
 	size_t samples = 0;
@@ -182,7 +275,7 @@ static void switch_gen(bool final)
 	_gr_tr_tables_flush(n);
 
 	pthread_mutex_lock(&gr_tr.mu);
-	if (gr_tr.gen_events[n & 1] == 0 && samples == 0) {
+	if (gr_tr.gen_events[n & 1] == 0 && samples == 0 && !statuses) {
 		/* A generation needs an event: declare the idle background P. */
 		gr_tbuf *b = _gr_tr_buf_open(n, GR_NOTHREAD, gr_now());
 		if (b) {
@@ -345,6 +438,7 @@ static void overflow_stop(void)
 	if (t)
 		t->internal = true;
 	_gr_tl.busy = 0;
+	_gr_tl.internal = 0;
 	uint64_t gen;
 	t = gr_begin(&gen);
 	if (t) {
@@ -362,6 +456,7 @@ static void overflow_stop(void)
 		gr_end(t);
 	}
 	_gr_tl.busy = 1;
+	_gr_tl.internal = 1;
 	stop_from_bg();
 }
 
@@ -370,6 +465,7 @@ static void *bg_main(void *arg)
 	(void)arg;
 	on_bg = true;
 	_gr_tl.busy = 1;
+	_gr_tl.internal = 1;
 	pthread_setname_np(pthread_self(), "gort-trace");
 	pthread_mutex_lock(&gr_tr.mu);
 	uint64_t next = mono_now() + gr_tr.period_ns;
@@ -681,6 +777,8 @@ int _gr_trace_advance_generation(void)
 
 void _gr_trace_set_period(uint64_t ns)
 {
+	uint32_t busy = _gr_tl.busy;
+	_gr_tl.busy = 1;   /* a signal handler here must not take mu */
 	pthread_mutex_lock(&gr_tr.mu);
 	gr_tr.period_ns = ns ? ns : 1000000000u;
 	if (gr_tr.period_ns < 1000000)
@@ -689,6 +787,7 @@ void _gr_trace_set_period(uint64_t ns)
 	gr_tr.period_changed = true;
 	pthread_cond_signal(&gr_tr.bg_cv);
 	pthread_mutex_unlock(&gr_tr.mu);
+	_gr_tl.busy = busy;
 }
 
 bool gort_trace_enabled(void)

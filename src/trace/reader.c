@@ -165,6 +165,7 @@ static void *writer_main(void *arg)
 {
 	(void)arg;
 	_gr_tl.busy = 1;
+	_gr_tl.internal = 1;
 	pthread_setname_np(pthread_self(), "gort-trace-w");
 	size_t n;
 	const uint8_t *p;

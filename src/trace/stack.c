@@ -4,8 +4,9 @@
 ** Capture and symbolization belong to the stack module (src/stack), called
 ** through weak references so the tracer links without it. Fallbacks: a
 ** frame-pointer walk bounded by the thread's stack (libgort is built with
-** frame pointers) and dladdr names, or "0x<pc>" when nothing is known.
-** Symbolization results are cached for the process (switcher thread only).
+** frame pointers) and ELF symbol-table or dladdr names, or "0x<pc>" when
+** nothing is known.
+** Symbolization results are cached for the process (one mutex).
 */
 #include <dlfcn.h>
 #include <stdio.h>
@@ -13,7 +14,6 @@
 
 #include "trace/tr.h"
 
-int _gr_stack_capture(uintptr_t *pcs, int max, int skip) __attribute__((weak));
 int _gr_stack_capture_from(void *fp, uintptr_t pc, uintptr_t *pcs, int max) __attribute__((weak));
 int _gr_stack_symbolize(uintptr_t pc, const char **func, const char **file, uint32_t *line)
 	__attribute__((weak));
@@ -46,8 +46,6 @@ static inline __attribute__((always_inline)) int fp_walk_from(gr_tthread *t, uin
 	return n;
 }
 
-#define fp_walk(t, pcs, max, skip) fp_walk_from(t, __builtin_frame_address(0), pcs, max, skip)
-
 int _gr_tr_capture_from(gr_tthread *t, void *fp, uintptr_t *pcs, int max)
 {
 	if (max <= 0 || !fp)
@@ -58,37 +56,6 @@ int _gr_tr_capture_from(gr_tthread *t, void *fp, uintptr_t *pcs, int max)
 	if (_gr_stack_capture_from && f[1])
 		return _gr_stack_capture_from((void *)f[0], f[1], pcs, max);
 	return fp_walk_from(t, f, pcs, max, 0);
-}
-
-/* pcs[0] is the return address into the function that called the caller
-** of _gr_tr_capture, after skipping `skip` more frames. */
-__attribute__((noinline)) int _gr_tr_capture(gr_tthread *t, uintptr_t *pcs, int max, int skip)
-{
-	if (max <= 0)
-		return 0;
-	if (max > GR_MAX_STACK)
-		max = GR_MAX_STACK;
-	int n;
-	if (_gr_stack_capture) {
-		uintptr_t tmp[GR_MAX_STACK + 4];
-		int want = max + skip + 2;
-		if (want > GR_MAX_STACK + 4)
-			want = GR_MAX_STACK + 4;
-		int got = _gr_stack_capture(tmp, want, 0);
-		/* Drop frames inside this function and our caller (+ skip). */
-		int drop = 0;
-		uintptr_t self = (uintptr_t)&_gr_tr_capture;
-		if (got > 0 && tmp[0] >= self && tmp[0] < self + 1024)
-			drop = 1;
-		drop += 1 + skip;
-		n = 0;
-		for (int i = drop; i < got && n < max; i++)
-			pcs[n++] = tmp[i];
-	} else {
-		n = fp_walk(t, pcs, max, 1 + skip);
-	}
-	__asm__ volatile("" ::: "memory");  /* keep the frame: no tail call */
-	return n;
 }
 
 /* Root frame that names the thread: the outermost frame outside libc, the
@@ -178,5 +145,5 @@ void _gr_tr_symbolize(uintptr_t pc, const char **func, const char **file, uint32
 
 bool _gr_stack_capture_present(void)
 {
-	return _gr_stack_capture != NULL;
+	return _gr_stack_capture_from != NULL;
 }

@@ -34,7 +34,7 @@ static void make_key(void)
 bool _gr_trace_thread_internal(void)
 {
 	gr_tthread *t = _gr_tl.t;
-	return _gr_tl.busy || (t && (t->internal || (atomic_load_explicit(&t->seq, memory_order_relaxed) & 1)));
+	return _gr_tl.busy || _gr_tl.internal || (t && (t->internal || (atomic_load_explicit(&t->seq, memory_order_relaxed) & 1)));
 }
 
 /* ---- small event writers (room is guaranteed by the caller) ---- */
@@ -79,12 +79,20 @@ static void put_statuses(gr_tthread *t, uint64_t gen)
 		gr_ev_done(t, p);
 		t->gseq = 0;
 		t->status_gen = gen;
+		t->status_gstate = t->gstate;
 	}
 	_gr_tr_put_label(t, gen);
 }
 
 void _gr_tr_queue_buf(gr_tbuf *b)
 {
+	if (b->gen != gr_tr.out_gen && b->gen != gr_tr.out_gen + 1) {
+		/* Its generation was already written (the switcher gave up on a
+		** stuck thread): emitting it now would corrupt the trace. */
+		_gr_tr_buf_put(b);
+		atomic_fetch_add(&gr_tr.dropped, 1);
+		return;
+	}
 	uint64_t bytes = (uint64_t)(b->pos - b->data);
 	if (b->gen == gr_tr.out_gen) {
 		b->next = NULL;
@@ -183,6 +191,8 @@ static bool enter(gr_tthread *t, uint64_t gen, const uintptr_t *cpcs, int cn, ui
 		return false;
 	}
 	t->session = gr_tr.session;
+	t->enter_gen = gen;
+	t->exit_gen = 0;
 	t->g = atomic_fetch_add(&gr_tr.next_g, 1);
 	t->p = p;
 	if (p->status_gen != gen) {
@@ -210,6 +220,7 @@ static bool enter(gr_tthread *t, uint64_t gen, const uintptr_t *cpcs, int cn, ui
 	t->gseq = 1;
 	t->gstate = GR_GO_STATUS_RUNNING;
 	t->status_gen = gen;
+	t->status_gstate = GR_GO_STATUS_RUNNING;
 	_gr_tr_put_label(t, gen);
 	if (gr_tr.heap_pending) {
 		gr_tr.heap_pending = false;
@@ -228,8 +239,8 @@ static gr_tthread *begin_slow(uint64_t *genp, const uintptr_t *cpcs, int cn, uin
 	struct gr_tls *tl = &_gr_tl;
 	if (atomic_load_explicit(&gr_tr.gen, memory_order_acquire) == 0)
 		return NULL;
-	if (tl->busy || tl->exited) {
-		if (tl->busy)
+	if (tl->busy || tl->exited || tl->internal) {
+		if (tl->busy && !tl->internal)
 			atomic_fetch_add(&gr_tr.dropped, 1);
 		return NULL;
 	}
@@ -295,6 +306,11 @@ static gr_tthread *begin_slow(uint64_t *genp, const uintptr_t *cpcs, int cn, uin
 		_gr_cpuprof_thread_register(t->m);
 	*genp = gen;
 	return t;
+}
+
+void _gr_trace_thread_set_internal(void)
+{
+	_gr_tl.internal = 1;
 }
 
 /* The calling thread's record, created if needed (NULL after its exit). */
@@ -377,6 +393,8 @@ void _gr_tr_exit_events(gr_tthread *t, uint64_t gen)
 	t->p->next = gr_tr.procs_free;
 	gr_tr.procs_free = t->p;
 	t->p = NULL;
+	t->last_session = t->session;
+	t->exit_gen = gen;
 	t->session = 0;
 	pthread_mutex_unlock(&gr_tr.mu);
 }

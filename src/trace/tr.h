@@ -74,6 +74,7 @@ typedef struct gr_scache_ent {
 typedef struct gr_tthread {
 	_Atomic uint32_t seq;       /* odd while in a section */
 	uint8_t gstate;             /* GR_GO_STATUS_* */
+	uint8_t status_gstate;      /* gstate written with the status of status_gen */
 	bool dead;
 	bool internal;              /* the tracer's own thread */
 	uint64_t cur_gen;           /* buf[cur_gen&1] is open for cur_gen */
@@ -82,6 +83,9 @@ typedef struct gr_tthread {
 	uint64_t session;
 	uint64_t m, g, gseq;
 	uint64_t status_gen;
+	uint64_t enter_gen;         /* generation of its GoCreate in this trace */
+	uint64_t exit_gen;          /* generation of its GoDestroy (0 = alive) */
+	uint64_t last_session;      /* the trace it left at exit */
 	uint64_t label_gen;
 	gr_tproc *p;
 	uintptr_t stack_lo, stack_hi;
@@ -96,6 +100,7 @@ struct gr_tls {
 	gr_tthread *t;
 	uint32_t busy;              /* inside the tracer outside a section */
 	uint32_t exited;            /* thread destructor ran */
+	uint32_t internal;          /* gort's own thread: never traced */
 };
 extern __thread struct gr_tls _gr_tl __attribute__((tls_model("initial-exec"), visibility("hidden")));
 
@@ -238,7 +243,6 @@ uint8_t *_gr_tr_bw_room(gr_bw *w, size_t n);
 void _gr_tr_bw_flush(gr_bw *w);
 
 /* ---- stack.c ---- */
-int _gr_tr_capture(gr_tthread *t, uintptr_t *pcs, int max, int skip);
 /* Stack starting at the return address of frame fp (fp = a frame of gort's
 ** API function: pcs[0] is the return address into its caller). */
 int _gr_tr_capture_from(gr_tthread *t, void *fp, uintptr_t *pcs, int max);

@@ -71,6 +71,34 @@ static void test_thread_enter_with_creator_stack(void)
 	CHECKF(n < 0 || n >= 1, "2-frame stacks: %ld", n);
 }
 
+static int internal_seen;
+
+static void *internal_thread(void *arg)
+{
+	(void)arg;
+	_gr_trace_thread_set_internal();
+	internal_seen = _gr_trace_thread_internal();
+	gort_trace_log(0, "internal", "must not appear");
+	return NULL;
+}
+
+static void test_internal_thread_not_traced(void)
+{
+	const char *path = gort_test_path("internal.trace");
+	CHECK(gort_trace_start_file(path) == 0);
+	uint64_t d0 = gort_trace_dropped();
+	gort_trace_log(0, "main", "here");
+	pthread_t th;
+	pthread_create(&th, NULL, internal_thread, NULL);
+	pthread_join(th, NULL);
+	CHECK(internal_seen);
+	CHECK(gort_trace_dropped() == d0);   /* ignored, not dropped */
+	CHECK(gort_trace_stop() == 0);
+	tu_validate(path);
+	long n = tu_count(path, "GoCreate ");
+	CHECKF(n < 0 || n == 1, "GoCreate: %ld (main only)", n);
+}
+
 #if defined(__has_include)
 #if __has_include("internal/cpuprof.h")
 #define HAVE_CPUPROF 1
@@ -107,6 +135,7 @@ int main(void)
 	RUN(test_clock_monotonic);
 	RUN(test_heap_alloc_events);
 	RUN(test_thread_enter_with_creator_stack);
+	RUN(test_internal_thread_not_traced);
 	RUN(test_cpu_samples);
 	return gort_test_summary();
 }
