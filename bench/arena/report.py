@@ -46,9 +46,10 @@ o.append("- load average at the end of the run: %s (the machine is shared; ratio
          "the same run are the meaningful figures)" % load)
 o.append("- medians of %s runs, each run a fresh process; allocators interleaved per round" % rounds)
 o.append("- W1: one arena, 10,000,000 objects of 16..256 B, first byte written, freed (ns/object)")
-o.append("- W2: %s x (new arena, 100 objects of 16..128 B, free) (ns/iteration)" % w2n)
+o.append("- W2: %s x (new arena, 100 objects of 16..128 B, free) (ns/iteration; jemalloc runs "
+         "a tenth of the iterations, its arena create+destroy costs ~150 us)" % w2n)
 o.append("- W3: %s x (new arena, 64 MiB as 32 KiB objects, first byte written, free) "
-         "(ms/iteration); RSS columns in MiB" % w3n)
+         "(ms/iteration; Go runs a quarter of the iterations); RSS columns in MiB" % w3n)
 o.append("- gort = default mode (non-strict), gort-hugepages = GORT_ARENA_HUGEPAGES=1, "
          "gort-strict = GORT_ARENA_STRICT arenas; bump = raw bump pointer (fresh mmap per arena "
          "in W1/W3, one reused 1 MiB buffer in W2); glibc frees object by object; mimalloc "

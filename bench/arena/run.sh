@@ -70,8 +70,10 @@ r=1
 while [ $r -le $rounds ]; do
 	echo "round $r/$rounds" >&2
 	for n in $all; do W=W1; run_one $n W1; done
-	for n in $all; do W=W2; run_one $n W2 $w2n; done
-	for n in $all; do W=W3; run_one $n W3 $w3n; done
+	# jemalloc's arena create/destroy (~150 us) and Go's W3 (~40-80 ms) are
+	# slow: fewer iterations for them (the figure is per iteration anyway).
+	for n in $all; do W=W2; k=$w2n; [ $n = jemalloc ] && k=$((w2n / 10)); run_one $n W2 $k; done
+	for n in $all; do W=W3; k=$w3n; [ $n = go-arena ] && k=$((w3n / 4)); run_one $n W3 $k; done
 	for n in gort gort-strict glibc mimalloc; do
 		W=W2T1; run_one $n W2T $w2n 1
 		W=W2T2; run_one $n W2T $w2n 2

@@ -161,8 +161,13 @@ GORT_API void gort_arena_trim(void);
 
 /* Typed helpers. GORT_NEW(a, T): a zeroed T, or NULL. GORT_ARRAY(a, T, n):
 ** n zeroed Ts, or NULL (EOVERFLOW when n * sizeof(T) overflows). */
-#define GORT_NEW(a, T)      ((T *)gort_arena_alloc((a), sizeof(T), _Alignof(T)))
-#define GORT_ARRAY(a, T, n) ((T *)gort_arena_alloc_array((a), (n), sizeof(T), _Alignof(T)))
+#ifdef __cplusplus
+#define GORT__ALIGNOF(T) alignof(T)
+#else
+#define GORT__ALIGNOF(T) _Alignof(T)
+#endif
+#define GORT_NEW(a, T)      ((T *)gort_arena_alloc((a), sizeof(T), GORT__ALIGNOF(T)))
+#define GORT_ARRAY(a, T, n) ((T *)gort_arena_alloc_array((a), (n), sizeof(T), GORT__ALIGNOF(T)))
 
 /* ---- inline fast path (private ABI; do not use these names) ---------------
 ** Every arena begins with this pair. cur is the bump cursor, lim the end of

@@ -65,6 +65,11 @@ static pthread_once_t key_once = PTHREAD_ONCE_INIT;
 static _Atomic int trimmer_started;
 static __thread gr_tcache *tc;
 
+/* nready/nreuse are written with relaxed atomic stores because the trimmer
+** and take_tail peek at them outside the exclusion protocol. */
+static inline int ld_n(const int *p) { return __atomic_load_n(p, __ATOMIC_RELAXED); }
+static inline void st_n(int *p, int v) { __atomic_store_n(p, v, __ATOMIC_RELAXED); }
+
 /* Single-writer counter update: no read-modify-write on a shared line. */
 static void cnt_add(_Atomic uint64_t *v, int64_t d)
 {
@@ -203,12 +208,12 @@ static void trim_locked(gr_tcache *c)
 {
 	for (int i = 0; i < c->nready; i++)
 		release_ready(&c->ready[i]);
-	c->nready = 0;
+	st_n(&c->nready, 0);
 	for (int i = 0; i < c->nreuse; i++) {
 		cnt_add(&c->reuse_bytes, -(int64_t)(c->reuse[i].base + GR_CHUNK - c->reuse[i].cur));
 		release_tail(&c->reuse[i]);
 	}
-	c->nreuse = 0;
+	st_n(&c->nreuse, 0);
 }
 
 /* Caller holds reg_lock. Trim every cache (wait = true) or only those
@@ -220,7 +225,7 @@ static void trim_pass(bool wait)
 		uint64_t t = atomic_load_explicit(&c->tick, memory_order_relaxed);
 		bool idle = t == c->seen;
 		c->seen = t;
-		if (wait || (idle && (c->nready || c->nreuse))) {
+		if (wait || (idle && (ld_n(&c->nready) || ld_n(&c->nreuse)))) {
 			atomic_store_explicit(&c->trimming, 1, memory_order_relaxed);
 			n++;
 		}
@@ -285,10 +290,20 @@ static void start_trimmer(void)
 	pthread_attr_destroy(&at);
 }
 
+void _gr_cache_fork_prepare(void)
+{
+	pthread_mutex_lock(&reg_lock);   /* the trimmer is between passes then */
+}
+
+void _gr_cache_fork_parent(void)
+{
+	pthread_mutex_unlock(&reg_lock);
+}
+
 void _gr_cache_fork_child(void)
 {
 	atomic_store(&trimmer_started, 0);
-	pthread_mutex_init(&reg_lock, NULL);
+	pthread_mutex_unlock(&reg_lock);
 	for (gr_tcache *c = reg_head; c; c = c->next) {
 		atomic_store(&c->busy, 0);
 		atomic_store(&c->trimming, 0);
@@ -315,7 +330,7 @@ static void own(gr_chunk *out)
 bool _gr_cache_take_tail(gr_chunk *out)
 {
 	gr_tcache *c = cache();
-	if (c->nreuse == 0)   /* racy peek; decided under the lock below */
+	if (ld_n(&c->nreuse) == 0)   /* peek; decided under the lock below */
 		return false;
 	tc_lock(c);
 	if (c->nreuse == 0) {
@@ -323,7 +338,8 @@ bool _gr_cache_take_tail(gr_chunk *out)
 		return false;
 	}
 	bump_tick(c);
-	*out = c->reuse[--c->nreuse];
+	st_n(&c->nreuse, c->nreuse - 1);
+	*out = c->reuse[c->nreuse];
 	cnt_add(&c->reuse_bytes, -(int64_t)(out->base + GR_CHUNK - out->cur));
 	cnt_add(&c->n_reused, 1);
 	tc_unlock(c);
@@ -342,7 +358,8 @@ int _gr_cache_get_chunk(gr_chunk *out, bool *reused)
 	tc_lock(c);
 	bump_tick(c);
 	if (c->nready > 0) {
-		*out = c->ready[--c->nready];
+		st_n(&c->nready, c->nready - 1);
+		*out = c->ready[c->nready];
 		tc_unlock(c);
 		GR_STAT_SUB(ready_bytes, GR_CHUNK);
 		GR_STAT_ADD(chunks_recycled, 1);
@@ -387,11 +404,13 @@ void _gr_cache_put_tail(const gr_chunk *k, uint32_t rec)
 			if (c->reuse[i].cur - c->reuse[i].base > c->reuse[m].cur - c->reuse[m].base)
 				m = i;
 		victim = c->reuse[m];
-		c->reuse[m] = c->reuse[--c->nreuse];
+		st_n(&c->nreuse, c->nreuse - 1);
+		c->reuse[m] = c->reuse[c->nreuse];
 		cnt_add(&c->reuse_bytes, -(int64_t)(victim.base + GR_CHUNK - victim.cur));
 		evict = true;
 	}
-	c->reuse[c->nreuse++] = *k;
+	c->reuse[c->nreuse] = *k;
+	st_n(&c->nreuse, c->nreuse + 1);
 	tc_unlock(c);
 	if (evict)
 		release_tail(&victim);
@@ -405,7 +424,7 @@ void _gr_cache_retire(const gr_range *r, uint32_t rec)
 	bool moved = false;
 	uint64_t cur_ready = atomic_load_explicit(&_gr_arena_stats.ready_bytes, memory_order_relaxed);
 	if (!r->large && r->rw < r->base + GR_CHUNK && cur_ready + GR_CHUNK <= _gr_arena_cfg.ready_limit &&
-	    c->nready < GR_READY_MAX) {
+	    ld_n(&c->nready) < GR_READY_MAX) {
 		/* Move the accessible pages to the start of a fresh slot; a strict
 		** prefix (rw > base) leaves room at the end, committed fresh. */
 		uintptr_t to, len = GR_CHUNK - (r->rw - r->base);
@@ -429,7 +448,8 @@ void _gr_cache_retire(const gr_range *r, uint32_t rec)
 				GR_STAT_ADD(ready_bytes, GR_CHUNK);
 				tc_lock(c);
 				bump_tick(c);
-				c->ready[c->nready++] = k;
+				c->ready[c->nready] = k;
+				st_n(&c->nready, c->nready + 1);
 				tc_unlock(c);
 				moved = true;
 				start_trimmer();

@@ -56,8 +56,17 @@ static void *map_table(size_t bytes)
 	return p == MAP_FAILED ? NULL : p;
 }
 
-static void atfork_prepare(void) { pthread_mutex_lock(&R.lock); }
-static void atfork_parent(void) { pthread_mutex_unlock(&R.lock); }
+/* fork: no arena lock may be held by a thread that does not exist in the child. */
+static void atfork_prepare(void)
+{
+	_gr_cache_fork_prepare();
+	pthread_mutex_lock(&R.lock);
+}
+static void atfork_parent(void)
+{
+	pthread_mutex_unlock(&R.lock);
+	_gr_cache_fork_parent();
+}
 static void atfork_child(void)
 {
 	pthread_mutex_unlock(&R.lock);

@@ -131,6 +131,8 @@ struct gort_arena *_gr_cache_handle_get(void);   /* NULL: allocate a new one */
 void _gr_arena_handle_destroy(struct gort_arena *a); /* arena.c: free() a retired handle */
 void _gr_cache_handle_put(struct gort_arena *a);
 void _gr_cache_trim_all(void);
+void _gr_cache_fork_prepare(void);   /* pthread_atfork handlers */
+void _gr_cache_fork_parent(void);
 void _gr_cache_fork_child(void);
 
 /* Zero [p, p+n) (sanitizer-aware). */

@@ -18,9 +18,8 @@
 #endif
 #endif
 
-static volatile char sink;
-
 #ifdef HAVE_ASAN
+static volatile char sink;
 static void child_uaf(void *arg)
 {
 	(void)arg;

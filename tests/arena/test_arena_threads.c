@@ -3,7 +3,8 @@
 ** under TSan: label threads). Each thread creates, fills, checks and frees
 ** its own arenas; one arena is handed from a thread to the main thread
 ** through pthread_join (one user at a time, as in Go). Threads exit and new
-** ones adopt their caches.
+** ones adopt their caches. A third thread trims all caches continuously,
+** racing with the workers' reuse/ready list operations.
 */
 #include <pthread.h>
 #include <string.h>
@@ -49,15 +50,28 @@ static void *worker(void *arg)
 	return NULL;
 }
 
+static _Atomic int stop_trim;
+static void *trimmer_thread(void *arg)
+{
+	(void)arg;
+	while (!stop_trim)
+		gort_arena_trim();   /* races with the workers' list operations */
+	return NULL;
+}
+
 static void two_threads(void)
 {
 	for (int round = 0; round < 2; round++) {
-		pthread_t t[2];
+		pthread_t t[2], tr;
 		struct job jobs[2] = { { .id = 0 }, { .id = 1 } };
+		stop_trim = 0;
+		CHECK(pthread_create(&tr, NULL, trimmer_thread, NULL) == 0);
 		for (int i = 0; i < 2; i++)
 			CHECK(pthread_create(&t[i], NULL, worker, &jobs[i]) == 0);
 		for (int i = 0; i < 2; i++)
 			pthread_join(t[i], NULL);
+		stop_trim = 1;
+		pthread_join(tr, NULL);
 		for (int i = 0; i < 2; i++) {
 			CHECKF(jobs[i].bad == 0, "thread %d: %d bad allocations", i, jobs[i].bad);
 			CHECK(jobs[i].handoff_str && strcmp(jobs[i].handoff_str, "from a worker") == 0);
