@@ -70,17 +70,18 @@ static void signal_snapshot(void)
 		fprintf(stderr, "gort: flight recorder: snapshot to %s failed: %s\n", path, strerror(-r));
 }
 
-/* Proposed tracer call marking the calling thread as one of gort's own (not
-** traced; the preload wrappers pass through), used once the tracer has it.
-** Until then, under libgort-preload.so the helper appears in the trace as a
-** goroutine when it writes a SIGUSR2 snapshot (its I/O is wrapped). */
-__attribute__((weak)) void _gr_trace_thread_set_internal(void);
+static void mark_internal(void)
+{
+#ifdef GR_FLIGHT_HAVE_TRACE_H
+	_gr_trace_thread_set_internal();
+#endif
+}
 
 static void *helper_main(void *arg)
 {
 	(void)arg;
-	if (_gr_trace_thread_set_internal)
-		_gr_trace_thread_set_internal();
+	/* gort's own thread: never in the trace, preload wrappers pass through. */
+	mark_internal();
 	for (;;) {
 		while (sem_wait(&g_sem) != 0 && errno == EINTR)
 			;
