@@ -100,12 +100,19 @@ static void *helper_main(void *arg)
 	return NULL;
 }
 
+/* The semaphore lives for the process (never destroyed): the sink thread
+** may still post a boundary request while a stop joins the helper. */
+static pthread_once_t sem_once = PTHREAD_ONCE_INIT;
+static void sem_setup(void)
+{
+	sem_init(&g_sem, 0, 0);
+}
+
 int _gr_flight_helper_start(void)
 {
 	if (atomic_load(&g_helper_running))
 		return 0;
-	if (sem_init(&g_sem, 0, 0) != 0)
-		return -errno;
+	pthread_once(&sem_once, sem_setup);
 	atomic_store(&req_quit, false);
 	atomic_store(&req_boundary, false);
 	atomic_store(&req_snapshot, false);
@@ -114,10 +121,8 @@ int _gr_flight_helper_start(void)
 	pthread_sigmask(SIG_SETMASK, &all, &old);  /* the thread inherits it */
 	int r = pthread_create(&g_helper, NULL, helper_main, NULL);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
-	if (r) {
-		sem_destroy(&g_sem);
+	if (r)
 		return -r;
-	}
 	pthread_setname_np(g_helper, "gort-flight");
 	atomic_store(&g_helper_running, true);
 	return 0;
@@ -127,11 +132,10 @@ void _gr_flight_helper_stop(void)
 {
 	if (!atomic_load(&g_helper_running))
 		return;
+	atomic_store(&g_helper_running, false);
 	atomic_store(&req_quit, true);
 	sem_post(&g_sem);
 	pthread_join(g_helper, NULL);
-	atomic_store(&g_helper_running, false);
-	sem_destroy(&g_sem);
 }
 
 void _gr_flight_helper_wake_boundary(void)
@@ -274,6 +278,7 @@ void _gr_flight_helper_forget(void)
 {
 	/* The child has no helper thread; the semaphore may be mid-use. */
 	atomic_store(&g_helper_running, false);
+	sem_init(&g_sem, 0, 0);
 }
 
 __attribute__((constructor)) static void flight_env_init(void)
