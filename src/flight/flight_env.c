@@ -43,7 +43,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#define CRASH_WAIT_MS 1000
+#define CRASH_WAIT_MS 1500  /* > the tracer's 1 s give-up on a thread stuck in a section */
 #define PATH_CAP 4096
 
 static sem_t g_sem;
