@@ -86,6 +86,18 @@ GORT_API int gort_flight_write_file(const char *path);
 ** recorder is running. */
 GORT_API int gort_flight_stop(void);
 
+/* Write the window to path ("%p" = pid, expanded at write time) when the
+** process receives SIGUSR2 and when it dies of SIGSEGV, SIGABRT, SIGBUS or
+** SIGFPE -- what GORT_FLIGHT=path does, for a recorder started with
+** gort_flight_start. The first call installs gort's handlers for those
+** signals (the previous handlers are kept and called after gort's; the
+** process still dies of the signal); later calls change the path. The
+** handlers stay installed and do nothing while no recorder runs (SIGUSR2 is
+** then ignored). The crash dump takes no lock the crashing thread may hold;
+** see docs/flight.md for what it guarantees. Returns 0, -EINVAL if path is
+** NULL or empty, -ENAMETOOLONG. Thread-safe. */
+GORT_API int gort_flight_dump_on_signals(const char *path);
+
 /* True while a recorder is running. One atomic load. */
 GORT_API bool gort_flight_enabled(void);
 

@@ -13,6 +13,8 @@
 **                    and holds the events emitted just before the abort.
 **   crash_uaf        same for a use-after-free of arena memory (the arena's
 **                    fault report calls _gr_crash_notify), if gort has arenas.
+**   crash_api        the same without GORT_FLIGHT: gort_flight_start +
+**                    gort_flight_dump_on_signals.
 **   crash_no_file    a dump that cannot be written leaves no file, says so,
 **                    and the process still dies of its signal.
 **   env_values       GORT_FLIGHT_WINDOW / GORT_FLIGHT_MAX parsing and errors.
@@ -190,6 +192,21 @@ static int child_abort(void)
 	return 0;
 }
 
+/* No GORT_FLIGHT: the program starts the recorder and asks for dumps. */
+static int child_api_abort(void)
+{
+	if (gort_flight_enabled())
+		return 10;
+	if (gort_flight_dump_on_signals(NULL) != -EINVAL || gort_flight_dump_on_signals("") != -EINVAL)
+		return 14;
+	gort_flight_config cfg = { 1000000000ull, 0 };
+	char pattern[4096];
+	snprintf(pattern, sizeof pattern, "%s/child-api-abort.%%p.trace", getenv("GORT_TEST_TMPDIR"));
+	if (gort_flight_start(&cfg) != 0 || gort_flight_dump_on_signals(pattern) != 0)
+		return 15;
+	return child_abort();
+}
+
 #ifdef HAVE_ARENA
 static int child_uaf(void)
 {
@@ -212,11 +229,11 @@ static int child_uaf(void)
 }
 #endif
 
-static void check_crash(const char *mode, int want_sig, const char *marker)
+static void check_crash(const char *mode, int want_sig, const char *marker, bool use_env)
 {
 	char pattern[4096], path[4096];
 	snprintf(pattern, sizeof pattern, "GORT_FLIGHT=%s/%s.%%p.trace", getenv("GORT_TEST_TMPDIR"), mode);
-	const char *env[] = { pattern, "GORT_FLIGHT_WINDOW=2s", NULL };
+	const char *env[] = { use_env ? pattern : "GORT_FLIGHT=", "GORT_FLIGHT_WINDOW=2s", NULL };
 	const char *args[] = { mode, NULL };
 	fp_result r;
 	CHECK(fp_run(args, env, &r) == 0);
@@ -242,7 +259,12 @@ static void test_sigusr2(void)
 
 static void test_crash_abort(void)
 {
-	check_crash("child-abort", SIGABRT, "last-words-before-abort");
+	check_crash("child-abort", SIGABRT, "last-words-before-abort", true);
+}
+
+static void test_crash_api(void)
+{
+	check_crash("child-api-abort", SIGABRT, "last-words-before-abort", false);
 }
 
 static void test_crash_uaf(void)
@@ -250,7 +272,7 @@ static void test_crash_uaf(void)
 #if defined(HAVE_ARENA) && defined(GORT_SANITIZE_BUILD)
 	SKIP("the sanitizer reports arena use-after-free itself");
 #elif defined(HAVE_ARENA)
-	check_crash("child-uaf", SIGSEGV, "last-words-before-uaf");
+	check_crash("child-uaf", SIGSEGV, "last-words-before-uaf", true);
 #else
 	SKIP("gort built without arenas");
 #endif
@@ -296,6 +318,8 @@ int main(int argc, char **argv)
 			return child_usr2();
 		if (!strcmp(argv[1], "child-abort"))
 			return child_abort();
+		if (!strcmp(argv[1], "child-api-abort"))
+			return child_api_abort();
 #ifdef HAVE_ARENA
 		if (!strcmp(argv[1], "child-uaf"))
 			return child_uaf();
@@ -308,6 +332,7 @@ int main(int argc, char **argv)
 	RUN(test_with_file_trace);
 	RUN(test_sigusr2);
 	RUN(test_crash_abort);
+	RUN(test_crash_api);
 	RUN(test_crash_uaf);
 	RUN(test_crash_no_file);
 	RUN(test_env_values);
