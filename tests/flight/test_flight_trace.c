@@ -9,6 +9,8 @@
 **                    both outputs valid and complete.
 **   sigusr2          GORT_FLIGHT=path.%p: SIGUSR2 writes the window (child
 **                    process started with the variable, as a user would).
+**   sigusr2_chains   gort_flight_dump_on_signals: SIGUSR2 writes the window
+**                    and the program's own SIGUSR2 handler still runs.
 **   crash_abort      GORT_FLIGHT: the process dies of SIGABRT; the dump is valid
 **                    and holds the events emitted just before the abort.
 **   crash_uaf        same for a use-after-free of arena memory (the arena's
@@ -192,6 +194,46 @@ static int child_abort(void)
 	return 0;
 }
 
+/* The program's own SIGUSR2 handler, installed first, still runs. */
+static volatile sig_atomic_t own_usr2;
+static void own_usr2_handler(int sig)
+{
+	(void)sig;
+	own_usr2 = 1;
+}
+
+static int child_api_usr2(void)
+{
+	signal(SIGUSR2, own_usr2_handler);
+	gort_flight_config cfg = { 1000000000ull, 0 };
+	char pattern[4096], path[4096];
+	snprintf(pattern, sizeof pattern, "%s/api-usr2.%%p.trace", getenv("GORT_TEST_TMPDIR"));
+	snprintf(path, sizeof path, "%s/api-usr2.%d.trace", getenv("GORT_TEST_TMPDIR"), (int)getpid());
+	if (gort_flight_start(&cfg) != 0 || gort_flight_dump_on_signals(pattern) != 0)
+		return 15;
+	pthread_t t = start_worker();
+	sleep_ms(100);
+	gort_trace_log(0, "flight-test", "api-usr2-marker");
+	kill(getpid(), SIGUSR2);
+	bool ok = fp_wait_file(path, 30000);
+	stop_worker(t);
+	if (!own_usr2)
+		return 16;
+	return ok ? 0 : 11;
+}
+
+static void test_sigusr2_chains(void)
+{
+	const char *env[] = { "GORT_FLIGHT=", NULL };
+	const char *args[] = { "child-api-usr2", NULL };
+	fp_result r;
+	char path[4096];
+	CHECK(fp_run(args, env, &r) == 0);
+	CHECKF(!r.signaled && r.exit_code == 0, "child: sig %d exit %d: %s", r.signo, r.exit_code, r.err);
+	snprintf(path, sizeof path, "%s/api-usr2.%d.trace", getenv("GORT_TEST_TMPDIR"), (int)r.pid);
+	check_trace(path, "api-usr2-marker");
+}
+
 /* No GORT_FLIGHT: the program starts the recorder and asks for dumps. */
 static int child_api_abort(void)
 {
@@ -320,6 +362,8 @@ int main(int argc, char **argv)
 			return child_abort();
 		if (!strcmp(argv[1], "child-api-abort"))
 			return child_api_abort();
+		if (!strcmp(argv[1], "child-api-usr2"))
+			return child_api_usr2();
 #ifdef HAVE_ARENA
 		if (!strcmp(argv[1], "child-uaf"))
 			return child_uaf();
@@ -331,6 +375,7 @@ int main(int argc, char **argv)
 	RUN(test_snapshots);
 	RUN(test_with_file_trace);
 	RUN(test_sigusr2);
+	RUN(test_sigusr2_chains);
 	RUN(test_crash_abort);
 	RUN(test_crash_api);
 	RUN(test_crash_uaf);
