@@ -60,8 +60,8 @@ typedef struct gort_flight_config {
 ** if it is not running; a trace already running (e.g. to a file) continues
 ** unchanged and the recorder receives it from the next generation on.
 ** Returns 0; -EBUSY if a recorder is already running; -EINVAL if min_age_ns
-** is below 1 ms or max_bytes below 64 KiB; -ENOMEM; -ENOSYS if the library
-** was built without the tracer; or the tracer's error. */
+** is below 1 ms or max_bytes below 64 KiB; or the tracer's error (-ENOMEM,
+** -EAGAIN: no thread could be created). */
 GORT_API int gort_flight_start(const gort_flight_config *cfg);
 
 /* Write a snapshot of the window so far to fd: forces a generation boundary

@@ -79,18 +79,11 @@ static void signal_snapshot(void)
 		fprintf(stderr, "gort: flight recorder: snapshot to %s failed: %s\n", path, strerror(-r));
 }
 
-static void mark_internal(void)
-{
-#ifdef GR_FLIGHT_HAVE_TRACE_H
-	_gr_trace_thread_set_internal();
-#endif
-}
-
 static void *helper_main(void *arg)
 {
 	(void)arg;
 	/* gort's own thread: never in the trace, preload wrappers pass through. */
-	mark_internal();
+	_gr_trace_thread_set_internal();
 	for (;;) {
 		while (sem_wait(&g_sem) != 0 && errno == EINTR)
 			;
