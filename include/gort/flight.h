@@ -13,9 +13,10 @@
 ** Go allows a FlightRecorder next to trace.Start: both outputs are complete.
 **
 ** Window: generations are dropped oldest first
-**   - when the next-older generation alone already covers min_age_ns, so a
-**     snapshot spans at least the last min_age_ns (if recording ran that long)
-**     and at most min_age_ns plus one generation period;
+**   - when the next-older generation alone already covers min_age_ns (plus a
+**     1% margin), so a snapshot spans at least the last min_age_ns (if
+**     recording ran that long) and at most min_age_ns + 1% plus one
+**     generation period;
 **   - when the kept generations exceed max_bytes. The byte bound WINS: it
 **     is a hard memory limit, so under a heavy event rate a snapshot may span
 **     less than min_age_ns.

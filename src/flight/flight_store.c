@@ -8,7 +8,8 @@
 ** and on generation_done publish it at the end of the kept list, then apply
 ** the window: drop the oldest generation while the kept bytes exceed
 ** max_bytes (the byte bound wins), or while the next-older generation alone
-** already covers min_age.
+** already covers min_age plus a 1% margin (a generation's start is known as
+** its predecessor's delivery time, a little after the real boundary).
 **
 ** Invariants
 **   - Kept generations are consecutive (gen numbers n, n+1, ...): a lost
@@ -214,7 +215,7 @@ static void prune(uint64_t now, gr_flight_gen **rel)
 		if (S.kept_bytes > S.max_bytes) {
 			drop_oldest(rel);
 			S.dropped_bytes++;
-		} else if (n && n->start_ns + S.min_age_ns <= now) {
+		} else if (n && n->start_ns + S.min_age_ns + S.min_age_ns / 100 <= now) {
 			drop_oldest(rel);
 			S.dropped_age++;
 		} else {
