@@ -23,7 +23,7 @@ out=$(mktemp)
 echo "== cost, 1 thread" >&2
 "$bin" cost $reps $pairs 1 | tee -a "$out" >&2
 echo "== cost, 1 thread, no stacks" >&2
-GORT_TRACE_STACK_DEPTH=0 "$bin" cost $reps $pairs 1 | sed 's/^MEDIAN threads=1/MEDIAN threads=1(nostacks)/' | tee -a "$out" >&2
+GORT_TRACE_STACK_DEPTH=0 "$bin" cost $reps $pairs 1 | sed 's/^\(MEDIAN\|PROCESS\) threads=1/\1 threads=1(nostacks)/' | tee -a "$out" >&2
 echo "== cost, 2 threads" >&2
 "$bin" cost $reps $pairs 2 | tee -a "$out" >&2
 echo "== memory" >&2
@@ -39,15 +39,23 @@ mkdir -p "$(dirname "$res")"
   echo "- commit: $(git -C "$src" rev-parse --short HEAD 2>/dev/null || echo unknown)"
   echo "- command: \`bench/flight/run.sh$([ $quick = 1 ] && echo ' --quick')\` (flight_bench cost $reps $pairs {1,2}; memory $secs 16 2)"
   echo
-  echo "## Event cost (ns per event, region begin/end pairs, median of $reps)"
+  echo "## Event cost (CPU ns per event of the emitting thread, region begin/end pairs, median of $reps)"
   echo
   echo "Same process; modes rotate each repetition: off, file trace (gort_trace_start_file), flight recorder (gort_flight_start(NULL): 10 s, 64 MiB)."
   echo
   echo "Stacks are captured on every event unless marked nostacks (GORT_TRACE_STACK_DEPTH=0)."
   echo
+  echo "flight/file = ratio of the medians; paired = median over repetitions of flight/file measured back to back [min..max of those ratios]."
+  echo
+  echo "| threads | off | file | flight | flight/file | paired [range] |"
+  echo "|---|---|---|---|---|---|"
+  sed -n 's/^MEDIAN threads=\([^ ]*\) off=\([^ ]*\) file=\([^ ]*\) flight=\([^ ]*\) flight\/file=\([^ ]*\) paired=\([^ ]*\) \(.*\)$/| \1 | \2 | \3 | \4 | \5 | \6 \7 |/p' "$out"
+  echo
+  echo "Whole-process CPU per event (emitting threads + the tracer's delivery thread, median):"
+  echo
   echo "| threads | off | file | flight | flight/file |"
   echo "|---|---|---|---|---|"
-  sed -n 's/^MEDIAN threads=\([^ ]*\) off=\([^ ]*\) file=\([^ ]*\) flight=\([^ ]*\) flight\/file=\([^ ]*\)$/| \1 | \2 | \3 | \4 | \5 |/p' "$out"
+  sed -n 's/^PROCESS threads=\([^ ]*\) off=\([^ ]*\) file=\([^ ]*\) flight=\([^ ]*\) flight\/file=\([^ ]*\)$/| \1 | \2 | \3 | \4 | \5 |/p' "$out"
   echo
   echo "## Memory bound (${secs} s, max_bytes 16 MiB, window 10 s, 2 threads emitting as fast as they can)"
   echo
@@ -56,8 +64,9 @@ mkdir -p "$(dirname "$res")"
   echo '```'
   echo
   echo "max_kept = largest total of kept complete generations seen (must be <= max_bytes);"
-  echo "max_store = largest chunk memory of the store (kept + generation being received);"
-  echo "the bound is max_bytes plus the largest generation being received."
+  echo "max_store = largest chunk memory of the store (kept + generation being received + chunk pool);"
+  echo "the bound is max_bytes plus the largest generation being received plus the pool (max_bytes / 8)."
+  echo "rss_growth also holds the tracer's per-thread buffers and the C library's free lists."
   echo
   echo "## Raw"
   echo

@@ -13,17 +13,19 @@
 ** Go allows a FlightRecorder next to trace.Start: both outputs are complete.
 **
 ** Window: generations are dropped oldest first
-**   - when the next-older generation alone already covers min_age_ns, so a
-**     snapshot spans at least the last min_age_ns (if recording ran that long)
-**     and at most min_age_ns plus one generation period;
+**   - when the next-older generation alone already covers min_age_ns (plus a
+**     1% margin), so a snapshot spans at least the last min_age_ns (if
+**     recording ran that long) and at most min_age_ns + 1% plus one
+**     generation period;
 **   - when the kept generations exceed max_bytes. The byte bound WINS: it
 **     is a hard memory limit, so under a heavy event rate a snapshot may span
 **     less than min_age_ns.
 ** While recording, the tracer's generation period is shortened to
 ** min(min_age_ns / 4, 1 s) (at least 10 ms) so the window spans several
 ** generations; it is set back to GORT_TRACE_PERIOD (default 1 s) on stop.
-** Memory: at most max_bytes of kept generations plus the generation being
-** received (which is itself cut at max_bytes, see docs/flight.md).
+** Memory: at most max_bytes of kept generations, plus the generation being
+** received (a boundary is forced when it reaches max_bytes / 8; it is cut at
+** max_bytes), plus at most max_bytes / 8 of recycled chunks. docs/flight.md.
 **
 ** Environment (read once at program start by any program linked with gort):
 **   GORT_FLIGHT=path         start a recorder at start-up; write the window to
@@ -59,8 +61,8 @@ typedef struct gort_flight_config {
 ** if it is not running; a trace already running (e.g. to a file) continues
 ** unchanged and the recorder receives it from the next generation on.
 ** Returns 0; -EBUSY if a recorder is already running; -EINVAL if min_age_ns
-** is below 1 ms or max_bytes below 64 KiB; -ENOMEM; -ENOSYS if the library
-** was built without the tracer; or the tracer's error. */
+** is below 1 ms or max_bytes below 64 KiB; or the tracer's error (-ENOMEM,
+** -EAGAIN: no thread could be created). */
 GORT_API int gort_flight_start(const gort_flight_config *cfg);
 
 /* Write a snapshot of the window so far to fd: forces a generation boundary
@@ -84,6 +86,18 @@ GORT_API int gort_flight_write_file(const char *path);
 ** another consumer (a file trace) is attached. Returns 0, or -ESRCH if no
 ** recorder is running. */
 GORT_API int gort_flight_stop(void);
+
+/* Write the window to path ("%p" = pid, expanded at write time) when the
+** process receives SIGUSR2 and when it dies of SIGSEGV, SIGABRT, SIGBUS or
+** SIGFPE -- what GORT_FLIGHT=path does, for a recorder started with
+** gort_flight_start. The first call installs gort's handlers for those
+** signals (the previous handlers are kept and called after gort's; the
+** process still dies of the signal); later calls change the path. The
+** handlers stay installed and do nothing while no recorder runs (SIGUSR2 is
+** then ignored). The crash dump takes no lock the crashing thread may hold;
+** see docs/flight.md for what it guarantees. Returns 0, -EINVAL if path is
+** NULL or empty, -ENAMETOOLONG. Thread-safe. */
+GORT_API int gort_flight_dump_on_signals(const char *path);
 
 /* True while a recorder is running. One atomic load. */
 GORT_API bool gort_flight_enabled(void);

@@ -48,11 +48,6 @@ void _gr_flight_set_backend(const gr_flight_backend *b)
 	pthread_mutex_unlock(&api_mu);
 }
 
-static bool have_producer(void)
-{
-	return g_backend || GR_FLIGHT_TRACER_PRESENT();
-}
-
 static int be_start(const gr_trace_sink *s)
 {
 	return g_backend ? g_backend->start_sink(s) : _gr_trace_start_sink(s);
@@ -76,7 +71,7 @@ int _gr_flight_advance(void)
 	const gr_flight_backend *b = g_backend;
 	if (b)
 		return b->advance();
-	return GR_FLIGHT_TRACER_PRESENT() ? _gr_trace_advance_generation() : -ENOSYS;
+	return _gr_trace_advance_generation();
 }
 
 /* The tracer's own period, to restore on stop. */
@@ -117,10 +112,6 @@ int gort_flight_start(const gort_flight_config *cfg)
 	int r;
 	if (atomic_load(&g_state) != ST_OFF) {
 		r = -EBUSY;
-		goto out;
-	}
-	if (!have_producer()) {
-		r = -ENOSYS;
 		goto out;
 	}
 	_gr_flight_store_init(min_age, max_bytes, g_backend ? g_backend->now_ns : NULL,

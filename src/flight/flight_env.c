@@ -11,6 +11,9 @@
 **   crash     a fatal signal: force a boundary so the crashing thread's last
 **             events are in a complete generation, then report done.
 **
+** gort_flight_dump_on_signals (called by the constructor for GORT_FLIGHT, or
+** by the program) sets the dump path and installs the handlers once.
+**
 ** Crash path (_gr_flight_crash, called once through _gr_crash_hook from the
 ** fatal-signal handler here or from the arena's use-after-free report):
 **   1. ask the helper for a boundary and wait for it at most CRASH_WAIT_MS
@@ -43,7 +46,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#define CRASH_WAIT_MS 1000
+#define CRASH_WAIT_MS 1500  /* > the tracer's 1 s give-up on a thread stuck in a section */
 #define PATH_CAP 4096
 
 static sem_t g_sem;
@@ -52,7 +55,12 @@ static atomic_bool g_helper_running;
 static atomic_bool req_boundary, req_snapshot, req_crash, req_quit;
 static atomic_bool crash_boundary_done;
 
-static char g_pattern[PATH_CAP];           /* GORT_FLIGHT, set before handlers */
+/* The dump path pattern (GORT_FLIGHT or gort_flight_dump_on_signals), read
+** by signal handlers: double-buffered, published with one atomic store. */
+static char g_patterns[2][PATH_CAP];
+static _Atomic(const char *) g_pattern;
+static pthread_mutex_t arm_mu = PTHREAD_MUTEX_INITIALIZER;
+static bool g_armed;                       /* handlers installed (arm_mu) */
 static struct sigaction g_prev[NSIG];
 static const int k_fatal[] = { SIGSEGV, SIGABRT, SIGBUS, SIGFPE };
 
@@ -61,7 +69,8 @@ static const int k_fatal[] = { SIGSEGV, SIGABRT, SIGBUS, SIGFPE };
 static void signal_snapshot(void)
 {
 	char path[PATH_CAP];
-	if (!g_pattern[0] || _gr_expand_path(g_pattern, path, sizeof path, NULL) != 0)
+	const char *pat = atomic_load(&g_pattern);
+	if (!pat || _gr_expand_path(pat, path, sizeof path, NULL) != 0)
 		return;
 	int r = gort_flight_write_file(path);
 	if (r == 0)
@@ -73,6 +82,8 @@ static void signal_snapshot(void)
 static void *helper_main(void *arg)
 {
 	(void)arg;
+	/* gort's own thread: never in the trace, preload wrappers pass through. */
+	_gr_trace_thread_set_internal();
 	for (;;) {
 		while (sem_wait(&g_sem) != 0 && errno == EINTR)
 			;
@@ -91,12 +102,19 @@ static void *helper_main(void *arg)
 	return NULL;
 }
 
+/* The semaphore lives for the process (never destroyed): the sink thread
+** may still post a boundary request while a stop joins the helper. */
+static pthread_once_t sem_once = PTHREAD_ONCE_INIT;
+static void sem_setup(void)
+{
+	sem_init(&g_sem, 0, 0);
+}
+
 int _gr_flight_helper_start(void)
 {
 	if (atomic_load(&g_helper_running))
 		return 0;
-	if (sem_init(&g_sem, 0, 0) != 0)
-		return -errno;
+	pthread_once(&sem_once, sem_setup);
 	atomic_store(&req_quit, false);
 	atomic_store(&req_boundary, false);
 	atomic_store(&req_snapshot, false);
@@ -105,10 +123,8 @@ int _gr_flight_helper_start(void)
 	pthread_sigmask(SIG_SETMASK, &all, &old);  /* the thread inherits it */
 	int r = pthread_create(&g_helper, NULL, helper_main, NULL);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
-	if (r) {
-		sem_destroy(&g_sem);
+	if (r)
 		return -r;
-	}
 	pthread_setname_np(g_helper, "gort-flight");
 	atomic_store(&g_helper_running, true);
 	return 0;
@@ -118,11 +134,10 @@ void _gr_flight_helper_stop(void)
 {
 	if (!atomic_load(&g_helper_running))
 		return;
+	atomic_store(&g_helper_running, false);
 	atomic_store(&req_quit, true);
 	sem_post(&g_sem);
 	pthread_join(g_helper, NULL);
-	atomic_store(&g_helper_running, false);
-	sem_destroy(&g_sem);
 }
 
 void _gr_flight_helper_wake_boundary(void)
@@ -153,13 +168,14 @@ static void crash_close_generation(void)
 void _gr_flight_crash(int signo)
 {
 	static atomic_flag once = ATOMIC_FLAG_INIT;
-	if (atomic_flag_test_and_set(&once) || !g_pattern[0])
+	const char *pat = atomic_load(&g_pattern);
+	if (!pat || atomic_flag_test_and_set(&once))
 		return;
 	if (!gort_flight_enabled() && !_gr_flight_store_has_header())
 		return;
 	char path[PATH_CAP], tmp[PATH_CAP + 8];
-	if (_gr_expand_path(g_pattern, path, sizeof path, NULL) != 0) {
-		_gr_sig_puts("gort: flight recorder: GORT_FLIGHT path too long; no crash dump\n");
+	if (_gr_expand_path(pat, path, sizeof path, NULL) != 0) {
+		_gr_sig_puts("gort: flight recorder: dump path too long; no crash dump\n");
 		return;
 	}
 	size_t pl = strlen(path);
@@ -265,6 +281,29 @@ void _gr_flight_helper_forget(void)
 {
 	/* The child has no helper thread; the semaphore may be mid-use. */
 	atomic_store(&g_helper_running, false);
+	sem_init(&g_sem, 0, 0);
+}
+
+int gort_flight_dump_on_signals(const char *path)
+{
+	if (!path || !*path)
+		return -EINVAL;
+	if (strlen(path) >= PATH_CAP)
+		return -ENAMETOOLONG;
+	pthread_mutex_lock(&arm_mu);
+	const char *cur = atomic_load(&g_pattern);
+	char *buf = cur == g_patterns[0] ? g_patterns[1] : g_patterns[0];
+	strcpy(buf, path);
+	atomic_store(&g_pattern, buf);
+	if (!g_armed) {
+		install(SIGUSR2, on_usr2, SA_RESTART);
+		for (size_t i = 0; i < sizeof k_fatal / sizeof k_fatal[0]; i++)
+			install(k_fatal[i], on_fatal, 0);
+		g_armed = true;
+	}
+	atomic_store(&_gr_crash_hook, _gr_flight_crash);
+	pthread_mutex_unlock(&arm_mu);
+	return 0;
 }
 
 __attribute__((constructor)) static void flight_env_init(void)
@@ -272,7 +311,7 @@ __attribute__((constructor)) static void flight_env_init(void)
 	const char *pat = getenv("GORT_FLIGHT");
 	if (!pat || !*pat)
 		return;
-	if (strlen(pat) >= sizeof g_pattern) {
+	if (strlen(pat) >= PATH_CAP) {
 		_gr_warn("GORT_FLIGHT: path too long; flight recorder not started");
 		return;
 	}
@@ -289,15 +328,10 @@ __attribute__((constructor)) static void flight_env_init(void)
 		cfg.max_bytes = (size_t)v;
 	else if (r == -EINVAL)
 		_gr_warn("GORT_FLIGHT_MAX: malformed size '%s'; using 64M", getenv("GORT_FLIGHT_MAX"));
-	strcpy(g_pattern, pat);
 	r = gort_flight_start(&cfg);
 	if (r) {
 		_gr_warn("GORT_FLIGHT: flight recorder not started: %s", strerror(-r));
-		g_pattern[0] = 0;
 		return;
 	}
-	atomic_store(&_gr_crash_hook, _gr_flight_crash);
-	install(SIGUSR2, on_usr2, SA_RESTART);
-	for (size_t i = 0; i < sizeof k_fatal / sizeof k_fatal[0]; i++)
-		install(k_fatal[i], on_fatal, 0);
+	gort_flight_dump_on_signals(pat);
 }

@@ -8,7 +8,8 @@
 ** and on generation_done publish it at the end of the kept list, then apply
 ** the window: drop the oldest generation while the kept bytes exceed
 ** max_bytes (the byte bound wins), or while the next-older generation alone
-** already covers min_age.
+** already covers min_age plus a 1% margin (a generation's start is known as
+** its predecessor's delivery time, a little after the real boundary).
 **
 ** Invariants
 **   - Kept generations are consecutive (gen numbers n, n+1, ...): a lost
@@ -61,6 +62,16 @@ struct gr_flight_gen {
 
 static atomic_int g_crashing;
 
+/* Full-size chunks of dropped generations are kept for reuse (up to
+** pool_cap of them) instead of going back to the C library: a 256 KiB block
+** is an mmap/munmap pair, and every munmap of a multi-threaded process
+** interrupts the other cores (TLB shootdown) -- the emitting threads too. */
+static struct {
+	pthread_mutex_t mu;
+	gr_flight_chunk *head;
+	size_t n, cap;
+} P = { .mu = PTHREAD_MUTEX_INITIALIZER };
+
 static struct {
 	pthread_mutex_t mu;
 	_Atomic(gr_flight_gen *) oldest; /* published list; crash path reads it */
@@ -92,13 +103,69 @@ static uint64_t mono_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
+static gr_flight_chunk *chunk_new(size_t cap)
+{
+	gr_flight_chunk *c = NULL;
+	if (cap == CHUNK_MAX) {
+		pthread_mutex_lock(&P.mu);
+		c = P.head;
+		if (c) {
+			P.head = c->next;
+			P.n--;
+		}
+		pthread_mutex_unlock(&P.mu);
+	}
+	if (!c) {
+		c = malloc(sizeof *c + cap);
+		if (!c)
+			return NULL;
+		atomic_fetch_add(&S.alloc_bytes, sizeof *c + cap);
+	}
+	c->next = NULL;
+	c->len = 0;
+	c->cap = cap;
+	return c;
+}
+
+static void chunk_free(gr_flight_chunk *c)
+{
+	if (c->cap == CHUNK_MAX) {
+		pthread_mutex_lock(&P.mu);
+		if (P.n < P.cap) {
+			c->next = P.head;
+			P.head = c;
+			P.n++;
+			c = NULL;
+		}
+		pthread_mutex_unlock(&P.mu);
+		if (!c)
+			return;
+	}
+	atomic_fetch_sub(&S.alloc_bytes, sizeof *c + c->cap);
+	free(c);
+}
+
+static void pool_drain(void)
+{
+	pthread_mutex_lock(&P.mu);
+	gr_flight_chunk *c = P.head;
+	P.head = NULL;
+	P.n = 0;
+	pthread_mutex_unlock(&P.mu);
+	while (c) {
+		gr_flight_chunk *n = c->next;
+		atomic_fetch_sub(&S.alloc_bytes, sizeof *c + c->cap);
+		free(c);
+		c = n;
+	}
+}
+
 static void gen_free_chunks(gr_flight_gen *g)
 {
 	gr_flight_chunk *c = g->head;
 	while (c) {
 		gr_flight_chunk *n = c->next;
-		atomic_fetch_sub(&S.alloc_bytes, sizeof *c + c->cap);
-		free(c);
+		chunk_free(c);
 		c = n;
 	}
 	g->head = g->tail = g->prev_tail = NULL;
@@ -148,7 +215,7 @@ static void prune(uint64_t now, gr_flight_gen **rel)
 		if (S.kept_bytes > S.max_bytes) {
 			drop_oldest(rel);
 			S.dropped_bytes++;
-		} else if (n && n->start_ns + S.min_age_ns <= now) {
+		} else if (n && n->start_ns + S.min_age_ns + S.min_age_ns / 100 <= now) {
 			drop_oldest(rel);
 			S.dropped_age++;
 		} else {
@@ -186,13 +253,9 @@ static int append(const unsigned char *p, size_t n)
 			size_t cap = t ? t->cap * 2 : CHUNK_MIN;
 			if (cap > CHUNK_MAX)
 				cap = CHUNK_MAX;
-			gr_flight_chunk *c = malloc(sizeof *c + cap);
+			gr_flight_chunk *c = chunk_new(cap);
 			if (!c)
 				return -ENOMEM;
-			atomic_fetch_add(&S.alloc_bytes, sizeof *c + cap);
-			c->next = NULL;
-			c->len = 0;
-			c->cap = cap;
 			if (t)
 				t->next = c;
 			else
@@ -267,7 +330,8 @@ static void sink_generation_done(void *ctx, uint64_t gen)
 	uint64_t start = S.last_done_ns;
 	S.last_done_ns = now;
 	gr_flight_gen *g = S.cur, *rel = NULL;
-	bool lost = S.cur_lost || !g || g->bytes == 0;
+	bool cut = S.cur_lost;
+	bool lost = cut || !g || g->bytes == 0;  /* nothing of it reached us */
 	S.cur = NULL;
 	S.cur_lost = false;
 	atomic_store(&S.cur_bytes, 0);
@@ -283,7 +347,7 @@ static void sink_generation_done(void *ctx, uint64_t gen)
 	if (lost || (S.newest && S.newest->gen + 1 != gen)) {
 		while (atomic_load_explicit(&S.oldest, memory_order_relaxed))
 			drop_oldest(&rel);
-		if (lost)
+		if (cut)
 			S.overflowed++;
 	}
 	if (!lost) {
@@ -342,6 +406,7 @@ int _gr_flight_store_init(uint64_t min_age_ns, uint64_t max_bytes,
 	/* Ask for an early boundary when a generation reaches 1/8 of the bound,
 	** so the window holds several generations even under a heavy load. */
 	S.boundary_bytes = max_bytes / 8;
+	P.cap = S.boundary_bytes / CHUNK_MAX;   /* pool <= max_bytes / 8 */
 	S.now = now_ns ? now_ns : mono_ns;
 	S.wake = wake_helper;
 	S.cur = NULL;
@@ -370,6 +435,7 @@ void _gr_flight_store_fini(void)
 		drop_oldest(&rel);
 	pthread_mutex_unlock(&S.mu);
 	release_list(rel);
+	pool_drain();
 	atomic_store(&S.header_ready, false);
 }
 
@@ -384,6 +450,10 @@ void _gr_flight_store_forget(void)
 	S.cur_lost = false;
 	atomic_store(&S.header_ready, false);
 	atomic_store(&S.alloc_bytes, 0);
+	pthread_mutex_t fresh_pool = PTHREAD_MUTEX_INITIALIZER;
+	P.mu = fresh_pool;
+	P.head = NULL;
+	P.n = 0;
 }
 
 bool _gr_flight_store_has_header(void)

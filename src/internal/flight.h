@@ -20,7 +20,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "flight/trace_contract.h"
+#include "internal/trace.h"   /* gr_trace_sink and the sink contract */
 
 /* What the recorder needs from a trace producer (the tracer by default). */
 typedef struct gr_flight_backend {

@@ -9,12 +9,17 @@
 **                    both outputs valid and complete.
 **   sigusr2          GORT_FLIGHT=path.%p: SIGUSR2 writes the window (child
 **                    process started with the variable, as a user would).
+**   sigusr2_chains   gort_flight_dump_on_signals: SIGUSR2 writes the window
+**                    and the program's own SIGUSR2 handler still runs.
 **   crash_abort      GORT_FLIGHT: the process dies of SIGABRT; the dump is valid
 **                    and holds the events emitted just before the abort.
 **   crash_uaf        same for a use-after-free of arena memory (the arena's
 **                    fault report calls _gr_crash_notify), if gort has arenas.
+**   crash_api        the same without GORT_FLIGHT: gort_flight_start +
+**                    gort_flight_dump_on_signals.
 **   crash_no_file    a dump that cannot be written leaves no file, says so,
 **                    and the process still dies of its signal.
+**   env_values       GORT_FLIGHT_WINDOW / GORT_FLIGHT_MAX parsing and errors.
 */
 #include "testhelper.h"
 #include "flight_proc.h"
@@ -189,6 +194,61 @@ static int child_abort(void)
 	return 0;
 }
 
+/* The program's own SIGUSR2 handler, installed first, still runs. */
+static volatile sig_atomic_t own_usr2;
+static void own_usr2_handler(int sig)
+{
+	(void)sig;
+	own_usr2 = 1;
+}
+
+static int child_api_usr2(void)
+{
+	signal(SIGUSR2, own_usr2_handler);
+	gort_flight_config cfg = { 1000000000ull, 0 };
+	char pattern[4096], path[4096];
+	snprintf(pattern, sizeof pattern, "%s/api-usr2.%%p.trace", getenv("GORT_TEST_TMPDIR"));
+	snprintf(path, sizeof path, "%s/api-usr2.%d.trace", getenv("GORT_TEST_TMPDIR"), (int)getpid());
+	if (gort_flight_start(&cfg) != 0 || gort_flight_dump_on_signals(pattern) != 0)
+		return 15;
+	pthread_t t = start_worker();
+	sleep_ms(100);
+	gort_trace_log(0, "flight-test", "api-usr2-marker");
+	kill(getpid(), SIGUSR2);
+	bool ok = fp_wait_file(path, 30000);
+	stop_worker(t);
+	if (!own_usr2)
+		return 16;
+	return ok ? 0 : 11;
+}
+
+static void test_sigusr2_chains(void)
+{
+	const char *env[] = { "GORT_FLIGHT=", NULL };
+	const char *args[] = { "child-api-usr2", NULL };
+	fp_result r;
+	char path[4096];
+	CHECK(fp_run(args, env, &r) == 0);
+	CHECKF(!r.signaled && r.exit_code == 0, "child: sig %d exit %d: %s", r.signo, r.exit_code, r.err);
+	snprintf(path, sizeof path, "%s/api-usr2.%d.trace", getenv("GORT_TEST_TMPDIR"), (int)r.pid);
+	check_trace(path, "api-usr2-marker");
+}
+
+/* No GORT_FLIGHT: the program starts the recorder and asks for dumps. */
+static int child_api_abort(void)
+{
+	if (gort_flight_enabled())
+		return 10;
+	if (gort_flight_dump_on_signals(NULL) != -EINVAL || gort_flight_dump_on_signals("") != -EINVAL)
+		return 14;
+	gort_flight_config cfg = { 1000000000ull, 0 };
+	char pattern[4096];
+	snprintf(pattern, sizeof pattern, "%s/child-api-abort.%%p.trace", getenv("GORT_TEST_TMPDIR"));
+	if (gort_flight_start(&cfg) != 0 || gort_flight_dump_on_signals(pattern) != 0)
+		return 15;
+	return child_abort();
+}
+
 #ifdef HAVE_ARENA
 static int child_uaf(void)
 {
@@ -211,11 +271,11 @@ static int child_uaf(void)
 }
 #endif
 
-static void check_crash(const char *mode, int want_sig, const char *marker)
+static void check_crash(const char *mode, int want_sig, const char *marker, bool use_env)
 {
 	char pattern[4096], path[4096];
 	snprintf(pattern, sizeof pattern, "GORT_FLIGHT=%s/%s.%%p.trace", getenv("GORT_TEST_TMPDIR"), mode);
-	const char *env[] = { pattern, "GORT_FLIGHT_WINDOW=2s", NULL };
+	const char *env[] = { use_env ? pattern : "GORT_FLIGHT=", "GORT_FLIGHT_WINDOW=2s", NULL };
 	const char *args[] = { mode, NULL };
 	fp_result r;
 	CHECK(fp_run(args, env, &r) == 0);
@@ -241,7 +301,12 @@ static void test_sigusr2(void)
 
 static void test_crash_abort(void)
 {
-	check_crash("child-abort", SIGABRT, "last-words-before-abort");
+	check_crash("child-abort", SIGABRT, "last-words-before-abort", true);
+}
+
+static void test_crash_api(void)
+{
+	check_crash("child-api-abort", SIGABRT, "last-words-before-abort", false);
 }
 
 static void test_crash_uaf(void)
@@ -249,7 +314,7 @@ static void test_crash_uaf(void)
 #if defined(HAVE_ARENA) && defined(GORT_SANITIZE_BUILD)
 	SKIP("the sanitizer reports arena use-after-free itself");
 #elif defined(HAVE_ARENA)
-	check_crash("child-uaf", SIGSEGV, "last-words-before-uaf");
+	check_crash("child-uaf", SIGSEGV, "last-words-before-uaf", true);
 #else
 	SKIP("gort built without arenas");
 #endif
@@ -265,13 +330,40 @@ static void test_crash_no_file(void)
 	CHECKF(strstr(r.err, "no file written") != NULL, "stderr: %s", r.err);
 }
 
+/* GORT_FLIGHT_WINDOW / GORT_FLIGHT_MAX: a malformed value warns and uses the
+** default; a value the API rejects leaves the recorder off, with a warning. */
+static void test_env_values(void)
+{
+	char pattern[4096];
+	snprintf(pattern, sizeof pattern, "GORT_FLIGHT=%s/env.%%p.trace", getenv("GORT_TEST_TMPDIR"));
+	const char *args[] = { "child-enabled", NULL };
+	fp_result r;
+	const char *bad_window[] = { pattern, "GORT_FLIGHT_WINDOW=soon", NULL };
+	CHECK(fp_run(args, bad_window, &r) == 0);
+	CHECKF(r.exit_code == 0 && strstr(r.err, "GORT_FLIGHT_WINDOW: malformed"), "exit %d: %s",
+	       r.exit_code, r.err);
+	const char *tiny[] = { pattern, "GORT_FLIGHT_MAX=1K", NULL };
+	CHECK(fp_run(args, tiny, &r) == 0);
+	CHECKF(r.exit_code == 20 && strstr(r.err, "flight recorder not started"), "exit %d: %s",
+	       r.exit_code, r.err);
+	const char *good[] = { pattern, "GORT_FLIGHT_WINDOW=250ms", "GORT_FLIGHT_MAX=1M", NULL };
+	CHECK(fp_run(args, good, &r) == 0);
+	CHECKF(r.exit_code == 0 && r.err[0] == 0, "exit %d: %s", r.exit_code, r.err);
+}
+
 int main(int argc, char **argv)
 {
 	if (argc > 1) {
+		if (!strcmp(argv[1], "child-enabled"))
+			return gort_flight_enabled() ? 0 : 20;
 		if (!strcmp(argv[1], "child-usr2"))
 			return child_usr2();
 		if (!strcmp(argv[1], "child-abort"))
 			return child_abort();
+		if (!strcmp(argv[1], "child-api-abort"))
+			return child_api_abort();
+		if (!strcmp(argv[1], "child-api-usr2"))
+			return child_api_usr2();
 #ifdef HAVE_ARENA
 		if (!strcmp(argv[1], "child-uaf"))
 			return child_uaf();
@@ -283,8 +375,11 @@ int main(int argc, char **argv)
 	RUN(test_snapshots);
 	RUN(test_with_file_trace);
 	RUN(test_sigusr2);
+	RUN(test_sigusr2_chains);
 	RUN(test_crash_abort);
+	RUN(test_crash_api);
 	RUN(test_crash_uaf);
 	RUN(test_crash_no_file);
+	RUN(test_env_values);
 	return gort_test_summary();
 }
