@@ -35,6 +35,10 @@
 #include <ucontext.h>
 
 #define TLS __thread __attribute__((tls_model("initial-exec")))
+/* The walk reads saved frame pointers and return addresses, and through
+** frames without frame pointers any word of the thread's stack that a CFI
+** rule names: not instrumented (ASan would see reads of redzones). */
+#define NO_ASAN __attribute__((no_sanitize("address")))
 
 enum { BOUNDS_UNKNOWN = 0, BOUNDS_BUSY, BOUNDS_KNOWN, BOUNDS_NONE };
 static TLS uintptr_t tls_lo, tls_hi;
@@ -102,7 +106,7 @@ static inline bool in_frame(const walk *w, uintptr_t p, uintptr_t n)
 	return (p & 7) == 0 && p >= w->sp && p >= w->lo && p <= w->hi - n;
 }
 
-static inline uintptr_t load(uintptr_t p)
+NO_ASAN static inline uintptr_t load(uintptr_t p)
 {
 	return *(const uintptr_t *)p;
 }
@@ -110,7 +114,7 @@ static inline uintptr_t load(uintptr_t p)
 /* Apply a non-frame-pointer rule. Returns false when the walk ends. *slot
 ** tells the walk cache where the new fp was read: 0 = carried over, 1 = not
 ** recordable (a signal frame: the region may change). */
-__attribute__((noinline))
+__attribute__((noinline)) NO_ASAN
 static bool step_slow(walk *w, gr_rule r, uintptr_t *slot)
 {
 	uintptr_t cfa;
@@ -259,7 +263,7 @@ typedef struct replay {
 ** The state lives in locals (registers) while walking and is written back
 ** to w at the end: a struct in memory would put a store-to-load forwarding
 ** delay into the fp -> fp[0] chain. */
-__attribute__((always_inline))
+__attribute__((always_inline)) NO_ASAN
 static inline int walk_frames(walk *w, uintptr_t *pcs, int max, bool use_cfi, replay *rep)
 {
 	int n = 0;
@@ -456,7 +460,7 @@ static inline bool thread_bounds(void)
 
 /* Walk from state w (pcs[0..n) already stored by the caller), skipping
 ** `skip` frames, with the walk cache when the mode allows. */
-static int walk_with_cache(walk *w, uintptr_t *pcs, int n, int max, int skip, int mode)
+NO_ASAN static int walk_with_cache(walk *w, uintptr_t *pcs, int n, int max, int skip, int mode)
 {
 	bool cfi = mode != 1;
 	wc_entry top[TOP_N];
@@ -504,7 +508,7 @@ static int walk_with_cache(walk *w, uintptr_t *pcs, int n, int max, int skip, in
 	return n;
 }
 
-__attribute__((noinline))
+__attribute__((noinline)) NO_ASAN
 int _gr_stack_capture(uintptr_t *pcs, int max, int skip)
 {
 	if (max <= 0 || !thread_bounds())
@@ -538,7 +542,7 @@ int _gr_stack_capture(uintptr_t *pcs, int max, int skip)
 ** holds (fp, pc): the caller's own frames (libgort's, with frame pointers). */
 #define FROM_SEARCH 8
 
-__attribute__((noinline))
+__attribute__((noinline)) NO_ASAN
 int _gr_stack_capture_from(void *fpv, uintptr_t pc, uintptr_t *pcs, int max)
 {
 	if (max <= 0)
@@ -581,7 +585,7 @@ int _gr_stack_capture_from(void *fpv, uintptr_t pc, uintptr_t *pcs, int max)
 	return 1 + walk_frames(&w, pcs + 1, max - 1, false, NULL);
 }
 
-int _gr_stack_capture_ucontext(const void *ucp, uintptr_t *pcs, int max)
+NO_ASAN int _gr_stack_capture_ucontext(const void *ucp, uintptr_t *pcs, int max)
 {
 	if (max <= 0 || !ucp)
 		return 0;
