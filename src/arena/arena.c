@@ -29,7 +29,7 @@
 
 #define GR_MAGIC_LIVE  0x74726f67u   /* "gort" */
 #define GR_MAGIC_FREED 0x65657266u   /* "free" */
-#define GR_ZERO_BLOCK  ((uintptr_t)64 << 10)
+#define GR_ZERO_BLOCK  ((uintptr_t)32 << 10)   /* fits L1d: zeroed lines are still there when written */
 
 struct gr_hook {
 	void (*fn)(void *);
