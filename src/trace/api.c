@@ -3,8 +3,9 @@
 ** runtime/trace annotations plus blocking and syscall transitions).
 **
 ** Every call starts with one relaxed load of the generation and returns when
-** it is 0. Stacks are captured before the section opens (the walk touches
-** only the caller's stack); strings and stacks are interned inside it, since
+** it is 0 (the header's macros make the same test inline before the call).
+** Stacks are captured inside the section, out of line (stack_of), from the
+** exported function's frame; strings and stacks are interned there too, since
 ** their ids belong to the section's generation. Annotations need the thread's
 ** G to be running: between block_begin and block_end they are dropped.
 */

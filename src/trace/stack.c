@@ -18,8 +18,11 @@ int _gr_stack_capture_from(void *fp, uintptr_t pc, uintptr_t *pcs, int max) __at
 int _gr_stack_symbolize(uintptr_t pc, const char **func, const char **file, uint32_t *line)
 	__attribute__((weak));
 
-/* Frame-pointer walk from fp: frame = {saved fp, return address}. */
-static inline __attribute__((always_inline)) int fp_walk_from(gr_tthread *t, uintptr_t *fp, uintptr_t *pcs,
+/* Frame-pointer walk from fp: frame = {saved fp, return address}. Through
+** code without frame pointers (libc, a signal frame) the chain may point at
+** any word of this thread's stack: the bounds keep the reads inside it, and
+** ASan must not check them (they may land in another frame's redzone). */
+static __attribute__((noinline, no_sanitize_address)) int fp_walk_from(gr_tthread *t, uintptr_t *fp, uintptr_t *pcs,
                                                               int max, int skip)
 {
 	uintptr_t lo = t ? t->stack_lo : 0, hi = t ? t->stack_hi : 0;
