@@ -35,11 +35,12 @@
 #define REC_SHALLOW 6
 
 NOINLINE int bottom(void);
+NOINLINE int api_like(void);
 NOINLINE int rec_mixed(int d, int path);
 NOINLINE int rec_a(int d, int path);
 NOINLINE int rec_b(int d, int path);
 
-enum { ACT_NONE, ACT_CAPTURE, ACT_LOOP, ACT_BACKTRACE_LOOP };
+enum { ACT_NONE, ACT_CAPTURE, ACT_LOOP, ACT_BACKTRACE_LOOP, ACT_FROM_LOOP };
 
 static int action, cap_depth, rec_depth = REC;
 static long loop_n;
@@ -71,6 +72,12 @@ NOINLINE int bottom(void)
 			BARRIER();
 		}
 		break;
+	case ACT_FROM_LOOP:
+		for (long i = 0; i < loop_n; i++) {
+			s += api_like();
+			BARRIER();
+		}
+		break;
 	case ACT_BACKTRACE_LOOP:
 		for (long i = 0; i < loop_n; i++) {
 			s += backtrace(bt_buf, cap_depth);
@@ -84,6 +91,15 @@ NOINLINE int bottom(void)
 	return (int)s;
 }
 
+
+/* The tracer's call: an API function captures from its own saved frame. */
+NOINLINE int api_like(void)
+{
+	uintptr_t *f = __builtin_frame_address(0);
+	int n = _gr_stack_capture_from((void *)f[0], f[1], buf, cap_depth);
+	BARRIER();
+	return n;
+}
 
 NOINLINE int rec_a(int d, int path)
 {
@@ -256,6 +272,12 @@ int main(int argc, char **argv)
 		_gr_stack_set_fp_only(m);
 		row("capture depth 32, varying paths (descent subtracted)", mode_name[m], varying_paths(32));
 	}
+	for (int o = 0; o < 3; o++) {
+		int m = order[o];
+		_gr_stack_set_fp_only(m);
+		row("capture_from an API frame (the tracer's call), depth 32, same path", mode_name[m],
+		    same_path(rec_a, ACT_FROM_LOOP, 32));
+	}
 	/* A shallow stack captured whole: it ends in libc's start code, which
 	** has no frame pointers (as every real stack does). */
 	rec_depth = REC_SHALLOW;
@@ -265,7 +287,7 @@ int main(int argc, char **argv)
 		int got = _gr_stack_capture(buf, 64, 0);
 		char name[128];
 		snprintf(name, sizeof name, "whole shallow stack (%d frames + libc start code)%s", REC_SHALLOW,
-		         m == 1 ? " (WRONG stacks)" : "");
+		         m == 1 ? " (stops early: misses libc frames)" : "");
 		row(name, mode_name[m], same_path(rec_a, ACT_LOOP, 64));
 		(void)got;
 	}

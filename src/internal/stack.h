@@ -36,11 +36,17 @@
 ** the thread's bounds are known (see above). */
 int _gr_stack_capture(uintptr_t *pcs, int max, int skip);
 
-/* From an explicit frame: pcs[0] = pc, then the frame-pointer chain that
-** starts at fp (fp[0] = caller's fp, fp[1] = return address). Frame pointers
-** only: every fp must be 8-aligned, strictly increasing and inside the
-** thread's stack; the walk stops at the first that is not. Async-signal-safe.
-** Returns the number stored. */
+/* From an explicit frame: pcs[0] = pc (a return address), then its callers,
+** where fp is the frame pointer in effect at pc. The usual call passes the
+** saved frame pointer and return address of one of the caller's own frames F
+** (fp = F[0], pc = F[1], e.g. the API function that an event came through):
+** F is then found among the caller's frames (at most 8 up), the state at pc
+** is known exactly, and the walk is as exact as _gr_stack_capture's (CFI
+** fallback, walk cache), even when the code at pc keeps no frame pointer.
+** Otherwise it walks frame pointers only from fp: every fp must be
+** 8-aligned, strictly increasing and inside the thread's stack; the walk
+** stops at the first that is not. Async-signal-safe. Returns the number
+** stored. */
 int _gr_stack_capture_from(void *fp, uintptr_t pc, uintptr_t *pcs, int max);
 
 /* From a signal handler's ucontext_t (void * so that callers need not include

@@ -93,9 +93,13 @@ static void chain(int sig, siginfo_t *si, void *uc)
 	}
 }
 
+/* CPU samples keep at most this many frames (Go: 64), so that the handler's
+** frame stays small (it runs on whatever stack the thread is on). */
+#define SAMPLE_MAX_DEPTH 64
+
 static void record_sample(prof_thread *t, void *uc)
 {
-	uintptr_t pcs[GR_STACK_MAX_DEPTH];
+	uintptr_t pcs[SAMPLE_MAX_DEPTH];
 	uint64_t (*now)(void) = atomic_load_explicit(&prof_now, memory_order_relaxed);
 	uint64_t ts = now ? now() : 0;
 	int n = prof_depth > 0 ? _gr_stack_capture_ucontext(uc, pcs, prof_depth) : 0;
@@ -270,12 +274,12 @@ int _gr_cpuprof_start(int hz, uint64_t (*now)(void))
 		return -EBUSY;
 	}
 	prof_hz = hz;
-	prof_depth = env_depth();
+	prof_depth = env_depth() < SAMPLE_MAX_DEPTH ? env_depth() : SAMPLE_MAX_DEPTH;
 	atomic_store(&prof_now, now);
 	struct sigaction sa, cur;
 	memset(&sa, 0, sizeof sa);
 	sa.sa_sigaction = on_sigprof;
-	sa.sa_flags = SA_SIGINFO | SA_RESTART | SA_ONSTACK;
+	sa.sa_flags = SA_SIGINFO | SA_RESTART;
 	sigfillset(&sa.sa_mask);    /* nothing nests in the sample copy */
 	if (sigaction(SIGPROF, NULL, &cur) != 0) {
 		int e = errno;

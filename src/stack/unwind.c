@@ -35,6 +35,10 @@
 #include <ucontext.h>
 
 #define TLS __thread __attribute__((tls_model("initial-exec")))
+/* The walk reads saved frame pointers and return addresses, and through
+** frames without frame pointers any word of the thread's stack that a CFI
+** rule names: not instrumented (ASan would see reads of redzones). */
+#define NO_ASAN __attribute__((no_sanitize("address")))
 
 enum { BOUNDS_UNKNOWN = 0, BOUNDS_BUSY, BOUNDS_KNOWN, BOUNDS_NONE };
 static TLS uintptr_t tls_lo, tls_hi;
@@ -102,7 +106,7 @@ static inline bool in_frame(const walk *w, uintptr_t p, uintptr_t n)
 	return (p & 7) == 0 && p >= w->sp && p >= w->lo && p <= w->hi - n;
 }
 
-static inline uintptr_t load(uintptr_t p)
+NO_ASAN static inline uintptr_t load(uintptr_t p)
 {
 	return *(const uintptr_t *)p;
 }
@@ -110,7 +114,7 @@ static inline uintptr_t load(uintptr_t p)
 /* Apply a non-frame-pointer rule. Returns false when the walk ends. *slot
 ** tells the walk cache where the new fp was read: 0 = carried over, 1 = not
 ** recordable (a signal frame: the region may change). */
-__attribute__((noinline))
+__attribute__((noinline)) NO_ASAN
 static bool step_slow(walk *w, gr_rule r, uintptr_t *slot)
 {
 	uintptr_t cfa;
@@ -198,6 +202,9 @@ typedef struct wc_entry {
 typedef struct walk_cache {
 	volatile int busy;
 	int n;
+	bool ended;            /* the recorded walk ended right after e[n - 1] */
+	int misses;            /* captures in a row that replayed under 1/4 */
+	int pause;             /* captures left that skip the cache */
 	wc_entry e[WC_N];      /* the record */
 } walk_cache;
 static TLS walk_cache *tls_wc;
@@ -238,7 +245,7 @@ static void wc_alloc(void)
 ** stores do not 4K-alias the walk's loads as a distant buffer's would) and
 ** committed after the walk: the record becomes the steps before the replay,
 ** the replayed range of the old record, the steps after it. */
-#define TOP_N 48
+#define TOP_N 32      /* 1 KB: captures may run on small signal stacks */
 typedef struct replay {
 	walk_cache *wc;
 	wc_entry *top;         /* TOP_N entries on the caller's stack */
@@ -249,13 +256,14 @@ typedef struct replay {
 	int r0, r1;            /* replayed range of the old record */
 	int stop_at;           /* mt when recording stopped */
 	int tries;             /* replays that held nothing (at most 2 per capture) */
+	bool ended;            /* the walk ended (not cut by max) */
 } replay;
 
 /* Walk from w, storing at most max return addresses; returns how many.
 ** The state lives in locals (registers) while walking and is written back
 ** to w at the end: a struct in memory would put a store-to-load forwarding
 ** delay into the fp -> fp[0] chain. */
-__attribute__((always_inline))
+__attribute__((always_inline)) NO_ASAN
 static inline int walk_frames(walk *w, uintptr_t *pcs, int max, bool use_cfi, replay *rep)
 {
 	int n = 0;
@@ -270,6 +278,7 @@ static inline int walk_frames(walk *w, uintptr_t *pcs, int max, bool use_cfi, re
 	int rL = rep ? rep->L : 0;
 	int rj = rep ? rep->j : -1;
 	int rm = rep ? rep->mt : -1;
+	bool replay_end = false;
 	while (n < max) {
 		if (use_cfi && (ra == 0 ||
 		    atomic_load_explicit(&fpok[fpok_slot(ra)], memory_order_relaxed) != ra)) {
@@ -355,6 +364,8 @@ static inline int walk_frames(walk *w, uintptr_t *pcs, int max, bool use_cfi, re
 					}
 					ra = x->ra;
 					pc = ra - 1;
+					if (k == rL && !diverged && rep->wc->ended)
+						replay_end = true;   /* the walk ends here, as before */
 					if (rm >= 0) {
 						/* replayed entries join the record; the last one
 						** with its new fp when the chain diverged there */
@@ -370,6 +381,8 @@ static inline int walk_frames(walk *w, uintptr_t *pcs, int max, bool use_cfi, re
 							rm = -1;
 						}
 					}
+					if (replay_end)
+						break;
 					continue;
 				}
 			}
@@ -398,6 +411,7 @@ static inline int walk_frames(walk *w, uintptr_t *pcs, int max, bool use_cfi, re
 	if (rep) {
 		rep->j = rj;
 		rep->mt = rm;
+		rep->ended = n < max || replay_end;
 	}
 	w->pc = pc;
 	w->ra = ra;
@@ -416,8 +430,12 @@ static void wc_commit(const replay *rep)
 	int a = rep->a >= 0 ? rep->a : mt;
 	int r = rep->a >= 0 ? rep->r1 - rep->r0 : 0;
 	int b = mt - a;
-	if (a == 0 && b == 0 && r == wc->n - rep->r0 && rep->r0 == 0)
+	bool ended = rep->mt >= 0 && rep->ended;
+	if (a == 0 && b == 0 && r == wc->n - rep->r0 && rep->r0 == 0) {
+		wc->ended = ended;
 		return;          /* the same record */
+	}
+	wc->ended = ended && a + r + b <= WC_N;   /* not when cut short below */
 	if (a + r > WC_N)
 		r = WC_N - a;
 	if (r > 0 && a != rep->r0)
@@ -440,13 +458,62 @@ static inline bool thread_bounds(void)
 	return tls_bounds_state == BOUNDS_KNOWN;
 }
 
-__attribute__((noinline))
+/* Walk from state w (pcs[0..n) already stored by the caller), skipping
+** `skip` frames, with the walk cache when the mode allows. */
+NO_ASAN static int walk_with_cache(walk *w, uintptr_t *pcs, int n, int max, int skip, int mode)
+{
+	bool cfi = mode != 1;
+	wc_entry top[TOP_N];
+	replay rep = { .wc = tls_wc, .top = top, .j = 0, .mt = -1, .a = -1 }, *rp = NULL;
+	if (mode == 0 && rep.wc && !rep.wc->busy && w->lo == tls_lo &&
+	    (rep.wc->pause == 0 || --rep.wc->pause < 0)) {
+		rep.wc->pause = 0;
+		rp = &rep;
+		rep.wc->busy = 1;
+		atomic_signal_fence(memory_order_seq_cst);
+		rep.L = rep.wc->n;
+		rep.mt = 0;
+	}
+	while (skip > 0) {
+		uintptr_t junk[16];
+		int k = skip < 16 ? skip : 16;
+		int got = walk_frames(w, junk, k, cfi, rp);
+		skip -= k;
+		if (got < k) {
+			skip = -1;
+			break;
+		}
+	}
+	if (skip == 0)
+		n += walk_frames(w, pcs + n, max - n, cfi, rp);
+	else
+		n = 0;
+	if (rp) {
+		wc_commit(&rep);
+		/* Stacks that never repeat (every capture a new path) only pay for
+		** recording: after 8 captures that replayed under a quarter of
+		** their frames, skip the cache for the next 64. */
+		int replayed = rep.a >= 0 ? rep.r1 - rep.r0 : 0;
+		if (replayed * 4 < n) {
+			if (++rep.wc->misses >= 8) {
+				rep.wc->misses = 0;
+				rep.wc->pause = 64;
+			}
+		} else {
+			rep.wc->misses = 0;
+		}
+		atomic_signal_fence(memory_order_seq_cst);
+		rep.wc->busy = 0;
+	}
+	return n;
+}
+
+__attribute__((noinline)) NO_ASAN
 int _gr_stack_capture(uintptr_t *pcs, int max, int skip)
 {
 	if (max <= 0 || !thread_bounds())
 		return 0;
 	int mode = atomic_load_explicit(&fp_only_mode, memory_order_relaxed);
-	bool cfi = mode != 1;
 	/* Start as if returning from this function (which keeps a frame pointer):
 	** the state is that of our caller at the return address. */
 	uintptr_t fp = (uintptr_t)__builtin_frame_address(0);
@@ -463,58 +530,62 @@ int _gr_stack_capture(uintptr_t *pcs, int max, int skip)
 	w.pc = w.ra - 1;
 	w.sp = fp + 16;
 	w.fp = load(fp);
-	wc_entry top[TOP_N];
-	replay rep = { .wc = tls_wc, .top = top, .j = 0, .mt = -1, .a = -1 }, *rp = NULL;
-	if (mode == 0 && rep.wc && !rep.wc->busy && w.lo == tls_lo) {
-		rp = &rep;
-		rep.L = rep.wc->n;
-		rep.mt = 0;
-		rep.wc->busy = 1;
-		atomic_signal_fence(memory_order_seq_cst);
-	}
 	int n = 0;
 	if (skip <= 0)
 		pcs[n++] = w.ra;
 	else
 		skip--;
-	while (skip > 0) {
-		uintptr_t junk[16];
-		int k = skip < 16 ? skip : 16;
-		int got = walk_frames(&w, junk, k, cfi, rp);
-		skip -= k;
-		if (got < k) {
-			skip = -1;
-			break;
-		}
-	}
-	if (skip == 0)
-		n += walk_frames(&w, pcs + n, max - n, cfi, rp);
-	else
-		n = 0;
-	if (rp) {
-		wc_commit(&rep);
-		atomic_signal_fence(memory_order_seq_cst);
-		rep.wc->busy = 0;
-	}
-	return n;
+	return walk_with_cache(&w, pcs, n, max, skip, mode);
 }
 
-int _gr_stack_capture_from(void *fp, uintptr_t pc, uintptr_t *pcs, int max)
+/* How many frames above _gr_stack_capture_from to look for the frame that
+** holds (fp, pc): the caller's own frames (libgort's, with frame pointers). */
+#define FROM_SEARCH 8
+
+__attribute__((noinline)) NO_ASAN
+int _gr_stack_capture_from(void *fpv, uintptr_t pc, uintptr_t *pcs, int max)
 {
 	if (max <= 0)
 		return 0;
 	pcs[0] = pc;
+	uintptr_t fp = (uintptr_t)fpv;
+	uintptr_t f = (uintptr_t)__builtin_frame_address(0);
 	walk w;
-	if (!thread_bounds() || !region_for(&w, (uintptr_t)fp))
+	if (max == 1 || !thread_bounds() || !region_for(&w, f))
 		return 1;
-	w.sp = (uintptr_t)fp;
-	w.fp = (uintptr_t)fp;
+	int mode = atomic_load_explicit(&fp_only_mode, memory_order_relaxed);
+	/* The usual caller passes the saved frame pointer and return address of
+	** one of its own frames F (F[0], F[1]): find F above us, and the state
+	** at pc is known exactly, stack pointer included (F + 16), so the code
+	** at pc may lack a frame pointer and the walk is still exact, and it can
+	** use the walk cache. Otherwise: frame pointers only from fp. */
+	if (mode != 1) {
+		for (int i = 0; i < FROM_SEARCH; i++) {
+			if ((f & 7) != 0 || f > w.hi - 16)
+				break;
+			uintptr_t nf = load(f);
+			if (load(f + 8) == pc && nf == fp) {
+				w.pc = pc - 1;
+				w.ra = pc;
+				w.sp = f + 16;
+				w.fp = fp;
+				return walk_with_cache(&w, pcs, 1, max, 0, mode);
+			}
+			if (nf <= f)
+				break;
+			f = nf;
+		}
+	}
+	if ((fp < w.lo || fp >= w.hi) && !region_for(&w, fp))
+		return 1;         /* (fp may be on the thread stack, we on a signal stack) */
+	w.sp = fp;
+	w.fp = fp;
 	w.pc = pc - 1;
 	w.ra = pc;
 	return 1 + walk_frames(&w, pcs + 1, max - 1, false, NULL);
 }
 
-int _gr_stack_capture_ucontext(const void *ucp, uintptr_t *pcs, int max)
+NO_ASAN int _gr_stack_capture_ucontext(const void *ucp, uintptr_t *pcs, int max)
 {
 	if (max <= 0 || !ucp)
 		return 0;

@@ -211,6 +211,36 @@ void test_signal_altstack(void)
 }
 
 
+/* The tracer's way: an API function with a frame pointer, called by user code
+** without one, captures from its own saved (fp, return address). */
+NOINLINE int api_like(int x)
+{
+	uintptr_t *f = __builtin_frame_address(0);
+	ngot = _gr_stack_capture_from((void *)f[0], f[1], got, DEPTH);
+	BARRIER();
+	return x + ngot;
+}
+NOINLINE int via_api_plain(void) { int r = nofp_plain(api_like, 1); BARRIER(); return r + 1; }
+NOINLINE int via_api_clobber(void) { int r = nofp_clobber(api_like, 1); BARRIER(); return r + 1; }
+
+void test_capture_from_api_frame(void)
+{
+	static const char *const want1[] = { "nofp_plain", "via_api_plain", "test_capture_from_api_frame" };
+	static const char *const want2[] = { "nofp_clobber", "via_api_clobber", "test_capture_from_api_frame" };
+	for (int i = 0; i < 3; i++) {     /* cold, then with the walk cache */
+		via_api_plain();
+		int at = st_find_seq(got, ngot, want1, 3);
+		CHECKF(at == 0, "round %d: through nofp_plain (at %d)", i, at);
+		if (at != 0)
+			st_dump("capture_from via nofp_plain", got, ngot);
+		via_api_clobber();
+		at = st_find_seq(got, ngot, want2, 3);
+		CHECKF(at == 0, "round %d: through nofp_clobber (at %d)", i, at);
+		if (at != 0)
+			st_dump("capture_from via nofp_clobber", got, ngot);
+	}
+}
+
 /* ---- the walk cache gives the same stacks as a plain walk ------------------------ */
 
 static uintptr_t wc0[DEPTH], wc1[DEPTH], wc2[DEPTH];
@@ -388,6 +418,7 @@ int main(void)
 	RUN(test_signal_handler);
 	RUN(test_signal_altstack);
 	RUN(test_capture_from);
+	RUN(test_capture_from_api_frame);
 	RUN(test_walk_cache_matches_plain_walk);
 	RUN(test_walk_cache_under_signals);
 	RUN(test_walk_cache_record_ends_on_cfi_frame);
