@@ -169,7 +169,7 @@ echo "Events are the trace's timed events (every line with dt= in gotraceraw's d
 echo "GoBlock/GoUnblock/GoStart, GoSyscallBegin/End, thread start/exit, statuses)."
 echo
 cat <<'NOTE'
-Reading the figures: the echo program's cost is per syscall and stable: its extra CPU per
+Reading the figures: the echo program's cost is per syscall (noisy from run to run on a shared machine): its extra CPU per
 event is the tracer's cost (events plus stack captures) seen from a real program. The
 contention program's schedule changes under tracing (a traced block takes longer, which
 changes how often the lock changes hands and how much glibc spins and futex-wakes), so its
