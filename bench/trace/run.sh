@@ -35,6 +35,8 @@ MODEL=$(lscpu | sed -n 's/^Model name:[[:space:]]*//p' | head -1)
 	echo "  processes on this shared machine is not counted; 2-thread rows are per thread."
 	echo "- Tracing on = an in-process sink that counts bytes (no I/O); stacks = GORT_TRACE_STACK_DEPTH=32"
 	echo "  (iterations / 4). Bytes per event include every table, header and status byte of the trace."
+	if [ -d "$SRC/src/stack" ]; then CAP="the stack module (src/stack)"; else CAP="the tracer's fallback frame-pointer walk (src/stack not in this tree)"; fi
+	echo "- Stacks captured by $CAP."
 	echo "- Events per operation: region pair 2, log 1, block/unblock 3 (GoBlock, GoUnblock, GoStart)."
 	echo
 	echo "| operation | threads | tracing | ns/event | bytes/event |"

@@ -303,9 +303,19 @@ __attribute__((constructor)) static void trace_ctor(void)
 	bool has_pid = false;
 	(void)_gr_expand_path(env_pattern, tmp, sizeof tmp, &has_pid);
 	env_has_pid = has_pid;
-	/* Without %p, exec'd children would overwrite our file. */
-	if (!has_pid)
-		unsetenv("GORT_TRACE");
+	/* Without %p every process would write the same file. GORT_TRACE_PID
+	** names the process that owns it: a child (sh -c, a helper started
+	** with fork+exec) inherits it and leaves the file alone, while the same
+	** process after exec (a shim that execs the real program) keeps tracing
+	** into it. */
+	if (!has_pid) {
+		const char *owner = getenv("GORT_TRACE_PID");
+		if (owner && *owner && strtol(owner, NULL, 10) != (long)getpid())
+			return;
+		char pid[32];
+		snprintf(pid, sizeof pid, "%ld", (long)getpid());
+		setenv("GORT_TRACE_PID", pid, 1);
+	}
 	env_start();
 	if (env_owner)
 		atexit(env_stop);

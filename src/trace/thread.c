@@ -292,8 +292,12 @@ static gr_tthread *begin_slow(uint64_t *genp, const uintptr_t *cpcs, int cn, uin
 			_gr_tr_buf_seal(old);
 			_gr_tr_queue_buf(old);
 			ok = open_buf(t, gen);
-			if (!ok)
+			if (!ok) {
+				/* out of memory: the queued buffer must not be written again */
 				atomic_store_explicit(&t->buf[gen & 1], NULL, memory_order_relaxed);
+				t->cur = NULL;
+				t->cur_gen = 0;
+			}
 		}
 	}
 	pthread_mutex_unlock(&gr_tr.mu);

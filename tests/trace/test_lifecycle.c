@@ -58,11 +58,19 @@ static void test_env_start_stop_at_exit(void)
 	tu_validate(path);
 	long logs = tu_count(path, "UserLog");
 	CHECKF(logs < 0 || logs >= 1, "logs %ld", logs);
-	/* Without %p the variable is removed so exec'd children do not clobber
-	** the file: the child runs `sh -c` and reports what it saw. */
+	/* Without %p a child process (here a gort-linked program run through
+	** sh -c) must leave the file alone... */
 	r = gort_test_sh(out, sizeof out, "GORT_TRACE='%s' '%s' exec", path, bin);
-	CHECKF(r == 0 && strstr(out, "GORT_TRACE=unset"), "exec child: %d %s", r, out);
+	CHECKF(r == 0 && strstr(out, "child tracing=0"), "exec child: %d %s", r, out);
 	tu_validate(path);
+	logs = tu_count(path, "UserLog");
+	CHECKF(logs < 0 || logs == 1, "logs of the parent only: %ld", logs);
+	/* ...while the same process after exec (a shim) traces into it. */
+	r = gort_test_sh(out, sizeof out, "GORT_TRACE='%s' '%s' reexec", path, bin);
+	CHECKF(r == 0, "reexec: %d %s", r, out);
+	tu_validate(path);
+	long second = tu_count(path, "data=\"second image\"");
+	CHECKF(second < 0 || second == 1, "second image's log: %ld", second);
 }
 
 #if defined(__SANITIZE_THREAD__)
