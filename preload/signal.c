@@ -20,6 +20,7 @@
 #include <stdatomic.h>
 
 #include "internal/cpuprof.h"
+#include "internal/env.h"
 #include "internal/panic.h"
 #include "preload.h"
 
@@ -39,7 +40,7 @@ static void gr_pl_sigprof_taken(const void *caller)
 		return;
 	int e = errno;
 	_gr_cpuprof_stop();
-	if (!atomic_exchange(&warned, true))
+	if (_gr_env_int("GORT_TRACE_CPU_HZ", 100) != 0 && !atomic_exchange(&warned, true))
 		_gr_warn("preload: the program installs its own SIGPROF handler; "
 		         "CPU samples stop here");
 	errno = e;

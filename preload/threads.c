@@ -10,7 +10,11 @@
 ** stack, symbolizes pc - 1), and runs the start routine. It does not symbolize
 ** anything itself: that would run file I/O on the new thread, traced as
 ** the thread's first syscalls. The thread leaves the trace through the
-** tracer's TLS destructor, whether it returns or calls pthread_exit. Tracing off: a tail call to the real pthread_create, no
+** tracer's TLS destructor, whether it returns or calls pthread_exit; from
+** the moment the start routine returns (or pthread_exit is called) the
+** wrappers stop tracing on that thread, so that locks taken by cleanup
+** handlers and TLS destructors (the CPU profiler's, in the tracer's exit
+** hook) cannot bring an exited thread back into the trace. Tracing off: a tail call to the real pthread_create, no
 ** trampoline.
 **
 ** Threads whose start routine lies in this library are gort's own (the
@@ -50,13 +54,23 @@ static bool gr_pl_is_own_code(void *(*fn)(void *))
 	       dladdr((void *)fn, &other) != 0 && self.dli_fbase == other.dli_fbase;
 }
 
+/* The thread is leaving: what runs from here on (cancellation cleanups, TLS
+** destructors, the tracer's own exit hook with its locks) is not the
+** program's work and must not re-enter the trace after GoDestroy. */
+static void gr_pl_exiting(void)
+{
+	_gr_preload_depth++;
+}
+
 static void *gr_pl_thread_main(void *p)
 {
 	struct gr_pl_start s = *(struct gr_pl_start *)p;
 	free(p);
 	if (gr_pl_active())
 		_gr_trace_thread_enter_fn(s.pcs, s.n, (uintptr_t)s.fn + 1);
-	return s.fn(s.arg);
+	void *r = s.fn(s.arg);
+	gr_pl_exiting();
+	return r;
 }
 
 GR_PL_WRAPPER(int, pthread_create, (pthread_t *restrict t, const pthread_attr_t *restrict attr,
@@ -79,6 +93,16 @@ GR_PL_WRAPPER(int, pthread_create, (pthread_t *restrict t, const pthread_attr_t 
 	if (r != 0)
 		free(s);
 	return r;
+}
+
+void pthread_exit(void *ret);
+GR_PL_EXPORT __attribute__((noreturn)) void pthread_exit(void *ret)
+{
+	static void (*real_)(void *);
+	void (*f_)(void *) = GR_PL_REAL(real_, "pthread_exit");
+	gr_pl_exiting();
+	f_(ret);
+	__builtin_unreachable();
 }
 
 GR_PL_WRAPPER(int, pthread_join, (pthread_t t, void **ret), (t, ret))

@@ -167,6 +167,14 @@ echo "|---|---|---|---|---|$summary"
 echo
 echo "Events are the trace's timed events (every line with dt= in gotraceraw's dump:"
 echo "GoBlock/GoUnblock/GoStart, GoSyscallBegin/End, thread start/exit, statuses)."
+echo
+cat <<'NOTE'
+Reading the figures: the echo program's cost is per syscall (noisy from run to run on a shared machine): its extra CPU per
+event is the tracer's cost (events plus stack captures) seen from a real program. The
+contention program's schedule changes under tracing (a traced block takes longer, which
+changes how often the lock changes hands and how much glibc spins and futex-wakes), so its
+CPU ratio can even fall below 1 and its per-event figure is not a cost; read its events/s.
+NOTE
 } > "$out.tmp"
 mv "$out.tmp" "$out"
 cat "$out"

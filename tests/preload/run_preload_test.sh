@@ -142,6 +142,25 @@ case_signal() {  # handlers calling wrapped functions; cancelled blocked threads
 	validate "$tmp/signal.trace"
 }
 
+case_churn() {   # 1200 short threads, generation switches every 2 ms, CPU samples
+	need_go
+	GORT_TRACE_PERIOD=2ms GORT_TRACE_CPU_HZ=1000 traced "$tmp/out" "$tmp/churn.trace" \
+		"$bin/preload_prog_churn"
+	expect_in "$tmp/out" "churn ok" "program output"
+	validate "$tmp/churn.trace"
+	"$GORT_GO_TRACE_TOOL" -d=1 "$tmp/churn.trace" > "$tmp/events.txt" 2>&1 || fail "go tool trace -d=1 failed"
+	awk '/NotExist->Runnable/{s=1; next} s && /@/{ print $1; s=0 }' "$tmp/events.txt" |
+		sort | uniq -c > "$tmp/roots.txt"
+	w=$(awk '$2=="churn_worker"{print $1}' "$tmp/roots.txt")
+	[ "${w:-0}" -eq 1200 ] || fail "expected 1200 goroutines rooted at churn_worker: $(cat "$tmp/roots.txt")"
+	# Every other goroutine is main. A goroutine rooted in the tracer's own
+	# thread-exit code would be an exited thread that re-entered the trace:
+	# the TLS destructor's (contended) pthread_mutex_lock reaching a wrapper
+	# after GoDestroy. The trampoline stops tracing when the routine returns.
+	other=$(awk '$2!="churn_worker" && $2!="_start" && $2!="main"{n+=$1} END{print n+0}' "$tmp/roots.txt")
+	[ "$other" -eq 0 ] || fail "$other goroutine(s) created by exiting threads: $(cat "$tmp/roots.txt")"
+}
+
 case_std() {     # standard programs: valid traces, byte-identical output
 	# (GNU sort installs its own SIGPROF handler: preload/signal.c must stop
 	# CPU sampling first or sort dies of the first sample)
