@@ -122,6 +122,7 @@ static void test_cpu_samples(void)
 			x += (unsigned long)i * 7;
 		clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t1);
 	} while ((t1.tv_sec - t0.tv_sec) * 1000000000L + (t1.tv_nsec - t0.tv_nsec) < 200000000L);
+	(void)x;
 	CHECK(gort_trace_stop() == 0);
 	unsetenv("GORT_TRACE_CPU_HZ");
 	tu_validate(path);
