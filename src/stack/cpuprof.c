@@ -11,7 +11,8 @@
 ** Invariants:
 **  - The ring is single-producer (the SIGPROF handler on the owning thread,
 **    which cannot nest with itself: SIGPROF is blocked while it runs) and
-**    single-consumer (drain, under prof_lock). The producer publishes head
+**    single-consumer (drain, under drain_lock; emit never runs under
+**    prof_lock). The producer publishes head
 **    with release order after writing a whole sample; the consumer publishes
 **    tail with release order after copying one out. A sample that does not
 **    fit is dropped and counted in `dropped`, so the ring never holds a
@@ -21,7 +22,8 @@
 **    that record, reachable from TLS, never the thread list, and takes no
 **    lock. Everything else is passed to the handler that was installed before
 **    start (if it was a function).
-**  - prof_lock guards the thread list, timers, old_sa and start/stop.
+**  - prof_lock guards the thread list, timers, old_sa and start/stop;
+**    drain_lock serializes drains (lock order: drain_lock, then prof_lock).
 **  - A record is unlinked and freed only when it is retired (unregistered:
 **    its timer deleted, which also discards a pending timer signal) and
 **    drained. Unregister runs on the owning thread with SIGPROF blocked, so
@@ -66,6 +68,7 @@ typedef struct prof_thread {
 } prof_thread;
 
 static pthread_mutex_t prof_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_mutex_t drain_lock = PTHREAD_MUTEX_INITIALIZER;   /* one drain at a time */
 static prof_thread *threads;                 /* live and retired records */
 static TLS prof_thread *tls_self;
 static pthread_key_t exit_key;
@@ -330,9 +333,16 @@ size_t _gr_cpuprof_drain(void (*emit)(void *ctx, uint64_t ts, uint64_t m_id,
 {
 	uintptr_t pcs[GR_STACK_MAX_DEPTH];
 	size_t count = 0;
+	/* emit calls back into the tracer, which holds its own lock while it
+	** starts the profiler (prof_lock): so no emit runs under prof_lock.
+	** drain_lock keeps one consumer per ring; records are unlinked and
+	** freed only here, so the list from `first` on stays valid unlocked
+	** (register only pushes in front of it). */
+	pthread_mutex_lock(&drain_lock);
 	pthread_mutex_lock(&prof_lock);
-	for (prof_thread **pp = &threads; *pp;) {
-		prof_thread *t = *pp;
+	prof_thread *first = threads;
+	pthread_mutex_unlock(&prof_lock);
+	for (prof_thread *t = first; t; t = t->next) {
 		uint64_t head = atomic_load_explicit(&t->head, memory_order_acquire);
 		uint64_t tail = atomic_load_explicit(&t->tail, memory_order_relaxed);
 		uint64_t *r = t->ring, m = t->mask;
@@ -352,7 +362,14 @@ size_t _gr_cpuprof_drain(void (*emit)(void *ctx, uint64_t ts, uint64_t m_id,
 				emit(ctx, ts, mid, pcs, (int)n);
 			count++;
 		}
-		if (t->retired) {
+	}
+	/* Free retired records whose rings are empty (a record retired after
+	** the walk above may still hold samples: the next drain takes them). */
+	pthread_mutex_lock(&prof_lock);
+	for (prof_thread **pp = &threads; *pp;) {
+		prof_thread *t = *pp;
+		if (t->retired && atomic_load_explicit(&t->head, memory_order_acquire) ==
+		                  atomic_load_explicit(&t->tail, memory_order_relaxed)) {
 			*pp = t->next;
 			free(t->ring);
 			free(t);
@@ -361,6 +378,7 @@ size_t _gr_cpuprof_drain(void (*emit)(void *ctx, uint64_t ts, uint64_t m_id,
 		pp = &t->next;
 	}
 	pthread_mutex_unlock(&prof_lock);
+	pthread_mutex_unlock(&drain_lock);
 	return count;
 }
 
@@ -370,14 +388,15 @@ size_t _gr_cpuprof_drain(void (*emit)(void *ctx, uint64_t ts, uint64_t m_id,
 ** forget the other threads' records, keep the forking thread's (unarmed),
 ** and start over stopped. The SIGPROF disposition is inherited: ours stays
 ** installed, chaining as before, and old_sa still holds the disposition to
-** restore. prof_lock is not taken across fork: a drain holds it while the
-** tracer's emit callback takes the tracer's locks, which the tracer's own
+** restore. The profiler's locks are not taken across fork: a drain holds
+** drain_lock while the tracer's emit callback takes the tracer's locks, which the tracer's own
 ** fork handler holds, so either order could deadlock. The child re-creates
 ** the lock instead; the list is always traversable (records are linked and
 ** unlinked by single stores), and a record caught mid-unlink is leaked. */
 static void fork_child(void)
 {
 	pthread_mutex_init(&prof_lock, NULL);
+	pthread_mutex_init(&drain_lock, NULL);
 	atomic_store(&running, 0);
 	atomic_store(&in_flight, 0);
 	prof_thread *keep = NULL;
