@@ -11,13 +11,13 @@
 ** so the access faults again and the process dies of SIGSEGV as it would
 ** have. Any other fault goes to the handler installed before ours.
 **
-** The handler is async-signal-safe except backtrace_symbols_fd (documented
-** not to allocate), used only on the way to death.
+** Stacks come from the stack module (src/stack): _gr_stack_capture is
+** async-signal-safe; _gr_stack_symbolize is not, and the handler calls it
+** only on the way to death, after the report line is out.
 */
 #include "internal/arena.h"
 
 #include <errno.h>
-#include <execinfo.h>
 #include <pthread.h>
 #include <signal.h>
 #include <string.h>
@@ -26,6 +26,7 @@
 
 #include "internal/hooks.h"
 #include "internal/panic.h"
+#include "internal/stack.h"
 
 #define GR_RECS 4096
 #define GR_REC_DEPTH 30
@@ -41,55 +42,6 @@ static _Atomic uint32_t rec_next = 1;
 static struct sigaction prev_segv;
 static _Atomic int installed;
 
-/* The stack module's capture when linked in (weak: absent = NULL). */
-extern int _gr_stack_capture(uintptr_t *pcs, int max, int skip) __attribute__((weak));
-extern int _gr_stack_symbolize(uintptr_t pc, const char **func, const char **file,
-                               uint32_t *line) __attribute__((weak));
-
-static __thread uintptr_t stk_lo, stk_hi;
-
-static void stack_bounds(void)
-{
-	pthread_attr_t at;
-	void *addr;
-	size_t size;
-	if (pthread_getattr_np(pthread_self(), &at) == 0) {
-		if (pthread_attr_getstack(&at, &addr, &size) == 0) {
-			stk_lo = (uintptr_t)addr;
-			stk_hi = (uintptr_t)addr + size;
-		}
-		pthread_attr_destroy(&at);
-	}
-	if (!stk_hi)
-		stk_hi = 1;   /* unknown: walks stop at once */
-}
-
-/* Frame-pointer walk bounded by this thread's stack: never reads outside it. */
-__attribute__((noinline, no_sanitize_address))
-static int fp_walk(uintptr_t *pcs, int max, int skip)
-{
-	if (!stk_hi)
-		stack_bounds();
-	uintptr_t fp = (uintptr_t)__builtin_frame_address(0);
-	int n = 0;
-	while (n < max) {
-		if (fp < stk_lo || fp + 2 * sizeof(uintptr_t) > stk_hi || (fp & (sizeof(uintptr_t) - 1)))
-			break;
-		uintptr_t next = ((uintptr_t *)fp)[0];
-		uintptr_t ret = ((uintptr_t *)fp)[1];
-		if (ret == 0)
-			break;
-		if (skip > 0)
-			skip--;
-		else
-			pcs[n++] = ret;
-		if (next <= fp)
-			break;
-		fp = next;
-	}
-	return n;
-}
-
 uint32_t _gr_fault_record_free(int skip)
 {
 	uint32_t seq = atomic_fetch_add_explicit(&rec_next, 1, memory_order_relaxed);
@@ -97,8 +49,7 @@ uint32_t _gr_fault_record_free(int skip)
 		seq = atomic_fetch_add_explicit(&rec_next, 1, memory_order_relaxed);
 	free_rec *r = &recs[seq % GR_RECS];
 	atomic_store_explicit(&r->seq, 0, memory_order_relaxed);
-	int n = _gr_stack_capture ? _gr_stack_capture(r->pcs, GR_REC_DEPTH, skip + 1)
-	                          : fp_walk(r->pcs, GR_REC_DEPTH, skip + 1);
+	int n = _gr_stack_capture(r->pcs, GR_REC_DEPTH, skip + 1);
 	r->n = n > 0 ? (uint32_t)n : 0;
 	atomic_store_explicit(&r->seq, seq, memory_order_release);
 	return seq;
@@ -129,10 +80,6 @@ static void report(uintptr_t addr, const char *kind, uint32_t rec)
 	free_rec *r = &recs[rec % GR_RECS];
 	if (rec != 0 && atomic_load_explicit(&r->seq, memory_order_acquire) == rec && r->n > 0) {
 		_gr_sig_puts("freed at:\n");
-		if (!_gr_stack_symbolize) {
-			backtrace_symbols_fd((void *const *)r->pcs, (int)r->n, 2);
-			return;
-		}
 		/* The stack module's symbolizer is not signal-safe; we are dying. */
 		for (uint32_t i = 0; i < r->n; i++) {
 			const char *fn = NULL, *file = NULL;
