@@ -51,8 +51,12 @@ static void print_stats(const char *when)
 {
 	gort_arena_stats st;
 	gort_arena_stats_get(&st);
-	printf("  %-22s live arenas %llu, live bytes %llu\n", when,
-	       (unsigned long long)st.arenas_live, (unsigned long long)st.live_bytes);
+	/* live_bytes: arena memory that is mapped and accessible, including
+	** the memory of freed chunks kept (at fresh addresses) for new arenas. */
+	printf("  %-24s live arenas %llu, arena memory %llu KiB, of it ready for reuse %llu KiB\n",
+	       when, (unsigned long long)st.arenas_live,
+	       (unsigned long long)st.live_bytes / 1024,
+	       (unsigned long long)(st.ready_bytes + st.reuse_bytes) / 1024);
 }
 
 static int demo_arenas(void)
@@ -77,6 +81,8 @@ static int demo_arenas(void)
 	print_stats("with the list:");
 	gort_arena_free(a);
 	print_stats("after gort_arena_free:");
+	gort_arena_trim();   /* what an idle second would do */
+	print_stats("after gort_arena_trim:");
 	return 0;
 }
 
