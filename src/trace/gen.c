@@ -24,6 +24,7 @@
 #include <unistd.h>
 #include <linux/membarrier.h>
 
+#include "internal/cpuprof.h"
 #include "internal/env.h"
 #include "internal/hooks.h"
 #include "internal/panic.h"
@@ -39,11 +40,6 @@ struct gr_tr_state gr_tr = {
 	.done_cv = PTHREAD_COND_INITIALIZER,
 	.rd_cv = PTHREAD_COND_INITIALIZER,
 };
-
-int _gr_cpuprof_start(int hz, uint64_t (*now)(void)) __attribute__((weak));
-void _gr_cpuprof_stop(void) __attribute__((weak));
-size_t _gr_cpuprof_drain(void (*emit)(void *ctx, uint64_t ts, uint64_t m_id,
-                         const uintptr_t *pcs, int n), void *ctx) __attribute__((weak));
 
 #define BG_PROC_ID 0   /* never given to a thread: keeps empty generations valid */
 
@@ -259,7 +255,7 @@ static void switch_gen(bool final)
 
 	/* CPU samples of the generation. */
 	size_t samples = 0;
-	if (gr_tr.cpuprof_on && _gr_cpuprof_drain) {
+	if (gr_tr.cpuprof_on) {
 		sample_ctx c = { { n, GR_EV_CPU_SAMPLES, NULL }, head, 0 };
 		_gr_cpuprof_drain(sample_emit, &c);
 		_gr_tr_bw_flush(&c.w);
@@ -576,7 +572,7 @@ static bool session_start(gr_sink_ent *e)
 	gr_tr.sinks = e;
 
 	gr_tr.cpuprof_on = false;
-	if (hz > 0 && _gr_cpuprof_start && _gr_cpuprof_start((int)hz, _gr_trace_now) == 0)
+	if (hz > 0 && _gr_cpuprof_start((int)hz, _gr_trace_now) == 0)
 		gr_tr.cpuprof_on = true;
 
 	sigset_t all, old;
@@ -586,7 +582,7 @@ static bool session_start(gr_sink_ent *e)
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	if (r != 0) {
 		gr_tr.sinks = e->next;
-		if (gr_tr.cpuprof_on && _gr_cpuprof_stop)
+		if (gr_tr.cpuprof_on)
 			_gr_cpuprof_stop();
 		gr_tr.cpuprof_on = false;
 		return false;
@@ -605,7 +601,7 @@ static void final_switch(void)
 	pthread_mutex_lock(&gr_tr.adv_mu);
 	switch_gen(true);
 	pthread_mutex_unlock(&gr_tr.adv_mu);
-	if (gr_tr.cpuprof_on && _gr_cpuprof_stop)
+	if (gr_tr.cpuprof_on)
 		_gr_cpuprof_stop();
 }
 

@@ -15,13 +15,12 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "internal/cpuprof.h"
 #include "internal/hooks.h"
 #include "trace/tr.h"
 
 __thread struct gr_tls _gr_tl __attribute__((tls_model("initial-exec")));
 
-void _gr_cpuprof_thread_register(uint64_t m_id) __attribute__((weak));
-void _gr_cpuprof_thread_unregister(void) __attribute__((weak));
 
 static pthread_key_t exit_key;
 static pthread_once_t key_once = PTHREAD_ONCE_INIT;
@@ -147,18 +146,6 @@ static gr_tthread *thread_new(void)
 		t = _gr_tr_alloc(sizeof *t);
 	if (!t)
 		return NULL;
-	if (!_gr_stack_capture_present()) {
-		pthread_attr_t a;
-		if (pthread_getattr_np(pthread_self(), &a) == 0) {
-			void *addr;
-			size_t sz;
-			if (pthread_attr_getstack(&a, &addr, &sz) == 0) {
-				t->stack_lo = (uintptr_t)addr;
-				t->stack_hi = (uintptr_t)addr + sz;
-			}
-			pthread_attr_destroy(&a);
-		}
-	}
 	pthread_once(&key_once, make_key);
 	pthread_setspecific(exit_key, t);
 	pthread_mutex_lock(&gr_tr.mu);
@@ -229,7 +216,7 @@ static bool enter(gr_tthread *t, uint64_t gen, const uintptr_t *cpcs, int cn, ui
 		q = gr_uv(q, live);
 		gr_ev_done(t, q);
 	}
-	t->cpuprof = gr_tr.cpuprof_on && _gr_cpuprof_thread_register;
+	t->cpuprof = gr_tr.cpuprof_on;
 	return true;
 }
 
@@ -270,7 +257,7 @@ static gr_tthread *begin_slow(uint64_t *genp, const uintptr_t *cpcs, int cn, uin
 		} else {
 			if (!cpcs) {
 				/* Whole stack: its root names the thread. */
-				cn = api_fp ? _gr_tr_capture_from(t, api_fp, own, GR_MAX_STACK) : 0;
+				cn = api_fp ? _gr_tr_capture_from(api_fp, own, GR_MAX_STACK) : 0;
 				if (cn <= 0) {
 					own[0] = (uintptr_t)__builtin_return_address(0);
 					cn = 1;
@@ -415,7 +402,7 @@ static void thread_exit(void *arg)
 			gr_end(t);
 		}
 	}
-	if (t->cpuprof && _gr_cpuprof_thread_unregister)
+	if (t->cpuprof)
 		_gr_cpuprof_thread_unregister();
 	t->cpuprof = false;
 	tl->t = NULL;

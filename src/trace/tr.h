@@ -88,7 +88,6 @@ typedef struct gr_tthread {
 	uint64_t last_session;      /* the trace it left at exit */
 	uint64_t label_gen;
 	gr_tproc *p;
-	uintptr_t stack_lo, stack_hi;
 	struct gr_tthread *next;    /* gr_tr.threads, under gr_tr.mu */
 	bool cpuprof;               /* registered with the CPU profiler */
 	bool want_label;
@@ -245,10 +244,13 @@ void _gr_tr_bw_flush(gr_bw *w);
 /* ---- stack.c ---- */
 /* Stack starting at the return address of frame fp (fp = a frame of gort's
 ** API function: pcs[0] is the return address into its caller). */
-int _gr_tr_capture_from(gr_tthread *t, void *fp, uintptr_t *pcs, int max);
-void _gr_tr_symbolize(uintptr_t pc, const char **func, const char **file, uint32_t *line);
+int _gr_tr_capture_from(void *fp, uintptr_t *pcs, int max);
+/* Names of the frame whose return address is pc (the stack module's, or
+** "0x<pc-1>" written into hex when it knows none); strings stay valid while
+** hex does. Not async-signal-safe. */
+#define GR_HEXNAME 24
+void _gr_tr_symbolize(uintptr_t pc, char hex[GR_HEXNAME], const char **func, const char **file, uint32_t *line);
 uintptr_t _gr_tr_entry_pc(const uintptr_t *pcs, int n);
-bool _gr_tr_elf_symbolize(uintptr_t pc, char *out, size_t cap);   /* elfsym.c */
 
 /* ---- thread.c: sections, thread entry/exit, lazy statuses ---- */
 gr_tthread *_gr_tr_begin_slow(uint64_t *gen, void *api_fp);
@@ -259,7 +261,6 @@ void _gr_tr_enter_internal(const uintptr_t *pcs, int n, uintptr_t entry_pc);
 void _gr_tr_exit_events(gr_tthread *t, uint64_t gen);
 void _gr_tr_put_label(gr_tthread *t, uint64_t gen);
 gr_tthread *_gr_tr_thread_get(void);
-bool _gr_stack_capture_present(void);
 void _gr_tr_mem_reset_child(void);
 void _gr_tr_tables_reset_all(void);
 void _gr_tr_fork_prepare(void);
