@@ -575,11 +575,7 @@ static bool session_start(gr_sink_ent *e)
 	if (hz > 0 && _gr_cpuprof_start((int)hz, _gr_trace_now) == 0)
 		gr_tr.cpuprof_on = true;
 
-	sigset_t all, old;
-	sigfillset(&all);
-	pthread_sigmask(SIG_SETMASK, &all, &old);
-	int r = pthread_create(&gr_tr.bg, NULL, bg_main, NULL);
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	int r = _gr_tr_spawn(&gr_tr.bg, bg_main);
 	if (r != 0) {
 		gr_tr.sinks = e->next;
 		if (gr_tr.cpuprof_on)

@@ -10,8 +10,11 @@
 ** under gr_tr.mu, which the switcher also holds when it stores a new one,
 ** so P hand-over between threads is ordered by generation.
 */
+#include <dlfcn.h>
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
+#include <sys/auxv.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -33,7 +36,7 @@ static void make_key(void)
 bool _gr_trace_thread_internal(void)
 {
 	gr_tthread *t = _gr_tl.t;
-	return _gr_tl.busy || _gr_tl.internal || (t && (t->internal || (atomic_load_explicit(&t->seq, memory_order_relaxed) & 1)));
+	return _gr_tl.busy || _gr_tl.internal || _gr_tl.exited || (t && (t->internal || (atomic_load_explicit(&t->seq, memory_order_relaxed) & 1)));
 }
 
 /* ---- small event writers (room is guaranteed by the caller) ---- */
@@ -350,6 +353,39 @@ void _gr_trace_thread_enter_fn(const uintptr_t *creator_pcs, int n, uintptr_t en
 	_gr_tr_enter_internal(creator_pcs, n, entry_pc);
 }
 
+void _gr_tr_enter_caller(void *api_fp)
+{
+	gr_tthread *t = _gr_tl.t;
+	if (atomic_load_explicit(&gr_tr.gen, memory_order_relaxed) == 0 ||
+	    (t && t->session == gr_tr.session))
+		return;
+	uint64_t gen;
+	t = begin_slow(&gen, NULL, 0, 0, api_fp);
+	if (t)
+		gr_end(t);
+}
+
+void _gr_trace_enter_main(void)
+{
+	uintptr_t entry = (uintptr_t)dlsym(RTLD_DEFAULT, "main");
+	if (entry == 0)
+		entry = (uintptr_t)getauxval(AT_ENTRY);
+	_gr_tr_enter_internal(NULL, 0, entry != 0 ? entry + 1 : 0);
+}
+
+int _gr_tr_spawn(pthread_t *th, void *(*fn)(void *))
+{
+	sigset_t all, old;
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	uint32_t internal = _gr_tl.internal;
+	_gr_tl.internal = 1;
+	int r = pthread_create(th, NULL, fn, NULL);
+	_gr_tl.internal = internal;
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	return r;
+}
+
 /* Exit events of the calling thread, inside a section (room guaranteed). */
 void _gr_tr_exit_events(gr_tthread *t, uint64_t gen)
 {
@@ -402,11 +438,14 @@ static void thread_exit(void *arg)
 			gr_end(t);
 		}
 	}
+	/* Exited before unregistering: the profiler's lock may be wrapped
+	** (preload), and a wrapper re-entered from it must find the thread
+	** gone (_gr_trace_thread_internal true, no new goroutine). */
+	tl->t = NULL;
+	tl->exited = 1;
 	if (t->cpuprof)
 		_gr_cpuprof_thread_unregister();
 	t->cpuprof = false;
-	tl->t = NULL;
-	tl->exited = 1;
 	pthread_mutex_lock(&gr_tr.mu);
 	t->dead = true;
 	pthread_mutex_unlock(&gr_tr.mu);

@@ -258,6 +258,14 @@ void _gr_tr_thread_flush_full(gr_tthread *t, uint64_t gen);
 void _gr_tr_queue_buf(gr_tbuf *b);        /* under mu */
 void _gr_tr_heap_hook(uint64_t live);
 void _gr_tr_enter_internal(const uintptr_t *pcs, int n, uintptr_t entry_pc);
+/* The calling thread enters the trace now (not at its first event), so that
+** its CPU time is sampled from the start; api_fp is the frame of the API
+** function it came through. No-op if it is in the trace or tracing is off. */
+void _gr_tr_enter_caller(void *api_fp);
+/* pthread_create for gort's own threads: every signal blocked in the new
+** thread, and the creating thread internal meanwhile (preload's
+** pthread_create wrapper leaves it alone). Returns pthread_create's result. */
+int _gr_tr_spawn(pthread_t *th, void *(*fn)(void *));
 void _gr_tr_exit_events(gr_tthread *t, uint64_t gen);
 void _gr_tr_put_label(gr_tthread *t, uint64_t gen);
 gr_tthread *_gr_tr_thread_get(void);
