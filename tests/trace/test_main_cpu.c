@@ -27,6 +27,7 @@ __attribute__((noinline)) void gort_test_spin_main(long cpu_ns)
 			x += (unsigned long)i * 7;
 		clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t1);
 	} while ((t1.tv_sec - t0.tv_sec) * 1000000000L + (t1.tv_nsec - t0.tv_nsec) < cpu_ns);
+	(void)x;
 }
 
 /* CPU samples in the trace, and how many have a frame named fn. */
