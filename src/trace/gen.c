@@ -36,6 +36,7 @@ int gort_trace_on_;   /* mirrors gr_tr.gen != 0 for the header's inline checks *
 struct gr_tr_state gr_tr = {
 	.mu = PTHREAD_MUTEX_INITIALIZER,
 	.adv_mu = PTHREAD_MUTEX_INITIALIZER,
+	.dlv_mu = PTHREAD_MUTEX_INITIALIZER,
 	.bg_cv = PTHREAD_COND_INITIALIZER,
 	.done_cv = PTHREAD_COND_INITIALIZER,
 	.rd_cv = PTHREAD_COND_INITIALIZER,
@@ -341,7 +342,9 @@ static bool sink_write(gr_sink_ent *e, const void *p, size_t len)
 
 static void stop_from_bg(void);
 
-static void deliver(gr_tbuf *c)
+/* Returns true when every sink failed and the trace must stop (the caller
+** calls stop_from_bg, outside dlv_mu). */
+static bool deliver(gr_tbuf *c)
 {
 	gr_sink_ent *sinks[MAX_SINKS];
 	int ns = 0;
@@ -408,8 +411,7 @@ static void deliver(gr_tbuf *c)
 		gr_tr.stopping = true;
 	pthread_cond_broadcast(&gr_tr.done_cv);
 	pthread_mutex_unlock(&gr_tr.mu);
-	if (auto_stop)
-		stop_from_bg();
+	return auto_stop;
 }
 
 static uint64_t mono_now(void)
@@ -472,7 +474,11 @@ static void *bg_main(void *arg)
 			if (!gr_tr.out_head)
 				gr_tr.out_tail = NULL;
 			pthread_mutex_unlock(&gr_tr.mu);
-			deliver(c);
+			pthread_mutex_lock(&gr_tr.dlv_mu);
+			bool auto_stop = deliver(c);
+			pthread_mutex_unlock(&gr_tr.dlv_mu);
+			if (auto_stop)
+				stop_from_bg();
 			pthread_mutex_lock(&gr_tr.mu);
 			continue;
 		}
@@ -792,16 +798,24 @@ uint64_t gort_trace_dropped(void)
 	return atomic_load(&gr_tr.dropped);
 }
 
-/* fork(): the child must never write into the parent's trace. */
+/* fork(): the child must never write into the parent's trace. The
+** background thread is outside any switch and delivery while the fork
+** happens: besides the tracer's state, it must not be inside the allocator
+** (glibc's malloc is fork-safe, but a sanitizer's allocator in older
+** compilers, e.g. gcc 12's ASan, is not: a lock it held at the fork would
+** stay locked in the child, which then hangs at its next malloc or in
+** LeakSanitizer's check at exit). */
 void _gr_tr_fork_prepare(void)
 {
 	pthread_mutex_lock(&gr_tr.adv_mu);
+	pthread_mutex_lock(&gr_tr.dlv_mu);
 	pthread_mutex_lock(&gr_tr.mu);
 }
 
 void _gr_tr_fork_parent(void)
 {
 	pthread_mutex_unlock(&gr_tr.mu);
+	pthread_mutex_unlock(&gr_tr.dlv_mu);
 	pthread_mutex_unlock(&gr_tr.adv_mu);
 }
 
@@ -811,6 +825,7 @@ void _gr_tr_fork_child(void)
 	__atomic_store_n(&gort_trace_on_, 0, __ATOMIC_RELAXED);
 	pthread_mutex_init(&gr_tr.mu, NULL);
 	pthread_mutex_init(&gr_tr.adv_mu, NULL);
+	pthread_mutex_init(&gr_tr.dlv_mu, NULL);
 	pthread_cond_init(&gr_tr.bg_cv, NULL);
 	pthread_cond_init(&gr_tr.done_cv, NULL);
 	pthread_cond_init(&gr_tr.rd_cv, NULL);

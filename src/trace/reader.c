@@ -286,6 +286,20 @@ static void env_stop(void)
 	}
 }
 
+/* The writer thread frees delivered chunks under rd.mu: holding it across
+** fork keeps that thread out of the allocator (see _gr_tr_fork_prepare). */
+static void fork_prepare(void)
+{
+	_gr_tr_fork_prepare();
+	pthread_mutex_lock(&rd.mu);
+}
+
+static void fork_parent(void)
+{
+	pthread_mutex_unlock(&rd.mu);
+	_gr_tr_fork_parent();
+}
+
 static void fork_child(void)
 {
 	_gr_tr_fork_child();
@@ -309,7 +323,7 @@ static void fork_child(void)
 
 __attribute__((constructor)) static void trace_ctor(void)
 {
-	pthread_atfork(_gr_tr_fork_prepare, _gr_tr_fork_parent, fork_child);
+	pthread_atfork(fork_prepare, fork_parent, fork_child);
 	const char *pat = getenv("GORT_TRACE");
 	if (!pat || !*pat)
 		return;

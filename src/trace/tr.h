@@ -122,6 +122,9 @@ struct gr_tr_state {
 	_Atomic int stack_depth;        /* per trace; read without a lock */
 	pthread_mutex_t mu;
 	pthread_mutex_t adv_mu;         /* serialises generation switches */
+	pthread_mutex_t dlv_mu;         /* held by the background thread while it
+	                                   delivers a chunk (sink callbacks, malloc):
+	                                   fork waits for it (order adv_mu, dlv_mu, mu) */
 	pthread_cond_t bg_cv;           /* wakes the background thread */
 	pthread_cond_t done_cv;         /* delivery progress */
 	_Atomic uint64_t session;
