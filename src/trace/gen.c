@@ -577,16 +577,13 @@ static bool session_start(gr_sink_ent *e)
 	e->next = gr_tr.sinks;
 	gr_tr.sinks = e;
 
+	/* The profiler itself starts in cpuprof_start, outside mu. */
 	gr_tr.cpuprof_on = false;
-	if (hz > 0 && _gr_cpuprof_start((int)hz, _gr_trace_now) == 0)
-		gr_tr.cpuprof_on = true;
+	gr_tr.cpuprof_hz = hz > 0 && hz <= 10000 ? (int)hz : 0;
 
 	int r = _gr_tr_spawn(&gr_tr.bg, bg_main);
 	if (r != 0) {
 		gr_tr.sinks = e->next;
-		if (gr_tr.cpuprof_on)
-			_gr_cpuprof_stop();
-		gr_tr.cpuprof_on = false;
 		return false;
 	}
 	gr_tr.running = true;
@@ -594,6 +591,26 @@ static bool session_start(gr_sink_ent *e)
 	__atomic_store_n(&gort_trace_on_, 1, __ATOMIC_RELEASE);
 	atomic_store(&_gr_heap_hook, _gr_tr_heap_hook);
 	return true;
+}
+
+/* Start the CPU profiler for the session just started (not under mu: its
+** drain holds the profiler's lock while sample_emit takes mu). Under adv_mu,
+** so that final_switch either finds it started (and stops it) or keeps it
+** from starting. */
+static void cpuprof_start(uint64_t session)
+{
+	pthread_mutex_lock(&gr_tr.adv_mu);
+	pthread_mutex_lock(&gr_tr.mu);
+	int hz = gr_tr.cpuprof_hz;
+	bool want = hz > 0 && !gr_tr.cpuprof_on && !gr_tr.stopping && !gr_tr.ended &&
+	            atomic_load(&gr_tr.gen) != 0 && atomic_load(&gr_tr.session) == session;
+	pthread_mutex_unlock(&gr_tr.mu);
+	if (want && _gr_cpuprof_start(hz, _gr_trace_now) == 0) {
+		pthread_mutex_lock(&gr_tr.mu);
+		gr_tr.cpuprof_on = true;
+		pthread_mutex_unlock(&gr_tr.mu);
+	}
+	pthread_mutex_unlock(&gr_tr.adv_mu);
 }
 
 /* Final generation; the background thread closes every sink and exits. */
@@ -688,11 +705,15 @@ int _gr_trace_start_sink(const gr_trace_sink *s)
 		switch_gen(false);
 		pthread_mutex_unlock(&gr_tr.adv_mu);
 	} else {
-		if (!session_start(e)) {
+		bool ok = session_start(e);
+		uint64_t session = atomic_load(&gr_tr.session);
+		if (!ok) {
 			free(e);
 			rc = -EAGAIN;
 		}
 		pthread_mutex_unlock(&gr_tr.mu);
+		if (ok)
+			cpuprof_start(session);
 	}
 	_gr_tl.busy = busy;
 	return rc;
@@ -804,7 +825,9 @@ uint64_t gort_trace_dropped(void)
 ** (glibc's malloc is fork-safe, but a sanitizer's allocator in older
 ** compilers, e.g. gcc 12's ASan, is not: a lock it held at the fork would
 ** stay locked in the child, which then hangs at its next malloc or in
-** LeakSanitizer's check at exit). */
+** LeakSanitizer's check at exit). The writer thread is kept out by the
+** reader's handler (rd.mu), and _gr_tr_spawn returns only after a new
+** thread's start-up (which allocates in the sanitizer runtime) is over. */
 void _gr_tr_fork_prepare(void)
 {
 	pthread_mutex_lock(&gr_tr.adv_mu);

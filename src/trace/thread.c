@@ -12,6 +12,7 @@
 */
 #include <dlfcn.h>
 #include <errno.h>
+#include <semaphore.h>
 #include <signal.h>
 #include <stdio.h>
 #include <sys/auxv.h>
@@ -219,7 +220,7 @@ static bool enter(gr_tthread *t, uint64_t gen, const uintptr_t *cpcs, int cn, ui
 		q = gr_uv(q, live);
 		gr_ev_done(t, q);
 	}
-	t->cpuprof = gr_tr.cpuprof_on;
+	t->cpuprof = gr_tr.cpuprof_hz > 0;
 	return true;
 }
 
@@ -373,16 +374,38 @@ void _gr_trace_enter_main(void)
 	_gr_tr_enter_internal(NULL, 0, entry != 0 ? entry + 1 : 0);
 }
 
+struct spawn_arg {
+	void *(*fn)(void *);
+	sem_t started;
+};
+
+static void *spawn_main(void *p)
+{
+	struct spawn_arg *a = p;
+	void *(*fn)(void *) = a->fn;
+	sem_post(&a->started);   /* a is gone after this */
+	return fn(NULL);
+}
+
 int _gr_tr_spawn(pthread_t *th, void *(*fn)(void *))
 {
+	struct spawn_arg a = { .fn = fn };
+	if (sem_init(&a.started, 0, 0) != 0)
+		return errno;
 	sigset_t all, old;
 	sigfillset(&all);
 	pthread_sigmask(SIG_SETMASK, &all, &old);
 	uint32_t internal = _gr_tl.internal;
 	_gr_tl.internal = 1;
-	int r = pthread_create(th, NULL, fn, NULL);
+	int r = pthread_create(th, NULL, spawn_main, &a);
+	/* Wait until the thread runs its own code: its start-up in libc and a
+	** sanitizer runtime (which allocates) is over before the caller can
+	** fork (see _gr_tr_fork_prepare). */
+	while (r == 0 && sem_wait(&a.started) != 0 && errno == EINTR)
+		;
 	_gr_tl.internal = internal;
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	sem_destroy(&a.started);
 	return r;
 }
 

@@ -151,6 +151,7 @@ struct gr_tr_state {
 	bool period_set, period_changed;
 	gr_tthread *threads_free;
 	bool heap_pending;              /* first entering thread emits HeapAlloc */
+	int cpuprof_hz;                /* this session's GORT_TRACE_CPU_HZ (0 = off): threads register */
 	bool cpuprof_on;
 	pthread_cond_t rd_cv;           /* reader (reader.c) */
 	char stop_reason[256];
@@ -267,7 +268,8 @@ void _gr_tr_enter_internal(const uintptr_t *pcs, int n, uintptr_t entry_pc);
 void _gr_tr_enter_caller(void *api_fp);
 /* pthread_create for gort's own threads: every signal blocked in the new
 ** thread, and the creating thread internal meanwhile (preload's
-** pthread_create wrapper leaves it alone). Returns pthread_create's result. */
+** pthread_create wrapper leaves it alone); returns once the new thread runs
+** fn. Returns pthread_create's result (or sem_init's errno). */
 int _gr_tr_spawn(pthread_t *th, void *(*fn)(void *));
 void _gr_tr_exit_events(gr_tthread *t, uint64_t gen);
 void _gr_tr_put_label(gr_tthread *t, uint64_t gen);
