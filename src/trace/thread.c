@@ -251,6 +251,17 @@ static gr_tthread *begin_slow(uint64_t *genp, const uintptr_t *cpcs, int cn, uin
 	}
 	atomic_store_explicit(&t->seq, s + 1, memory_order_relaxed);
 	atomic_thread_fence(memory_order_seq_cst);
+	if (!cpcs && t->session != atomic_load(&gr_tr.session)) {
+		/* About to enter: the whole stack, whose root names the thread.
+		** Taken before mu, which the capture never needs (a thread's
+		** first capture may block in pthread_getattr_np). */
+		cn = api_fp ? _gr_tr_capture_from(api_fp, own, GR_MAX_STACK) : 0;
+		if (cn <= 0) {
+			own[0] = (uintptr_t)__builtin_return_address(0);
+			cn = 1;
+		}
+		cpcs = own;
+	}
 	pthread_mutex_lock(&gr_tr.mu);
 	uint64_t gen = atomic_load_explicit(&gr_tr.gen, memory_order_relaxed);
 	bool ok = gen != 0;
@@ -259,13 +270,9 @@ static gr_tthread *begin_slow(uint64_t *genp, const uintptr_t *cpcs, int cn, uin
 		if (atomic_load(&gr_tr.overflow) && !t->internal) {
 			ok = false;
 		} else {
-			if (!cpcs) {
-				/* Whole stack: its root names the thread. */
-				cn = api_fp ? _gr_tr_capture_from(api_fp, own, GR_MAX_STACK) : 0;
-				if (cn <= 0) {
-					own[0] = (uintptr_t)__builtin_return_address(0);
-					cn = 1;
-				}
+			if (!cpcs) {   /* the session changed since the check above */
+				own[0] = (uintptr_t)__builtin_return_address(0);
+				cn = 1;
 				cpcs = own;
 			}
 			ok = enter(t, gen, cpcs, cn, entry_pc);
