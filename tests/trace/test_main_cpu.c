@@ -8,26 +8,19 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <fcntl.h>
 #include <unistd.h>
 
 #include <gort/traceparse.h>
 #include "testhelper.h"
+#include "trace_util.h"
 
 /* Not static, not inlined: its name must reach the samples' stacks. */
 void gort_test_spin_main(long cpu_ns);
 __attribute__((noinline)) void gort_test_spin_main(long cpu_ns)
 {
-	volatile unsigned long x = 0;
-	struct timespec t0, t1;
-	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t0);
-	do {
-		for (int i = 0; i < 100000; i++)
-			x += (unsigned long)i * 7;
-		clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t1);
-	} while ((t1.tv_sec - t0.tv_sec) * 1000000000L + (t1.tv_nsec - t0.tv_nsec) < cpu_ns);
-	(void)x;
+	tu_spin_cpu(cpu_ns);
+	__asm__ volatile("" ::: "memory");   /* not a tail call: stays on the stack */
 }
 
 /* CPU samples in the trace, and how many have a frame named fn. */
