@@ -25,7 +25,6 @@
 
 __thread struct gr_tls _gr_tl __attribute__((tls_model("initial-exec")));
 
-
 static pthread_key_t exit_key;
 static pthread_once_t key_once = PTHREAD_ONCE_INIT;
 static void thread_exit(void *arg);
