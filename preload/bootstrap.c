@@ -30,7 +30,6 @@
 #include <dlfcn.h>
 #include <stddef.h>
 #include <stdlib.h>
-#include <sys/auxv.h>
 
 #include "internal/panic.h"
 #include "preload.h"
@@ -47,21 +46,16 @@ __attribute__((constructor(101))) static void gr_pl_init(void)
 }
 
 /* After the tracer's GORT_TRACE constructor (this object is linked after
-** libgort's, and .init_array runs in link order): the main thread enters the
-** trace now rather than at its first event, so that a CPU-bound main thread
-** is registered with the CPU profiler from the start, and is labelled. Its
-** root frame (go tool trace's name for it) is main when the executable
-** exports it, else the program's entry point (_start); +1 because the
-** tracer symbolizes pc - 1. */
+** libgort's, and .init_array runs in link order): the main thread is in the
+** trace from the start (the tracer's constructor entered it; a trace started
+** otherwise, e.g. by GORT_FLIGHT, is entered here the same way, with main or
+** the entry point as its root frame), and is labelled. */
 __attribute__((constructor)) static void gr_pl_enter_main(void)
 {
 	if (!gr_pl_active())
 		return;
 	int e = errno;
-	uintptr_t entry = (uintptr_t)dlsym(RTLD_DEFAULT, "main");
-	if (entry == 0)
-		entry = (uintptr_t)getauxval(AT_ENTRY);
-	_gr_trace_thread_enter_fn(NULL, 0, entry != 0 ? entry + 1 : 0);
+	_gr_trace_enter_main();
 	gort_trace_thread_name("main");
 	errno = e;
 }

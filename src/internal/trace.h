@@ -36,8 +36,17 @@ void _gr_trace_thread_set_internal(void);
 ** the creator before pthread_create). No-op when tracing is off. */
 void _gr_trace_thread_enter(const uintptr_t *creator_pcs, int n);
 /* Same, naming the thread's entry function (its pc becomes the root frame of
-** the G's start stack, which go tool trace uses as the goroutine's name). */
+** the G's start stack, which go tool trace uses as the goroutine's name).
+** entry_pc is treated as a return address like every pc in a gort stack:
+** the tracer symbolizes entry_pc - 1, so callers pass the function's
+** address + 1 (0 = none: the root is taken from creator_pcs). */
 void _gr_trace_thread_enter_fn(const uintptr_t *creator_pcs, int n, uintptr_t entry_pc);
+
+/* The calling thread (the main thread, from a constructor) enters the trace
+** now, its root frame being main when the executable exports it, else the
+** program's entry point. GORT_TRACE at start calls it; so does preload.
+** No-op when tracing is off or the thread is already in the trace. */
+void _gr_trace_enter_main(void);
 
 typedef struct gr_trace_sink {
 	int  (*write)(void *ctx, const void *p, size_t n); /* bytes in order, header first */

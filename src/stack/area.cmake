@@ -16,13 +16,3 @@ else()
   message(STATUS "gort: libdw not used; stacks are symbolized with dladdr (no file/line)")
 endif()
 
-# The tracer reaches this module through weak references, and a static link
-# pulls an archive member only for a strong one: without these, programs
-# linked with libgort.a would silently get the tracer's fallback walk and no
-# CPU samples. -u makes the linker take the stack module's objects (the
-# option is position-independent, so it also works after libgort.a).
-set(_gort_stack_force_syms _gr_stack_capture _gr_stack_symbolize _gr_cpuprof_start)
-foreach(s ${_gort_stack_force_syms})
-  list(APPEND GORT_LIB_PRIVATE_LIBS "-Wl,-u,${s}")
-  string(APPEND GORT_PC_PRIVATE_LIBS " -Wl,-u,${s}")
-endforeach()

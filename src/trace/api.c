@@ -27,7 +27,7 @@ static _Atomic uint64_t task_ids;
 static __attribute__((noinline)) uint64_t stack_of(void *fp, uint64_t gen, int depth)
 {
 	uintptr_t pcs[GR_MAX_STACK];
-	int n = _gr_tr_capture_from(_gr_tl.t, fp, pcs, depth);
+	int n = _gr_tr_capture_from(fp, pcs, depth);
 	if (n <= 0) {
 		pcs[0] = ((uintptr_t *)fp)[1];
 		n = 1;

@@ -24,6 +24,7 @@
 #include <unistd.h>
 #include <linux/membarrier.h>
 
+#include "internal/cpuprof.h"
 #include "internal/env.h"
 #include "internal/hooks.h"
 #include "internal/panic.h"
@@ -35,15 +36,11 @@ int gort_trace_on_;   /* mirrors gr_tr.gen != 0 for the header's inline checks *
 struct gr_tr_state gr_tr = {
 	.mu = PTHREAD_MUTEX_INITIALIZER,
 	.adv_mu = PTHREAD_MUTEX_INITIALIZER,
+	.dlv_mu = PTHREAD_MUTEX_INITIALIZER,
 	.bg_cv = PTHREAD_COND_INITIALIZER,
 	.done_cv = PTHREAD_COND_INITIALIZER,
 	.rd_cv = PTHREAD_COND_INITIALIZER,
 };
-
-int _gr_cpuprof_start(int hz, uint64_t (*now)(void)) __attribute__((weak));
-void _gr_cpuprof_stop(void) __attribute__((weak));
-size_t _gr_cpuprof_drain(void (*emit)(void *ctx, uint64_t ts, uint64_t m_id,
-                         const uintptr_t *pcs, int n), void *ctx) __attribute__((weak));
 
 #define BG_PROC_ID 0   /* never given to a thread: keeps empty generations valid */
 
@@ -259,7 +256,7 @@ static void switch_gen(bool final)
 
 	/* CPU samples of the generation. */
 	size_t samples = 0;
-	if (gr_tr.cpuprof_on && _gr_cpuprof_drain) {
+	if (gr_tr.cpuprof_on) {
 		sample_ctx c = { { n, GR_EV_CPU_SAMPLES, NULL }, head, 0 };
 		_gr_cpuprof_drain(sample_emit, &c);
 		_gr_tr_bw_flush(&c.w);
@@ -345,7 +342,9 @@ static bool sink_write(gr_sink_ent *e, const void *p, size_t len)
 
 static void stop_from_bg(void);
 
-static void deliver(gr_tbuf *c)
+/* Returns true when every sink failed and the trace must stop (the caller
+** calls stop_from_bg, outside dlv_mu). */
+static bool deliver(gr_tbuf *c)
 {
 	gr_sink_ent *sinks[MAX_SINKS];
 	int ns = 0;
@@ -412,8 +411,7 @@ static void deliver(gr_tbuf *c)
 		gr_tr.stopping = true;
 	pthread_cond_broadcast(&gr_tr.done_cv);
 	pthread_mutex_unlock(&gr_tr.mu);
-	if (auto_stop)
-		stop_from_bg();
+	return auto_stop;
 }
 
 static uint64_t mono_now(void)
@@ -476,7 +474,11 @@ static void *bg_main(void *arg)
 			if (!gr_tr.out_head)
 				gr_tr.out_tail = NULL;
 			pthread_mutex_unlock(&gr_tr.mu);
-			deliver(c);
+			pthread_mutex_lock(&gr_tr.dlv_mu);
+			bool auto_stop = deliver(c);
+			pthread_mutex_unlock(&gr_tr.dlv_mu);
+			if (auto_stop)
+				stop_from_bg();
 			pthread_mutex_lock(&gr_tr.mu);
 			continue;
 		}
@@ -575,20 +577,13 @@ static bool session_start(gr_sink_ent *e)
 	e->next = gr_tr.sinks;
 	gr_tr.sinks = e;
 
+	/* The profiler itself starts in cpuprof_start, outside mu. */
 	gr_tr.cpuprof_on = false;
-	if (hz > 0 && _gr_cpuprof_start && _gr_cpuprof_start((int)hz, _gr_trace_now) == 0)
-		gr_tr.cpuprof_on = true;
+	gr_tr.cpuprof_hz = hz > 0 && hz <= 10000 ? (int)hz : 0;
 
-	sigset_t all, old;
-	sigfillset(&all);
-	pthread_sigmask(SIG_SETMASK, &all, &old);
-	int r = pthread_create(&gr_tr.bg, NULL, bg_main, NULL);
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	int r = _gr_tr_spawn(&gr_tr.bg, bg_main);
 	if (r != 0) {
 		gr_tr.sinks = e->next;
-		if (gr_tr.cpuprof_on && _gr_cpuprof_stop)
-			_gr_cpuprof_stop();
-		gr_tr.cpuprof_on = false;
 		return false;
 	}
 	gr_tr.running = true;
@@ -598,6 +593,26 @@ static bool session_start(gr_sink_ent *e)
 	return true;
 }
 
+/* Start the CPU profiler for the session just started (not under mu: its
+** drain holds the profiler's lock while sample_emit takes mu). Under adv_mu,
+** so that final_switch either finds it started (and stops it) or keeps it
+** from starting. */
+static void cpuprof_start(uint64_t session)
+{
+	pthread_mutex_lock(&gr_tr.adv_mu);
+	pthread_mutex_lock(&gr_tr.mu);
+	int hz = gr_tr.cpuprof_hz;
+	bool want = hz > 0 && !gr_tr.cpuprof_on && !gr_tr.stopping && !gr_tr.ended &&
+	            atomic_load(&gr_tr.gen) != 0 && atomic_load(&gr_tr.session) == session;
+	pthread_mutex_unlock(&gr_tr.mu);
+	if (want && _gr_cpuprof_start(hz, _gr_trace_now) == 0) {
+		pthread_mutex_lock(&gr_tr.mu);
+		gr_tr.cpuprof_on = true;
+		pthread_mutex_unlock(&gr_tr.mu);
+	}
+	pthread_mutex_unlock(&gr_tr.adv_mu);
+}
+
 /* Final generation; the background thread closes every sink and exits. */
 static void final_switch(void)
 {
@@ -605,7 +620,7 @@ static void final_switch(void)
 	pthread_mutex_lock(&gr_tr.adv_mu);
 	switch_gen(true);
 	pthread_mutex_unlock(&gr_tr.adv_mu);
-	if (gr_tr.cpuprof_on && _gr_cpuprof_stop)
+	if (gr_tr.cpuprof_on)
 		_gr_cpuprof_stop();
 }
 
@@ -690,11 +705,15 @@ int _gr_trace_start_sink(const gr_trace_sink *s)
 		switch_gen(false);
 		pthread_mutex_unlock(&gr_tr.adv_mu);
 	} else {
-		if (!session_start(e)) {
+		bool ok = session_start(e);
+		uint64_t session = atomic_load(&gr_tr.session);
+		if (!ok) {
 			free(e);
 			rc = -EAGAIN;
 		}
 		pthread_mutex_unlock(&gr_tr.mu);
+		if (ok)
+			cpuprof_start(session);
 	}
 	_gr_tl.busy = busy;
 	return rc;
@@ -800,16 +819,26 @@ uint64_t gort_trace_dropped(void)
 	return atomic_load(&gr_tr.dropped);
 }
 
-/* fork(): the child must never write into the parent's trace. */
+/* fork(): the child must never write into the parent's trace. The
+** background thread is outside any switch and delivery while the fork
+** happens: besides the tracer's state, it must not be inside the allocator
+** (glibc's malloc is fork-safe, but a sanitizer's allocator in older
+** compilers, e.g. gcc 12's ASan, is not: a lock it held at the fork would
+** stay locked in the child, which then hangs at its next malloc or in
+** LeakSanitizer's check at exit). The writer thread is kept out by the
+** reader's handler (rd.mu), and _gr_tr_spawn returns only after a new
+** thread's start-up (which allocates in the sanitizer runtime) is over. */
 void _gr_tr_fork_prepare(void)
 {
 	pthread_mutex_lock(&gr_tr.adv_mu);
+	pthread_mutex_lock(&gr_tr.dlv_mu);
 	pthread_mutex_lock(&gr_tr.mu);
 }
 
 void _gr_tr_fork_parent(void)
 {
 	pthread_mutex_unlock(&gr_tr.mu);
+	pthread_mutex_unlock(&gr_tr.dlv_mu);
 	pthread_mutex_unlock(&gr_tr.adv_mu);
 }
 
@@ -819,6 +848,7 @@ void _gr_tr_fork_child(void)
 	__atomic_store_n(&gort_trace_on_, 0, __ATOMIC_RELAXED);
 	pthread_mutex_init(&gr_tr.mu, NULL);
 	pthread_mutex_init(&gr_tr.adv_mu, NULL);
+	pthread_mutex_init(&gr_tr.dlv_mu, NULL);
 	pthread_cond_init(&gr_tr.bg_cv, NULL);
 	pthread_cond_init(&gr_tr.done_cv, NULL);
 	pthread_cond_init(&gr_tr.rd_cv, NULL);

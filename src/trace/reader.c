@@ -105,7 +105,7 @@ const void *gort_trace_read(size_t *len)
 	return c ? c->data : NULL;
 }
 
-int gort_trace_start(void)
+static int reader_start(void)
 {
 	pthread_mutex_lock(&rd.mu);
 	if (rd.active) {
@@ -130,6 +130,16 @@ int gort_trace_start(void)
 		pthread_cond_broadcast(&rd.cv);
 		pthread_mutex_unlock(&rd.mu);
 	}
+	return r;
+}
+
+/* The thread that starts a trace enters it at once (and its CPU time is
+** sampled), whether or not it emits events. */
+int gort_trace_start(void)
+{
+	int r = reader_start();
+	if (r == 0)
+		_gr_tr_enter_caller(__builtin_frame_address(0));
 	return r;
 }
 
@@ -194,17 +204,13 @@ static int start_fd(int fd, bool own)
 		return -EBUSY;
 	}
 	pthread_mutex_unlock(&rd.mu);
-	int r = gort_trace_start();
+	int r = reader_start();
 	if (r < 0)
 		return r;
 	rd.fd = fd;
 	rd.own_fd = own;
 	rd.write_failed = false;
-	sigset_t all, old;
-	sigfillset(&all);
-	pthread_sigmask(SIG_SETMASK, &all, &old);
-	r = pthread_create(&rd.writer, NULL, writer_main, NULL);
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	r = _gr_tr_spawn(&rd.writer, writer_main);
 	if (r != 0) {
 		/* Nobody reads: stop without waiting for a reader. */
 		_gr_trace_stop_sink(&reader_sink);
@@ -223,10 +229,13 @@ int gort_trace_start_fd(int fd)
 {
 	if (fd < 0)
 		return -EBADF;
-	return start_fd(fd, false);
+	int r = start_fd(fd, false);
+	if (r == 0)
+		_gr_tr_enter_caller(__builtin_frame_address(0));
+	return r;
 }
 
-int gort_trace_start_file(const char *path)
+static int start_file(const char *path)
 {
 	if (!path || !*path)
 		return -EINVAL;
@@ -236,6 +245,14 @@ int gort_trace_start_file(const char *path)
 	int r = start_fd(fd, true);
 	if (r < 0)
 		close(fd);
+	return r;
+}
+
+int gort_trace_start_file(const char *path)
+{
+	int r = start_file(path);
+	if (r == 0)
+		_gr_tr_enter_caller(__builtin_frame_address(0));
 	return r;
 }
 
@@ -253,7 +270,7 @@ static void env_start(void)
 		_gr_warn("trace: GORT_TRACE path too long");
 		return;
 	}
-	int r = gort_trace_start_file(path);
+	int r = start_file(path);
 	if (r < 0) {
 		_gr_warn("trace: GORT_TRACE=%s: cannot start: %s", path, strerror(-r));
 		return;
@@ -267,6 +284,20 @@ static void env_stop(void)
 		env_owner = 0;
 		gort_trace_stop();
 	}
+}
+
+/* The writer thread frees delivered chunks under rd.mu: holding it across
+** fork keeps that thread out of the allocator (see _gr_tr_fork_prepare). */
+static void fork_prepare(void)
+{
+	_gr_tr_fork_prepare();
+	pthread_mutex_lock(&rd.mu);
+}
+
+static void fork_parent(void)
+{
+	pthread_mutex_unlock(&rd.mu);
+	_gr_tr_fork_parent();
 }
 
 static void fork_child(void)
@@ -284,13 +315,15 @@ static void fork_child(void)
 	rd.active = rd.eof = rd.has_writer = false;
 	rd.fd = -1;
 	env_owner = 0;
-	if (env_has_pid)
+	if (env_has_pid) {
 		env_start();
+		_gr_tr_enter_caller(__builtin_frame_address(0));
+	}
 }
 
 __attribute__((constructor)) static void trace_ctor(void)
 {
-	pthread_atfork(_gr_tr_fork_prepare, _gr_tr_fork_parent, fork_child);
+	pthread_atfork(fork_prepare, fork_parent, fork_child);
 	const char *pat = getenv("GORT_TRACE");
 	if (!pat || !*pat)
 		return;
@@ -317,6 +350,8 @@ __attribute__((constructor)) static void trace_ctor(void)
 		setenv("GORT_TRACE_PID", pid, 1);
 	}
 	env_start();
-	if (env_owner)
+	if (env_owner) {
 		atexit(env_stop);
+		_gr_trace_enter_main();
+	}
 }

@@ -239,7 +239,8 @@ void _gr_tr_tables_flush(uint64_t gen)
 		for (uint32_t i = 0; i < n->len; i++) {
 			const char *func = NULL, *file = NULL;
 			uint32_t line = 0;
-			_gr_tr_symbolize(pcs[i], &func, &file, &line);
+			char hex[GR_HEXNAME];
+			_gr_tr_symbolize(pcs[i], hex, &func, &file, &line);
 			uint64_t fid = func ? _gr_tr_string(gen, func, strlen(func)) : 0;
 			uint64_t lid = file ? _gr_tr_string(gen, file, strlen(file)) : 0;
 			p = gr_uv(p, pcs[i]);

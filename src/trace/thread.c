@@ -10,18 +10,20 @@
 ** under gr_tr.mu, which the switcher also holds when it stores a new one,
 ** so P hand-over between threads is ordered by generation.
 */
+#include <dlfcn.h>
 #include <errno.h>
+#include <semaphore.h>
+#include <signal.h>
 #include <stdio.h>
+#include <sys/auxv.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "internal/cpuprof.h"
 #include "internal/hooks.h"
 #include "trace/tr.h"
 
 __thread struct gr_tls _gr_tl __attribute__((tls_model("initial-exec")));
-
-void _gr_cpuprof_thread_register(uint64_t m_id) __attribute__((weak));
-void _gr_cpuprof_thread_unregister(void) __attribute__((weak));
 
 static pthread_key_t exit_key;
 static pthread_once_t key_once = PTHREAD_ONCE_INIT;
@@ -34,7 +36,7 @@ static void make_key(void)
 bool _gr_trace_thread_internal(void)
 {
 	gr_tthread *t = _gr_tl.t;
-	return _gr_tl.busy || _gr_tl.internal || (t && (t->internal || (atomic_load_explicit(&t->seq, memory_order_relaxed) & 1)));
+	return _gr_tl.busy || _gr_tl.internal || _gr_tl.exited || (t && (t->internal || (atomic_load_explicit(&t->seq, memory_order_relaxed) & 1)));
 }
 
 /* ---- small event writers (room is guaranteed by the caller) ---- */
@@ -147,18 +149,6 @@ static gr_tthread *thread_new(void)
 		t = _gr_tr_alloc(sizeof *t);
 	if (!t)
 		return NULL;
-	if (!_gr_stack_capture_present()) {
-		pthread_attr_t a;
-		if (pthread_getattr_np(pthread_self(), &a) == 0) {
-			void *addr;
-			size_t sz;
-			if (pthread_attr_getstack(&a, &addr, &sz) == 0) {
-				t->stack_lo = (uintptr_t)addr;
-				t->stack_hi = (uintptr_t)addr + sz;
-			}
-			pthread_attr_destroy(&a);
-		}
-	}
 	pthread_once(&key_once, make_key);
 	pthread_setspecific(exit_key, t);
 	pthread_mutex_lock(&gr_tr.mu);
@@ -229,7 +219,7 @@ static bool enter(gr_tthread *t, uint64_t gen, const uintptr_t *cpcs, int cn, ui
 		q = gr_uv(q, live);
 		gr_ev_done(t, q);
 	}
-	t->cpuprof = gr_tr.cpuprof_on && _gr_cpuprof_thread_register;
+	t->cpuprof = gr_tr.cpuprof_hz > 0;
 	return true;
 }
 
@@ -260,6 +250,17 @@ static gr_tthread *begin_slow(uint64_t *genp, const uintptr_t *cpcs, int cn, uin
 	}
 	atomic_store_explicit(&t->seq, s + 1, memory_order_relaxed);
 	atomic_thread_fence(memory_order_seq_cst);
+	if (!cpcs && t->session != atomic_load(&gr_tr.session)) {
+		/* About to enter: the whole stack, whose root names the thread.
+		** Taken before mu, which the capture never needs (a thread's
+		** first capture may block in pthread_getattr_np). */
+		cn = api_fp ? _gr_tr_capture_from(api_fp, own, GR_MAX_STACK) : 0;
+		if (cn <= 0) {
+			own[0] = (uintptr_t)__builtin_return_address(0);
+			cn = 1;
+		}
+		cpcs = own;
+	}
 	pthread_mutex_lock(&gr_tr.mu);
 	uint64_t gen = atomic_load_explicit(&gr_tr.gen, memory_order_relaxed);
 	bool ok = gen != 0;
@@ -268,13 +269,9 @@ static gr_tthread *begin_slow(uint64_t *genp, const uintptr_t *cpcs, int cn, uin
 		if (atomic_load(&gr_tr.overflow) && !t->internal) {
 			ok = false;
 		} else {
-			if (!cpcs) {
-				/* Whole stack: its root names the thread. */
-				cn = api_fp ? _gr_tr_capture_from(t, api_fp, own, GR_MAX_STACK) : 0;
-				if (cn <= 0) {
-					own[0] = (uintptr_t)__builtin_return_address(0);
-					cn = 1;
-				}
+			if (!cpcs) {   /* the session changed since the check above */
+				own[0] = (uintptr_t)__builtin_return_address(0);
+				cn = 1;
 				cpcs = own;
 			}
 			ok = enter(t, gen, cpcs, cn, entry_pc);
@@ -363,6 +360,61 @@ void _gr_trace_thread_enter_fn(const uintptr_t *creator_pcs, int n, uintptr_t en
 	_gr_tr_enter_internal(creator_pcs, n, entry_pc);
 }
 
+void _gr_tr_enter_caller(void *api_fp)
+{
+	gr_tthread *t = _gr_tl.t;
+	if (atomic_load_explicit(&gr_tr.gen, memory_order_relaxed) == 0 ||
+	    (t && t->session == gr_tr.session))
+		return;
+	uint64_t gen;
+	t = begin_slow(&gen, NULL, 0, 0, api_fp);
+	if (t)
+		gr_end(t);
+}
+
+void _gr_trace_enter_main(void)
+{
+	uintptr_t entry = (uintptr_t)dlsym(RTLD_DEFAULT, "main");
+	if (entry == 0)
+		entry = (uintptr_t)getauxval(AT_ENTRY);
+	_gr_tr_enter_internal(NULL, 0, entry != 0 ? entry + 1 : 0);
+}
+
+struct spawn_arg {
+	void *(*fn)(void *);
+	sem_t started;
+};
+
+static void *spawn_main(void *p)
+{
+	struct spawn_arg *a = p;
+	void *(*fn)(void *) = a->fn;
+	sem_post(&a->started);   /* a is gone after this */
+	return fn(NULL);
+}
+
+int _gr_tr_spawn(pthread_t *th, void *(*fn)(void *))
+{
+	struct spawn_arg a = { .fn = fn };
+	if (sem_init(&a.started, 0, 0) != 0)
+		return errno;
+	sigset_t all, old;
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	uint32_t internal = _gr_tl.internal;
+	_gr_tl.internal = 1;
+	int r = pthread_create(th, NULL, spawn_main, &a);
+	/* Wait until the thread runs its own code: its start-up in libc and a
+	** sanitizer runtime (which allocates) is over before the caller can
+	** fork (see _gr_tr_fork_prepare). */
+	while (r == 0 && sem_wait(&a.started) != 0 && errno == EINTR)
+		;
+	_gr_tl.internal = internal;
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	sem_destroy(&a.started);
+	return r;
+}
+
 /* Exit events of the calling thread, inside a section (room guaranteed). */
 void _gr_tr_exit_events(gr_tthread *t, uint64_t gen)
 {
@@ -415,11 +467,14 @@ static void thread_exit(void *arg)
 			gr_end(t);
 		}
 	}
-	if (t->cpuprof && _gr_cpuprof_thread_unregister)
-		_gr_cpuprof_thread_unregister();
-	t->cpuprof = false;
+	/* Exited before unregistering: the profiler's lock may be wrapped
+	** (preload), and a wrapper re-entered from it must find the thread
+	** gone (_gr_trace_thread_internal true, no new goroutine). */
 	tl->t = NULL;
 	tl->exited = 1;
+	if (t->cpuprof)
+		_gr_cpuprof_thread_unregister();
+	t->cpuprof = false;
 	pthread_mutex_lock(&gr_tr.mu);
 	t->dead = true;
 	pthread_mutex_unlock(&gr_tr.mu);

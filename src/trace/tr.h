@@ -88,7 +88,6 @@ typedef struct gr_tthread {
 	uint64_t last_session;      /* the trace it left at exit */
 	uint64_t label_gen;
 	gr_tproc *p;
-	uintptr_t stack_lo, stack_hi;
 	struct gr_tthread *next;    /* gr_tr.threads, under gr_tr.mu */
 	bool cpuprof;               /* registered with the CPU profiler */
 	bool want_label;
@@ -123,6 +122,9 @@ struct gr_tr_state {
 	_Atomic int stack_depth;        /* per trace; read without a lock */
 	pthread_mutex_t mu;
 	pthread_mutex_t adv_mu;         /* serialises generation switches */
+	pthread_mutex_t dlv_mu;         /* held by the background thread while it
+	                                   delivers a chunk (sink callbacks, malloc):
+	                                   fork waits for it (order adv_mu, dlv_mu, mu) */
 	pthread_cond_t bg_cv;           /* wakes the background thread */
 	pthread_cond_t done_cv;         /* delivery progress */
 	_Atomic uint64_t session;
@@ -149,6 +151,7 @@ struct gr_tr_state {
 	bool period_set, period_changed;
 	gr_tthread *threads_free;
 	bool heap_pending;              /* first entering thread emits HeapAlloc */
+	int cpuprof_hz;                /* this session's GORT_TRACE_CPU_HZ (0 = off): threads register */
 	bool cpuprof_on;
 	pthread_cond_t rd_cv;           /* reader (reader.c) */
 	char stop_reason[256];
@@ -245,10 +248,13 @@ void _gr_tr_bw_flush(gr_bw *w);
 /* ---- stack.c ---- */
 /* Stack starting at the return address of frame fp (fp = a frame of gort's
 ** API function: pcs[0] is the return address into its caller). */
-int _gr_tr_capture_from(gr_tthread *t, void *fp, uintptr_t *pcs, int max);
-void _gr_tr_symbolize(uintptr_t pc, const char **func, const char **file, uint32_t *line);
+int _gr_tr_capture_from(void *fp, uintptr_t *pcs, int max);
+/* Names of the frame whose return address is pc (the stack module's, or
+** "0x<pc-1>" written into hex when it knows none); strings stay valid while
+** hex does. Not async-signal-safe. */
+#define GR_HEXNAME 24
+void _gr_tr_symbolize(uintptr_t pc, char hex[GR_HEXNAME], const char **func, const char **file, uint32_t *line);
 uintptr_t _gr_tr_entry_pc(const uintptr_t *pcs, int n);
-bool _gr_tr_elf_symbolize(uintptr_t pc, char *out, size_t cap);   /* elfsym.c */
 
 /* ---- thread.c: sections, thread entry/exit, lazy statuses ---- */
 gr_tthread *_gr_tr_begin_slow(uint64_t *gen, void *api_fp);
@@ -256,10 +262,18 @@ void _gr_tr_thread_flush_full(gr_tthread *t, uint64_t gen);
 void _gr_tr_queue_buf(gr_tbuf *b);        /* under mu */
 void _gr_tr_heap_hook(uint64_t live);
 void _gr_tr_enter_internal(const uintptr_t *pcs, int n, uintptr_t entry_pc);
+/* The calling thread enters the trace now (not at its first event), so that
+** its CPU time is sampled from the start; api_fp is the frame of the API
+** function it came through. No-op if it is in the trace or tracing is off. */
+void _gr_tr_enter_caller(void *api_fp);
+/* pthread_create for gort's own threads: every signal blocked in the new
+** thread, and the creating thread internal meanwhile (preload's
+** pthread_create wrapper leaves it alone); returns once the new thread runs
+** fn. Returns pthread_create's result (or sem_init's errno). */
+int _gr_tr_spawn(pthread_t *th, void *(*fn)(void *));
 void _gr_tr_exit_events(gr_tthread *t, uint64_t gen);
 void _gr_tr_put_label(gr_tthread *t, uint64_t gen);
 gr_tthread *_gr_tr_thread_get(void);
-bool _gr_stack_capture_present(void);
 void _gr_tr_mem_reset_child(void);
 void _gr_tr_tables_reset_all(void);
 void _gr_tr_fork_prepare(void);

@@ -8,7 +8,6 @@
 
 #include "internal/go122.h"
 
-#include <stdarg.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -46,17 +45,18 @@ static inline void tg_uv(tg_buf *b, uint64_t v)
 
 static inline void tg_header(tg_buf *b) { tg_put(b, GR_GO122_HEADER, GR_GO122_HEADER_LEN); }
 
-/* An event: type byte, then nargs uvarints (dt first for timed events). */
-static inline void tg_ev(tg_buf *b, uint8_t typ, int nargs, ...)
+/* An event: type byte, then nargs uvarints (dt first for timed events).
+** The arguments come as an array (TG_EV converts each to uint64_t): int
+** arguments read back with va_arg(ap, uint64_t) would be undefined, and
+** clang's code does leave garbage in their upper halves. */
+static inline void tg_ev(tg_buf *b, uint8_t typ, int nargs, const uint64_t *args)
 {
-	va_list ap;
-	va_start(ap, nargs);
 	tg_byte(b, typ);
 	for (int i = 0; i < nargs; i++)
-		tg_uv(b, va_arg(ap, uint64_t));
-	va_end(ap);
+		tg_uv(b, args[i]);
 }
-#define TG_EV(b, typ, ...) tg_ev((b), (typ), (int)(sizeof((uint64_t[]){ __VA_ARGS__ }) / sizeof(uint64_t)), __VA_ARGS__)
+#define TG_EV(b, typ, ...) \
+	tg_ev((b), (typ), (int)(sizeof((uint64_t[]){ __VA_ARGS__ }) / sizeof(uint64_t)), (const uint64_t[]){ __VA_ARGS__ })
 
 /* Append a batch whose body is body (then reset body). */
 static inline void tg_batch(tg_buf *out, uint64_t gen, uint64_t m, uint64_t time, tg_buf *body)

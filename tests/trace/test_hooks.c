@@ -114,15 +114,7 @@ static void test_cpu_samples(void)
 	setenv("GORT_TRACE_CPU_HZ", "1000", 1);
 	CHECK(gort_trace_start_file(path) == 0);
 	gort_trace_log(0, "cpu", "spin");
-	volatile unsigned long x = 0;
-	struct timespec t0, t1;
-	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t0);
-	do {
-		for (int i = 0; i < 100000; i++)
-			x += (unsigned long)i * 7;
-		clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t1);
-	} while ((t1.tv_sec - t0.tv_sec) * 1000000000L + (t1.tv_nsec - t0.tv_nsec) < 200000000L);
-	(void)x;
+	tu_spin_cpu(200000000L);
 	CHECK(gort_trace_stop() == 0);
 	unsetenv("GORT_TRACE_CPU_HZ");
 	tu_validate(path);

@@ -184,9 +184,21 @@ static void on_alarm(int sig)
 	errno = saved;
 }
 
+/* A thread's first event computes its stack bounds (pthread_getattr_np, not
+** async-signal-safe; docs/trace.md): the workers start with SIGPROF blocked
+** (inherited from main) and take it only after their first annotation.
+** Otherwise the handler could interrupt a new thread inside
+** pthread_getattr_np (a sanitizer's thread start-up calls it) and call it
+** again on the same thread: a self-deadlock. */
 static void *sig_worker(void *arg)
 {
-	(void)arg;
+	gort_trace_log(0, "w", "start");
+	if (arg) {
+		sigset_t prof;
+		sigemptyset(&prof);
+		sigaddset(&prof, SIGPROF);
+		pthread_sigmask(SIG_UNBLOCK, &prof, NULL);
+	}
 	for (int i = 0; i < 20000; i++) {
 		gort_trace_region_begin(0, "work");
 		gort_trace_logf(0, "w", "%d", i);
@@ -208,8 +220,13 @@ static void test_signal_handler_annotations(void)
 	struct itimerval it = { { 0, 200 }, { 0, 200 } };
 	setitimer(ITIMER_PROF, &it, NULL);
 	pthread_t th[2];
+	sigset_t prof, old;
+	sigemptyset(&prof);
+	sigaddset(&prof, SIGPROF);
+	pthread_sigmask(SIG_BLOCK, &prof, &old);
 	for (int i = 0; i < 2; i++)
-		pthread_create(&th[i], NULL, sig_worker, NULL);
+		pthread_create(&th[i], NULL, sig_worker, (void *)1);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	sig_worker(NULL);
 	for (int i = 0; i < 2; i++)
 		pthread_join(th[i], NULL);

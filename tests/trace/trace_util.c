@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 
 #include "testhelper.h"
 #include "trace_util.h"
@@ -29,6 +30,19 @@ long tu_count(const char *path, const char *needle)
 	if (r != 0)
 		return -1;
 	return strtol(out, NULL, 10);
+}
+
+void tu_spin_cpu(long cpu_ns)
+{
+	volatile unsigned long x = 0;
+	struct timespec t0, t1;
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t0);
+	do {
+		for (int i = 0; i < 100000; i++)
+			x += (unsigned long)i * 7;
+		clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t1);
+	} while ((t1.tv_sec - t0.tv_sec) * 1000000000L + (t1.tv_nsec - t0.tv_nsec) < cpu_ns);
+	(void)x;
 }
 
 size_t tu_file_size(const char *path)

@@ -16,6 +16,9 @@ bool tu_validate(const char *path);
 ** of the trace (gotraceraw bytes2text). -1 without Go. */
 long tu_count(const char *path, const char *needle);
 
+/* Spin on the CPU until the calling thread has used cpu_ns of CPU time. */
+void tu_spin_cpu(long cpu_ns);
+
 /* Size of a file, 0 if missing. */
 size_t tu_file_size(const char *path);
 
