@@ -8,6 +8,10 @@
 ** Tracing on uses an in-process sink that only counts bytes (no I/O), so the
 ** figures are the cost of producing the trace. Usage:
 **   bench_trace [iterations] [repetitions]   (medians over repetitions)
+**   bench_trace iterations 1 region|log|block|floor
+**       one run of that operation, 1 thread, tracing on without stacks: for
+**       instruction counts (valgrind --tool=callgrind at two iteration
+**       counts; the difference / events = instructions per event).
 */
 #include <pthread.h>
 #include <stdatomic.h>
@@ -169,6 +173,20 @@ int main(int argc, char **argv)
 	if (reps > 32)
 		reps = 32;
 	static const char *mode_name[] = { "off", "on", "on+stacks" };
+	if (argc > 3) {
+		static const char *short_name[] = { "region", "log", "block", "floor" };
+		for (int op = 0; op < OP_COUNT; op++) {
+			if (strcmp(argv[3], short_name[op]) == 0) {
+				double ns, by;
+				measure((enum op)op, 1, op == OP_FLOOR ? 0 : 1, iters, &ns, &by);
+				printf("%s | 1 | %s | %.2f | %.2f\n", op_name[op],
+				       op == OP_FLOOR ? "-" : "on", ns, by);
+				return 0;
+			}
+		}
+		fprintf(stderr, "bench_trace: unknown operation %s\n", argv[3]);
+		return 2;
+	}
 	printf("# op | threads | tracing | ns/event (median) | bytes/event (median)\n");
 	for (int op = 0; op < OP_COUNT; op++) {
 		for (int threads = 1; threads <= 2; threads++) {

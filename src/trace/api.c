@@ -8,6 +8,11 @@
 ** exported function's frame; strings and stacks are interned there too, since
 ** their ids belong to the section's generation. Annotations need the thread's
 ** G to be running: between block_begin and block_end they are dropped.
+**
+** The frequent events (regions, logs, block/unblock) have a fast path for the
+** common case (thread in the trace, stacks off, strings in the thread's
+** cache): it makes no call, so it needs no saved registers; anything else
+** closes the section it opened and takes the general path, out of line.
 */
 #include <stdarg.h>
 #include <stdio.h>
@@ -17,6 +22,8 @@
 
 static _Atomic uint64_t task_ids;
 
+#define INLINE static inline __attribute__((always_inline))
+#define FP __builtin_frame_address(0)
 #define OFF() __builtin_expect(atomic_load_explicit(&gr_tr.gen, memory_order_relaxed) == 0, 1)
 
 /* Stack id (in gen) of the API function's caller: fp is the API function's
@@ -45,8 +52,28 @@ static inline __attribute__((always_inline)) uint64_t stack_id(void *fp, uint64_
 	return d > 0 ? stack_of(fp, gen, d) : 0;
 }
 
-#define INLINE static inline __attribute__((always_inline))
-#define FP __builtin_frame_address(0)
+/* Fast path: a section opened on a thread in the trace with stacks off and
+** the TSC clock (then the thread, *gen set), else NULL with no section open.
+** fast_now is the clock then: inline, no call. */
+INLINE gr_tthread *fast_begin(uint64_t *gen)
+{
+	gr_tthread *t = _gr_tl.t;
+#ifdef GR_HAVE_NOW_TSC
+	if (__builtin_expect(t != NULL, 1) && __builtin_expect(_gr_clk.tsc, 1) &&
+	    __builtin_expect(atomic_load_explicit(&gr_tr.stack_depth, memory_order_relaxed) == 0, 1) &&
+	    gr_try_open(t, gen))
+		return t;
+#else
+	(void)t;
+	(void)gen;
+#endif
+	return NULL;
+}
+#ifdef GR_HAVE_NOW_TSC
+#define fast_now() gr_now_tsc()
+#else
+#define fast_now() gr_now()
+#endif
 
 static inline bool g_running(gr_tthread *t)
 {
@@ -94,20 +121,41 @@ void gort_trace_task_end(uint64_t task)
 	gr_end(t);
 }
 
-INLINE void region(uint8_t type, uint64_t task, const char *name, void *fp)
+INLINE uint8_t *region_event(gr_tthread *t, uint8_t type, uint64_t now, uint64_t task, uint64_t sid, uint64_t stk)
+{
+	uint8_t *p = gr_ev_at(t, type, now);
+	p = gr_uv(p, task);
+	p = gr_uv(p, sid);
+	return gr_uv(p, stk);
+}
+
+static __attribute__((noinline)) void region_slow(uint8_t type, uint64_t task, const char *name, void *fp)
 {
 	uint64_t gen;
-	gr_tthread *t = gr_begin(&gen);
+	gr_tthread *t = gr_begin_at(&gen, fp);
 	if (!t || !g_running(t))
 		return;
 	uint64_t sid = _gr_tr_string_cached(t, gen, name);
 	uint64_t stk = stack_id(fp, gen, 0);
-	uint8_t *p = gr_ev(t, type);
-	p = gr_uv(p, task);
-	p = gr_uv(p, sid);
-	p = gr_uv(p, stk);
-	gr_ev_done(t, p);
+	gr_ev_done(t, region_event(t, type, gr_now(), task, sid, stk));
 	gr_end(t);
+}
+
+INLINE void region(uint8_t type, uint64_t task, const char *name, void *fp)
+{
+	uint64_t gen;
+	gr_tthread *t = fast_begin(&gen);
+	if (__builtin_expect(t != NULL, 1)) {
+		const gr_scache_ent *e;
+		if (__builtin_expect(t->gstate == GR_GO_STATUS_RUNNING, 1) &&
+		    (e = gr_scache_hit(t, gen, name)) != NULL) {
+			gr_ev_done(t, region_event(t, type, fast_now(), task, e->id, 0));
+			gr_end(t);
+			return;
+		}
+		gr_end(t);
+	}
+	region_slow(type, task, name, fp);
 }
 
 void gort_trace_region_begin(uint64_t task, const char *type)
@@ -122,22 +170,43 @@ void gort_trace_region_end(uint64_t task, const char *type)
 		region(GR_EV_USER_REGION_END, task, type, FP);
 }
 
-INLINE void user_log(uint64_t task, const char *cat, const char *msg, void *fp)
+INLINE uint8_t *log_event(gr_tthread *t, uint64_t now, uint64_t task, uint64_t key, uint64_t val, uint64_t stk)
+{
+	uint8_t *p = gr_ev_at(t, GR_EV_USER_LOG, now);
+	p = gr_uv(p, task);
+	p = gr_uv(p, key);
+	p = gr_uv(p, val);
+	return gr_uv(p, stk);
+}
+
+static __attribute__((noinline)) void user_log_slow(uint64_t task, const char *cat, const char *msg, void *fp)
 {
 	uint64_t gen;
-	gr_tthread *t = gr_begin(&gen);
+	gr_tthread *t = gr_begin_at(&gen, fp);
 	if (!t || !g_running(t))
 		return;
 	uint64_t key = _gr_tr_string_cached(t, gen, cat);
 	uint64_t val = _gr_tr_string_cached(t, gen, msg);
 	uint64_t stk = stack_id(fp, gen, 0);
-	uint8_t *p = gr_ev(t, GR_EV_USER_LOG);
-	p = gr_uv(p, task);
-	p = gr_uv(p, key);
-	p = gr_uv(p, val);
-	p = gr_uv(p, stk);
-	gr_ev_done(t, p);
+	gr_ev_done(t, log_event(t, gr_now(), task, key, val, stk));
 	gr_end(t);
+}
+
+INLINE void user_log(uint64_t task, const char *cat, const char *msg, void *fp)
+{
+	uint64_t gen;
+	gr_tthread *t = fast_begin(&gen);
+	if (__builtin_expect(t != NULL, 1)) {
+		const gr_scache_ent *k, *v;
+		if (__builtin_expect(t->gstate == GR_GO_STATUS_RUNNING, 1) &&
+		    (k = gr_scache_hit(t, gen, cat)) != NULL && (v = gr_scache_hit(t, gen, msg)) != NULL) {
+			gr_ev_done(t, log_event(t, fast_now(), task, k->id, v->id, 0));
+			gr_end(t);
+			return;
+		}
+		gr_end(t);
+	}
+	user_log_slow(task, cat, msg, fp);
 }
 
 void gort_trace_log(uint64_t task, const char *category, const char *message)

@@ -84,7 +84,7 @@ void _gr_clock_calibrate(void)
 		return;
 	if (!invariant_tsc())
 		return;
-	uint64_t t0, n0, t1, n1;
+	uint64_t t0 = 0, n0 = 0, t1 = 0, n1 = 0;
 	pair(&t0, &n0);
 	struct timespec req = { 0, 20 * 1000 * 1000 };
 	while (nanosleep(&req, &req) != 0)

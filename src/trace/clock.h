@@ -28,15 +28,23 @@ void _gr_clock_init(void);
 void _gr_clock_calibrate(void);
 uint64_t _gr_clock_mono(void);
 
+#if defined(__x86_64__) || defined(__i386__)
+/* The clock when _gr_clk.tsc is set (RDTSC scaled): no call. */
+static inline __attribute__((always_inline)) uint64_t gr_now_tsc(void)
+{
+	uint64_t d = __rdtsc() - _gr_clk.base_tsc;
+	if ((int64_t)d < 0)
+		d = 0;
+	return _gr_clk.base_ns + (uint64_t)(((unsigned __int128)d * _gr_clk.mult) >> 32);
+}
+#define GR_HAVE_NOW_TSC 1
+#endif
+
 static inline uint64_t gr_now(void)
 {
-#if defined(__x86_64__) || defined(__i386__)
-	if (__builtin_expect(_gr_clk.tsc, 1)) {
-		int64_t d = (int64_t)(__rdtsc() - _gr_clk.base_tsc);
-		if (d < 0)
-			d = 0;
-		return _gr_clk.base_ns + (uint64_t)(((unsigned __int128)(uint64_t)d * _gr_clk.mult) >> 32);
-	}
+#ifdef GR_HAVE_NOW_TSC
+	if (__builtin_expect(_gr_clk.tsc, 1))
+		return gr_now_tsc();
 #endif
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);

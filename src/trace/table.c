@@ -171,11 +171,24 @@ uint64_t _gr_tr_string_miss(gr_tthread *th, uint64_t gen, const char *s)
 	const gr_node *n = intern(strtab, gen, hash_bytes(s, len), s, len, len);
 	if (!n)
 		return 0;
+	const char *c = (const char *)n->data;
+	uint32_t cmp = (uint32_t)(len + (len < GR_GO122_MAX_STRING_SIZE));
+	e->w0 = e->w1 = 0;
+	if (cmp >= 8) {
+		memcpy(&e->w0, c, 8);
+		memcpy(&e->w1, c + cmp - 8, 8);
+	} else if (cmp >= 4) {
+		uint32_t x, y;
+		memcpy(&x, c, 4);
+		memcpy(&y, c + cmp - 4, 4);
+		e->w0 = x;
+		e->w1 = y;
+	}
 	e->ptr = s;
 	e->gen = gen;
 	e->id = n->id;
-	e->copy = (const char *)n->data;
-	e->len = (uint32_t)len;
+	e->copy = c;
+	e->n = cmp;
 	return n->id;
 }
 

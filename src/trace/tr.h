@@ -64,11 +64,12 @@ typedef struct gr_tproc {
 } gr_tproc;
 
 typedef struct gr_scache_ent {
-	const char *ptr;
-	uint64_t gen;
+	const char *ptr;            /* never NULL once filled */
+	uint64_t gen;               /* 0 = empty (no generation is 0) */
 	uint64_t id;
-	const char *copy;
-	uint32_t len;
+	uint64_t w0, w1;            /* copy's head and tail words (see gr_scache_match) */
+	const char *copy;           /* the interned bytes, NUL-terminated unless truncated */
+	uint32_t n;                 /* bytes compared: length + the NUL when not truncated */
 } gr_scache_ent;
 
 typedef struct gr_tthread {
@@ -183,7 +184,7 @@ uint64_t _gr_tr_string_miss(gr_tthread *t, uint64_t gen, const char *s);
 
 /* a[0..n) == b[0..n), for n >= 1, with few unaligned loads (both objects
 ** have at least n bytes). */
-static inline bool gr_bytes_eq(const char *a, const char *b, size_t n)
+static inline __attribute__((always_inline)) bool gr_bytes_eq(const char *a, const char *b, size_t n)
 {
 	uint64_t x, y;
 	if (n >= 8) {
@@ -217,17 +218,43 @@ static inline unsigned gr_scache_slot(uintptr_t k)
 	return (unsigned)(((uint64_t)k * 0x9e3779b97f4a7c15ULL) >> 58) & (GR_SCACHE - 1);
 }
 
+/* Whether s holds e's n bytes. The head and tail words of the copy live in
+** the entry (8 bytes each for n >= 8, 4 for 4 <= n < 8), so strings up to 16
+** bytes are checked without touching the copy; longer ones compare the
+** middle with it. */
+static inline __attribute__((always_inline)) bool gr_scache_match(const gr_scache_ent *e, const char *s)
+{
+	uint32_t n = e->n;
+	if (__builtin_expect(n >= 8, 0)) {
+		uint64_t x, y;
+		memcpy(&x, s, 8);
+		memcpy(&y, s + n - 8, 8);
+		return x == e->w0 && y == e->w1 && (n <= 16 || gr_bytes_eq(e->copy + 8, s + 8, n - 16));
+	}
+	if (n >= 4) {
+		uint32_t x, y;
+		memcpy(&x, s, 4);
+		memcpy(&y, s + n - 4, 4);
+		return x == (uint32_t)e->w0 && y == (uint32_t)e->w1;
+	}
+	return gr_bytes_eq(e->copy, s, n);
+}
+
 /* Id of string s in generation gen through the thread's cache: a hit needs
 ** the same pointer, generation and bytes (the NUL included), so a buffer
-** reused with other contents misses. */
+** reused with other contents misses. An empty entry (gen 0) matches no
+** pointer, NULL included, since no generation is 0. */
+static inline __attribute__((always_inline)) const gr_scache_ent *gr_scache_hit(gr_tthread *t, uint64_t gen, const char *s)
+{
+	const gr_scache_ent *e = &t->scache[gr_scache_slot((uintptr_t)s)];
+	if (__builtin_expect(e->ptr == s && e->gen == gen, 1) && gr_scache_match(e, s))
+		return e;
+	return NULL;
+}
 static inline uint64_t _gr_tr_string_cached(gr_tthread *t, uint64_t gen, const char *s)
 {
-	uintptr_t k = (uintptr_t)s;
-	gr_scache_ent *e = &t->scache[gr_scache_slot(k)];
-	if (__builtin_expect(e->ptr == s && e->gen == gen && s != NULL, 1) &&
-	    gr_bytes_eq(e->copy, s, e->len + (e->len < GR_GO122_MAX_STRING_SIZE)))
-		return e->id;
-	return _gr_tr_string_miss(t, gen, s);
+	const gr_scache_ent *e = gr_scache_hit(t, gen, s);
+	return e ? e->id : _gr_tr_string_miss(t, gen, s);
 }
 uint64_t _gr_tr_stack(uint64_t gen, const uintptr_t *pcs, int n);
 /* Write gen's stack and string tables as batches (switcher only). */
@@ -288,29 +315,39 @@ static inline void gr_section_enter_fence(void)
 		atomic_thread_fence(memory_order_seq_cst);
 }
 
+/* Open a section on t (the calling thread's) if none is open and t's buffer
+** for the current generation is open with room for one event: true with
+** *gen set; false leaves no section open. */
+static inline __attribute__((always_inline)) bool gr_try_open(gr_tthread *t, uint64_t *gen)
+{
+	uint32_t s = atomic_load_explicit(&t->seq, memory_order_relaxed);
+	if (__builtin_expect(!(s & 1), 1)) {
+		atomic_store_explicit(&t->seq, s + 1, memory_order_relaxed);
+		gr_section_enter_fence();
+		uint64_t g = atomic_load_explicit(&gr_tr.gen, memory_order_acquire);
+		if (__builtin_expect(g == t->cur_gen && t->cur->pos + GR_EV_MAX <= t->cur->end, 1)) {
+			*gen = g;
+			return true;
+		}
+		atomic_store_explicit(&t->seq, s, memory_order_relaxed);  /* slow path re-enters */
+	}
+	return false;
+}
+
 /* Open a section on the calling thread and make sure its buffer for the
 ** current generation has room for one event. Returns the thread (section
-** open, *gen set) or NULL (tracing off, dropped; no section open). */
-static inline __attribute__((always_inline)) gr_tthread *gr_begin(uint64_t *gen)
+** open, *gen set) or NULL (tracing off, dropped; no section open). api_fp is
+** the frame of the API function: a thread entering the trace names its
+** stack from that function's caller. */
+static inline __attribute__((always_inline)) gr_tthread *gr_begin_at(uint64_t *gen, void *api_fp)
 {
 	gr_tthread *t = _gr_tl.t;
-	if (__builtin_expect(t != NULL, 1)) {
-		uint32_t s = atomic_load_explicit(&t->seq, memory_order_relaxed);
-		if (__builtin_expect(!(s & 1), 1)) {
-			atomic_store_explicit(&t->seq, s + 1, memory_order_relaxed);
-			gr_section_enter_fence();
-			uint64_t g = atomic_load_explicit(&gr_tr.gen, memory_order_acquire);
-			if (__builtin_expect(g == t->cur_gen && t->cur->pos + GR_EV_MAX <= t->cur->end, 1)) {
-				*gen = g;
-				return t;
-			}
-			atomic_store_explicit(&t->seq, s, memory_order_relaxed);  /* slow path re-enters */
-		}
-	}
-	/* The frame of the function gr_begin is expanded in: a thread entering
-	** the trace names its stack from the caller of that function. */
-	return _gr_tr_begin_slow(gen, __builtin_frame_address(0));
+	if (__builtin_expect(t != NULL, 1) && gr_try_open(t, gen))
+		return t;
+	return _gr_tr_begin_slow(gen, api_fp);
 }
+/* gr_begin_at with the frame of the function gr_begin is expanded in. */
+#define gr_begin(gen) gr_begin_at((gen), __builtin_frame_address(0))
 
 static inline void gr_end(gr_tthread *t)
 {
@@ -318,16 +355,19 @@ static inline void gr_end(gr_tthread *t)
 	                      memory_order_release);
 }
 
-/* Append the common prefix of an event: type byte and dt. */
-static inline uint8_t *gr_ev(gr_tthread *t, uint8_t type)
+/* Append the common prefix of an event at tick now: type byte and dt. */
+static inline __attribute__((always_inline)) uint8_t *gr_ev_at(gr_tthread *t, uint8_t type, uint64_t now)
 {
 	gr_tbuf *b = t->cur;
-	uint64_t now = gr_now();
 	uint64_t dt = now > b->last ? now - b->last : 0;
 	b->last += dt;
 	uint8_t *p = b->pos;
 	*p++ = type;
 	return gr_uv(p, dt);
+}
+static inline uint8_t *gr_ev(gr_tthread *t, uint8_t type)
+{
+	return gr_ev_at(t, type, gr_now());
 }
 static inline void gr_ev_done(gr_tthread *t, uint8_t *p)
 {
