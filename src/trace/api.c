@@ -42,13 +42,30 @@ static __attribute__((noinline)) uint64_t stack_of(void *fp, uint64_t gen, int d
 	return _gr_tr_stack(gen, pcs, n);
 }
 
+/* Id of the one-frame stack of the exported function whose frame is fp (its
+** return address), through the thread's one-entry cache: GoUnblock carries
+** a stack even with stacks off. The id depends only on that pc. */
+INLINE uint64_t stack1_id(gr_tthread *t, void *fp, uint64_t gen)
+{
+	uintptr_t pc = ((uintptr_t *)fp)[1];
+	if (__builtin_expect(t->pc1 == pc && t->pc1_gen == gen, 1))
+		return t->pc1_id;
+	uint64_t id = stack_of(fp, gen, 1);
+	t->pc1 = pc;
+	t->pc1_gen = gen;
+	t->pc1_id = id;
+	return id;
+}
+
 /* Stack id for an event of the exported function whose frame is fp: none
 ** when stacks are off, unless min is 1. */
-static inline __attribute__((always_inline)) uint64_t stack_id(void *fp, uint64_t gen, int min)
+INLINE uint64_t stack_id(gr_tthread *t, void *fp, uint64_t gen, int min)
 {
 	int d = atomic_load_explicit(&gr_tr.stack_depth, memory_order_relaxed);
 	if (d < min)
 		d = min;
+	if (d == 1)
+		return stack1_id(t, fp, gen);
 	return d > 0 ? stack_of(fp, gen, d) : 0;
 }
 
@@ -94,7 +111,7 @@ uint64_t gort_trace_task_begin(uint64_t parent, const char *type)
 	if (!t || !g_running(t))
 		return id;
 	uint64_t name = _gr_tr_string_cached(t, gen, type);
-	uint64_t stk = stack_id(FP, gen, 0);
+	uint64_t stk = stack_id(t, FP, gen, 0);
 	uint8_t *p = gr_ev(t, GR_EV_USER_TASK_BEGIN);
 	p = gr_uv(p, id);
 	p = gr_uv(p, parent);
@@ -113,7 +130,7 @@ void gort_trace_task_end(uint64_t task)
 	gr_tthread *t = gr_begin(&gen);
 	if (!t || !g_running(t))
 		return;
-	uint64_t stk = stack_id(FP, gen, 0);
+	uint64_t stk = stack_id(t, FP, gen, 0);
 	uint8_t *p = gr_ev(t, GR_EV_USER_TASK_END);
 	p = gr_uv(p, task);
 	p = gr_uv(p, stk);
@@ -136,7 +153,7 @@ static __attribute__((noinline)) void region_slow(uint8_t type, uint64_t task, c
 	if (!t || !g_running(t))
 		return;
 	uint64_t sid = _gr_tr_string_cached(t, gen, name);
-	uint64_t stk = stack_id(fp, gen, 0);
+	uint64_t stk = stack_id(t, fp, gen, 0);
 	gr_ev_done(t, region_event(t, type, gr_now(), task, sid, stk));
 	gr_end(t);
 }
@@ -187,7 +204,7 @@ static __attribute__((noinline)) void user_log_slow(uint64_t task, const char *c
 		return;
 	uint64_t key = _gr_tr_string_cached(t, gen, cat);
 	uint64_t val = _gr_tr_string_cached(t, gen, msg);
-	uint64_t stk = stack_id(fp, gen, 0);
+	uint64_t stk = stack_id(t, fp, gen, 0);
 	gr_ev_done(t, log_event(t, gr_now(), task, key, val, stk));
 	gr_end(t);
 }
@@ -254,22 +271,75 @@ void gort_trace_thread_name(const char *name)
 	gr_end(t);
 }
 
+INLINE uint8_t *block_event(gr_tthread *t, uint64_t now, uint64_t rid, uint64_t stk)
+{
+	uint8_t *p = gr_ev_at(t, GR_EV_GO_BLOCK, now);
+	p = gr_uv(p, rid);
+	return gr_uv(p, stk);
+}
+
+static __attribute__((noinline)) void block_begin_slow(const char *reason, void *fp)
+{
+	uint64_t gen;
+	gr_tthread *t = gr_begin_at(&gen, fp);
+	if (!t)
+		return;
+	if (t->gstate == GR_GO_STATUS_RUNNING) {
+		uint64_t rid = _gr_tr_string_cached(t, gen, reason);
+		uint64_t stk = stack_id(t, fp, gen, 0);
+		gr_ev_done(t, block_event(t, gr_now(), rid, stk));
+		t->gstate = GR_GO_STATUS_WAITING;
+	}
+	gr_end(t);
+}
+
 void gort_trace_block_begin(const char *reason)
 {
 	if (OFF())
 		return;
+	if (!reason || !*reason)
+		reason = "blocked";
 	uint64_t gen;
-	gr_tthread *t = gr_begin(&gen);
+	gr_tthread *t = fast_begin(&gen);
+	if (__builtin_expect(t != NULL, 1)) {
+		const gr_scache_ent *e;
+		if (__builtin_expect(t->gstate == GR_GO_STATUS_RUNNING, 1) &&
+		    (e = gr_scache_hit(t, gen, reason)) != NULL) {
+			gr_ev_done(t, block_event(t, fast_now(), e->id, 0));
+			t->gstate = GR_GO_STATUS_WAITING;
+			gr_end(t);
+			return;
+		}
+		gr_end(t);
+	}
+	block_begin_slow(reason, FP);
+}
+
+/* GoUnblock (with its stack) and GoStart of the thread's G. */
+INLINE uint8_t *unblock_events(gr_tthread *t, uint64_t now, uint64_t stk)
+{
+	uint8_t *p = gr_ev_at(t, GR_EV_GO_UNBLOCK, now);
+	p = gr_uv(p, t->g);
+	p = gr_uv(p, ++t->gseq);
+	p = gr_uv(p, stk);
+	*p++ = GR_EV_GO_START;
+	p = gr_uv(p, 0);
+	p = gr_uv(p, t->g);
+	return gr_uv(p, ++t->gseq);
+}
+
+static __attribute__((noinline)) void block_end_slow(void *fp)
+{
+	uint64_t gen;
+	gr_tthread *t = gr_begin_at(&gen, fp);
 	if (!t)
 		return;
-	if (t->gstate == GR_GO_STATUS_RUNNING) {
-		uint64_t rid = _gr_tr_string_cached(t, gen, reason && *reason ? reason : "blocked");
-		uint64_t stk = stack_id(FP, gen, 0);
-		uint8_t *p = gr_ev(t, GR_EV_GO_BLOCK);
-		p = gr_uv(p, rid);
-		p = gr_uv(p, stk);
-		gr_ev_done(t, p);
-		t->gstate = GR_GO_STATUS_WAITING;
+	if (t->gstate == GR_GO_STATUS_WAITING) {
+		uint64_t stk = stack_id(t, fp, gen, 1);   /* GoUnblock always carries a stack */
+		gr_ev_done(t, unblock_events(t, gr_now(), stk));
+		t->gstate = GR_GO_STATUS_RUNNING;
+		if (t->label_gen != gen)
+			_gr_tr_put_label(t, gen);
 	}
 	gr_end(t);
 }
@@ -279,25 +349,18 @@ void gort_trace_block_end(void)
 	if (OFF())
 		return;
 	uint64_t gen;
-	gr_tthread *t = gr_begin(&gen);
-	if (!t)
-		return;
-	if (t->gstate == GR_GO_STATUS_WAITING) {
-		uint64_t stk = stack_id(FP, gen, 1);   /* GoUnblock always carries a stack */
-		uint8_t *p = gr_ev(t, GR_EV_GO_UNBLOCK);
-		p = gr_uv(p, t->g);
-		p = gr_uv(p, ++t->gseq);
-		p = gr_uv(p, stk);
-		*p++ = GR_EV_GO_START;
-		p = gr_uv(p, 0);
-		p = gr_uv(p, t->g);
-		p = gr_uv(p, ++t->gseq);
-		gr_ev_done(t, p);
-		t->gstate = GR_GO_STATUS_RUNNING;
-		if (t->label_gen != gen)
-			_gr_tr_put_label(t, gen);
+	gr_tthread *t = fast_begin(&gen);
+	if (__builtin_expect(t != NULL, 1)) {
+		if (__builtin_expect(t->gstate == GR_GO_STATUS_WAITING && t->label_gen == gen &&
+		                     t->pc1 == ((uintptr_t *)FP)[1] && t->pc1_gen == gen, 1)) {
+			gr_ev_done(t, unblock_events(t, fast_now(), t->pc1_id));
+			t->gstate = GR_GO_STATUS_RUNNING;
+			gr_end(t);
+			return;
+		}
+		gr_end(t);
 	}
-	gr_end(t);
+	block_end_slow(FP);
 }
 
 void gort_trace_syscall_begin(void)
@@ -309,7 +372,7 @@ void gort_trace_syscall_begin(void)
 	if (!t)
 		return;
 	if (t->gstate == GR_GO_STATUS_RUNNING) {
-		uint64_t stk = stack_id(FP, gen, 0);
+		uint64_t stk = stack_id(t, FP, gen, 0);
 		uint8_t *p = gr_ev(t, GR_EV_GO_SYSCALL_BEGIN);
 		p = gr_uv(p, ++t->p->seq);
 		p = gr_uv(p, stk);
@@ -336,7 +399,7 @@ void gort_trace_syscall_end(void)
 		return;
 	if (t->gstate == GR_GO_STATUS_SYSCALL) {
 		uint64_t rid = _gr_tr_string_cached(t, gen, "syscall");
-		uint64_t stk = stack_id(FP, gen, 1);
+		uint64_t stk = stack_id(t, FP, gen, 1);
 		uint8_t *p = gr_ev(t, GR_EV_GO_SYSCALL_END);
 		*p++ = GR_EV_GO_BLOCK;
 		*p++ = 0;

@@ -88,6 +88,8 @@ typedef struct gr_tthread {
 	uint64_t exit_gen;          /* generation of its GoDestroy (0 = alive) */
 	uint64_t last_session;      /* the trace it left at exit */
 	uint64_t label_gen;
+	uintptr_t pc1;              /* one-frame stack cache: pc1 has id pc1_id */
+	uint64_t pc1_gen, pc1_id;   /* in generation pc1_gen (0 = empty) */
 	gr_tproc *p;
 	struct gr_tthread *next;    /* gr_tr.threads, under gr_tr.mu */
 	bool cpuprof;               /* registered with the CPU profiler */
