@@ -54,6 +54,16 @@ MODEL=$(lscpu | sed -n 's/^Model name:[[:space:]]*//p' | head -1)
 				printf "- %s: %.1fx the floor (%.2f ns); 2 threads / 1 thread = %.2f\n", op, one / f, f, two / one
 			}
 		}' | sort
+	ICOUNT=$("$HERE/icount.sh" "$BIN")
+	if [ -n "$ICOUNT" ]; then
+		echo
+		echo "Instructions per event, tracing on without stacks, 1 thread (\`bench/trace/icount.sh\`:"
+		echo "callgrind, 300000 minus 100000 iterations; independent of the machine's load):"
+		echo
+		echo "| operation | instructions/event |"
+		echo "|---|---|"
+		echo "$ICOUNT" | sed 's/^/| /; s/$/ |/'
+	fi
 	echo
 	echo "Targets (issue 3): <= 12 ns and <= 5 bytes per event without stacks, < 1 ns off,"
 	echo "two threads without contention (2-thread ns/event close to 1-thread). Compare each"
