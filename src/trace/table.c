@@ -207,8 +207,13 @@ uint64_t _gr_tr_stack(uint64_t gen, const uintptr_t *pcs, int n)
 	size_t bytes = (size_t)n * sizeof(uintptr_t);
 	unsigned k = (unsigned)(((uint64_t)pcs[0] * 0x9e3779b97f4a7c15ULL) >> 61);
 	const gr_node *nd = stk_last[k].node;
-	if (stk_last[k].gen == gen && nd && nd->len == (uint32_t)n && memcmp(nd->data, pcs, bytes) == 0)
-		return nd->id;
+	if (stk_last[k].gen == gen && nd && nd->len == (uint32_t)n) {
+		uint64_t d = 0;   /* inline: stacks are short, a memcmp call costs more */
+		for (int i = 0; i < n; i++)
+			d |= nd->data[i] ^ (uint64_t)pcs[i];
+		if (d == 0)
+			return nd->id;
+	}
 	nd = intern(stktab, gen, hash_pcs(pcs, n), pcs, (size_t)n, bytes);
 	if (!nd)
 		return 0;
