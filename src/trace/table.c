@@ -208,9 +208,15 @@ uint64_t _gr_tr_stack(uint64_t gen, const uintptr_t *pcs, int n)
 	unsigned k = (unsigned)(((uint64_t)pcs[0] * 0x9e3779b97f4a7c15ULL) >> 61);
 	const gr_node *nd = stk_last[k].node;
 	if (stk_last[k].gen == gen && nd && nd->len == (uint32_t)n) {
-		uint64_t d = 0;   /* inline: stacks are short, a memcmp call costs more */
-		for (int i = 0; i < n; i++)
-			d |= nd->data[i] ^ (uint64_t)pcs[i];
+		/* short stacks inline (a call costs more); long ones with libc's
+		** vector memcmp (a scalar loop is bound by its two loads a frame) */
+		uint64_t d = 0;
+		if (n <= 8) {
+			for (int i = 0; i < n; i++)
+				d |= nd->data[i] ^ (uint64_t)pcs[i];
+		} else {
+			d = memcmp(nd->data, pcs, bytes) != 0;
+		}
 		if (d == 0)
 			return nd->id;
 	}
