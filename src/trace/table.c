@@ -9,8 +9,8 @@
 ** in every generation. Only the generation switcher reads a whole table
 ** (after no section of that generation is open) and resets it.
 **
-** Stack lookups first try the calling thread's last stack node from the same
-** call site (stk_last, 8 entries indexed by the innermost pc): events from one
+** Stack lookups first try the calling thread's last stack nodes from the same
+** call site (stk_last, 4 sets x 2 ways by the innermost pc): events from one
 ** call site mostly repeat their previous stack, so a hit costs one compare
 ** of the pcs instead of a hash and a probe. An entry names its
 ** generation; generation numbers never repeat, and a caller is inside a
@@ -191,12 +191,30 @@ uint64_t _gr_tr_string_miss(gr_tthread *th, uint64_t gen, const char *s)
 	return n->id;
 }
 
-/* The calling thread's last stack per call site (see the top of the file). */
-#define STK_LAST 8
-static __thread struct {
+/* The calling thread's last stacks per call site (see the top of the file):
+** 4 sets by the innermost pc, 2 ways each, most recent first, so that two
+** call sites that share a set (addresses vary with ASLR) both stay. */
+#define STK_SETS 4
+typedef struct stk_ent {
 	uint64_t gen;
 	const gr_node *node;
-} stk_last[STK_LAST] __attribute__((tls_model("initial-exec")));
+} stk_ent;
+static __thread stk_ent stk_last[STK_SETS][2] __attribute__((tls_model("initial-exec")));
+
+static inline bool stk_hit(const stk_ent *e, uint64_t gen, const uintptr_t *pcs, int n)
+{
+	const gr_node *nd = e->node;
+	if (e->gen != gen || !nd || nd->len != (uint32_t)n)
+		return false;
+	/* short stacks inline (a call costs more); long ones with libc's
+	** vector memcmp (a scalar loop is bound by its two loads a frame) */
+	if (n > 8)
+		return memcmp(nd->data, pcs, (size_t)n * sizeof(uintptr_t)) == 0;
+	uint64_t d = 0;
+	for (int i = 0; i < n; i++)
+		d |= nd->data[i] ^ (uint64_t)pcs[i];
+	return d == 0;
+}
 
 uint64_t _gr_tr_stack(uint64_t gen, const uintptr_t *pcs, int n)
 {
@@ -204,27 +222,20 @@ uint64_t _gr_tr_stack(uint64_t gen, const uintptr_t *pcs, int n)
 		return 0;
 	if (n > GR_MAX_STACK)
 		n = GR_MAX_STACK;
-	size_t bytes = (size_t)n * sizeof(uintptr_t);
-	unsigned k = (unsigned)(((uint64_t)pcs[0] * 0x9e3779b97f4a7c15ULL) >> 61);
-	const gr_node *nd = stk_last[k].node;
-	if (stk_last[k].gen == gen && nd && nd->len == (uint32_t)n) {
-		/* short stacks inline (a call costs more); long ones with libc's
-		** vector memcmp (a scalar loop is bound by its two loads a frame) */
-		uint64_t d = 0;
-		if (n <= 8) {
-			for (int i = 0; i < n; i++)
-				d |= nd->data[i] ^ (uint64_t)pcs[i];
-		} else {
-			d = memcmp(nd->data, pcs, bytes) != 0;
-		}
-		if (d == 0)
-			return nd->id;
+	stk_ent *set = stk_last[((uint64_t)pcs[0] * 0x9e3779b97f4a7c15ULL) >> 62];
+	if (stk_hit(&set[0], gen, pcs, n))
+		return set[0].node->id;
+	if (stk_hit(&set[1], gen, pcs, n)) {
+		stk_ent e = set[1];
+		set[1] = set[0];
+		set[0] = e;
+		return e.node->id;
 	}
-	nd = intern(stktab, gen, hash_pcs(pcs, n), pcs, (size_t)n, bytes);
+	const gr_node *nd = intern(stktab, gen, hash_pcs(pcs, n), pcs, (size_t)n, (size_t)n * sizeof(uintptr_t));
 	if (!nd)
 		return 0;
-	stk_last[k].gen = gen;
-	stk_last[k].node = nd;
+	set[1] = set[0];
+	set[0] = (stk_ent){ gen, nd };
 	return nd->id;
 }
 
