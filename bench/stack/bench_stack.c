@@ -12,6 +12,10 @@
 **   fallback               same-path captures through a recursion where every
 **                          4th frame has no frame pointer (CFI steps)
 **   glibc backtrace()      same path, for reference (libgcc's DWARF unwinder)
+**   tracer                 region begin/end events at the bottom of REC
+**                          frames with tracing on (an in-process sink that
+**                          drops the bytes), stacks off and at depth 32: the
+**                          difference is what a stack adds to an event
 **   symbolize              first call (module list + DWARF load), cold (new
 **                          pc, module loaded), warm (cached)
 **
@@ -21,6 +25,8 @@
 */
 #include "bench_nofp.h"
 #include "internal/stack.h"
+#include "internal/trace.h"
+#include <gort/trace.h>
 
 #include <execinfo.h>
 #include <stdint.h>
@@ -40,7 +46,7 @@ NOINLINE int rec_mixed(int d, int path);
 NOINLINE int rec_a(int d, int path);
 NOINLINE int rec_b(int d, int path);
 
-enum { ACT_NONE, ACT_CAPTURE, ACT_LOOP, ACT_BACKTRACE_LOOP, ACT_FROM_LOOP };
+enum { ACT_NONE, ACT_CAPTURE, ACT_LOOP, ACT_BACKTRACE_LOOP, ACT_FROM_LOOP, ACT_TRACE_LOOP };
 
 static int action, cap_depth, rec_depth = REC;
 static long loop_n;
@@ -76,6 +82,12 @@ NOINLINE int bottom(void)
 		for (long i = 0; i < loop_n; i++) {
 			s += api_like();
 			BARRIER();
+		}
+		break;
+	case ACT_TRACE_LOOP:
+		for (long i = 0; i < loop_n; i++) {
+			gort_trace_region_begin(0, "bench");
+			gort_trace_region_end(0, "bench");
 		}
 		break;
 	case ACT_BACKTRACE_LOOP:
@@ -240,6 +252,31 @@ static void bench_symbolize(void)
 	row("symbolize: warm pc (cached), per pc", _gr_stack_symbolizer_name(), median(warm, reps));
 }
 
+static int drop_write(void *ctx, const void *p, size_t n)
+{
+	(void)ctx;
+	(void)p;
+	(void)n;
+	return 0;
+}
+
+/* ns per trace event (a region begin/end pair is 2 events) with stacks of
+** the given depth, at the bottom of REC frames. */
+static double trace_events(const char *depth)
+{
+	static const gr_trace_sink drop = { drop_write, NULL, NULL, NULL };
+	setenv("GORT_TRACE_STACK_DEPTH", depth, 1);
+	setenv("GORT_TRACE_CPU_HZ", "0", 1);
+	if (_gr_trace_start_sink(&drop) != 0) {
+		fprintf(stderr, "bench_stack: cannot start tracing\n");
+		exit(1);
+	}
+	double ns = same_path(rec_a, ACT_TRACE_LOOP, 32) / 2;
+	g_min /= 2;
+	_gr_trace_stop_sink(&drop);
+	return ns;
+}
+
 int main(int argc, char **argv)
 {
 	if (argc > 1 && strcmp(argv[1], "--quick") == 0) {
@@ -302,7 +339,13 @@ int main(int argc, char **argv)
 	_gr_stack_set_fp_only(0);
 	row("glibc backtrace() depth 32, same path (reference)", "libgcc DWARF unwinder",
 	    same_path(rec_a, ACT_BACKTRACE_LOOP, 32));
-	bench_symbolize();
+	bench_symbolize();   /* first: tracing symbolizes at stop */
+	double off = trace_events("0"), off_min = g_min;
+	row("tracer: region begin/end event, 40 frames deep, stacks off", "tracing on, in-process sink", off);
+	double on = trace_events("32"), on_min = g_min;
+	row("tracer: region begin/end event, 40 frames deep, stacks depth 32", "tracing on, in-process sink", on);
+	g_min = on_min - off_min;
+	row("tracer: what the depth-32 stack adds per event (difference)", "tracing on, in-process sink", on - off);
 	gr_stack_stats st;
 	_gr_stack_get_stats(&st);
 	fprintf(stderr, "cfi rules parsed: %llu, symbolizer: %s\n",

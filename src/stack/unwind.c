@@ -82,14 +82,10 @@ typedef struct walk {
 	uintptr_t lo, hi;   /* current stack region */
 } walk;
 
-/* The region containing sp: the thread's stack or the signal stack. */
-static bool region_for(walk *w, uintptr_t sp)
+/* The region containing sp when it is not the thread's stack: the signal
+** stack, if any. */
+static __attribute__((noinline)) bool region_for_alt(walk *w, uintptr_t sp)
 {
-	if (tls_bounds_state == BOUNDS_KNOWN && sp >= tls_lo && sp < tls_hi) {
-		w->lo = tls_lo;
-		w->hi = tls_hi;
-		return true;
-	}
 	stack_t ss;
 	if (sigaltstack(NULL, &ss) == 0 && !(ss.ss_flags & SS_DISABLE) &&
 	    sp >= (uintptr_t)ss.ss_sp && sp < (uintptr_t)ss.ss_sp + ss.ss_size) {
@@ -98,6 +94,18 @@ static bool region_for(walk *w, uintptr_t sp)
 		return true;
 	}
 	return false;
+}
+
+/* The region containing sp: the thread's stack (inline, the usual case) or
+** the signal stack. */
+static inline bool region_for(walk *w, uintptr_t sp)
+{
+	if (__builtin_expect(tls_bounds_state == BOUNDS_KNOWN && sp >= tls_lo && sp < tls_hi, 1)) {
+		w->lo = tls_lo;
+		w->hi = tls_hi;
+		return true;
+	}
+	return region_for_alt(w, sp);
 }
 
 /* Is [p, p + n) a readable, aligned part of the current region at or above sp? */
