@@ -23,6 +23,10 @@ if [ -z "$build" ]; then
 fi
 lib=$build/libgort.a
 [ -f "$lib" ] || { echo "no $lib: build gort_static first" >&2; exit 1; }
+# libgort.a's own dependencies (e.g. libdw for the stack symbolizer), as the
+# build's gort.pc lists them.
+privlibs=$(sed -n 's/^Libs.private: *//p' "$build/gort.pc" 2>/dev/null || :)
+lib="$lib $privlibs"
 CC=${CC:-cc}
 CFLAGS="-O2 -g -I$root/include -I/usr/include/apr-1.0"
 
