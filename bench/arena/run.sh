@@ -23,6 +23,10 @@ if [ -z "$build" ]; then
 fi
 lib=$build/libgort.a
 [ -f "$lib" ] || { echo "no $lib: build gort_static first" >&2; exit 1; }
+# libgort.a's own dependencies (e.g. libdw for the stack symbolizer), as the
+# build's gort.pc lists them.
+privlibs=$(sed -n 's/^Libs.private: *//p' "$build/gort.pc" 2>/dev/null || :)
+lib="$lib $privlibs"
 CC=${CC:-cc}
 CFLAGS="-O2 -g -I$root/include -I/usr/include/apr-1.0"
 
@@ -88,4 +92,25 @@ done
 cmd="bench/arena/run.sh${quick:+}"
 [ $quick -eq 1 ] && cmd="bench/arena/run.sh --quick"
 python3 "$here/report.py" "$work/results.txt" "$root/bench/results/arena.md" "$cmd" "$rounds" "$w2n" "$w3n"
+# System calls of gort's W2 loop (stable where timings are not): strace -c
+# over the whole process, 1 and 2 threads; the figure per iteration counts
+# the iterations of all threads (setup calls included, so it is an upper bound).
+if command -v strace >/dev/null 2>&1 && [ -x "$work/bench-gort" ]; then
+	{
+		echo
+		echo "## System calls in W2 (gort, default mode)"
+		echo
+		echo "\`strace -f -c bench-gort W2T $w2n <threads>\` (bench-gort = bench.c with -DALLOC_GORT; whole process, setup included):"
+		echo
+		echo "| threads | iterations | all calls | mremap | mmap | munmap | madvise | mprotect | calls per iteration |"
+		echo "|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+		for t in 1 2; do
+			strace -f -c -o "$work/strace-$t.txt" "$work/bench-gort" W2T $w2n $t >/dev/null 2>&1 || continue
+			awk -v t=$t -v n=$((w2n * t)) '
+				$NF == "total" { tot = $4 }
+				$NF ~ /^(mremap|mmap|munmap|madvise|mprotect)$/ { c[$NF] = $4 }
+				END { printf "| %d | %d | %d | %d | %d | %d | %d | %d | %.5f |\n", t, n, tot, c["mremap"], c["mmap"], c["munmap"], c["madvise"], c["mprotect"], tot / n }' "$work/strace-$t.txt"
+		done
+	} >>"$root/bench/results/arena.md"
+fi
 echo "wrote bench/results/arena.md" >&2

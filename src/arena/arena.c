@@ -30,6 +30,8 @@
 #define GR_MAGIC_LIVE  0x74726f67u   /* "gort" */
 #define GR_MAGIC_FREED 0x65657266u   /* "free" */
 #define GR_ZERO_BLOCK  ((uintptr_t)32 << 10)   /* fits L1d: zeroed lines are still there when written */
+#define GR_POP_MIN     ((uintptr_t)64 << 10)   /* populate window bounds (populate_until) */
+#define GR_POP_MAX     ((uintptr_t)2 << 20)
 
 struct gr_hook {
 	void (*fn)(void *);
@@ -104,23 +106,56 @@ static void publish(gort_arena *a)
 		a->b.lim = 0;
 	} else {
 		a->b.cur = a->act.cur;
-		a->b.lim = a->act.zend >= a->act.dend ? a->act.base + GR_CHUNK : a->act.zend;
+		a->b.lim = a->act.zend;
 	}
 }
 
-/* Make [act.cur, need) zero; need <= chunk end. */
+static int populate_off;   /* the kernel cannot populate: fault page by page */
+
+/* Past the dirty part the chunk's pages are untouched zero: fault them in
+** ahead of the cursor with one system call per window instead of one page
+** fault per page. The window grows with the bytes used in this chunk (64 KiB
+** to 2 MiB), so an arena that stops early leaves at most as much populated
+** and unused as it used. */
+static void populate_until(gr_chunk *c, uintptr_t need)
+{
+	uintptr_t end = c->base + GR_CHUNK;
+	if (__atomic_load_n(&populate_off, __ATOMIC_RELAXED)) {
+		c->zend = end;
+		return;
+	}
+	uintptr_t page = _gr_arena_cfg.page;
+	uintptr_t w = c->zend - c->base;
+	w = w < GR_POP_MIN ? GR_POP_MIN : w > GR_POP_MAX ? GR_POP_MAX : w;
+	uintptr_t to = c->zend + w;
+	if (to < need)
+		to = need;
+	to = (to + page - 1) & ~(page - 1);
+	if (to > end)
+		to = end;
+	if (_gr_os_populate(c->zend, to - c->zend) == -ENOSYS) {
+		__atomic_store_n(&populate_off, 1, __ATOMIC_RELAXED);
+		to = end;
+	}
+	c->zend = to;
+}
+
+/* Make [act.cur, need) zero and present; need <= chunk end. */
 static void zero_until(gr_chunk *c, uintptr_t need)
 {
-	if (c->zend >= c->dend)
-		return;   /* everything after zend is untouched zero */
 	if (need <= c->zend)
 		return;
-	uintptr_t to = need + GR_ZERO_BLOCK - 1;
-	to -= (to - c->base) % GR_ZERO_BLOCK;
-	if (to > c->dend)
-		to = c->dend;
-	_gr_arena_zero(c->zend, to - c->zend);
-	c->zend = to;
+	if (c->zend < c->dend) {
+		uintptr_t to = need + GR_ZERO_BLOCK - 1;
+		to -= (to - c->base) % GR_ZERO_BLOCK;
+		if (to > c->dend)
+			to = c->dend;
+		_gr_arena_zero(c->zend, to - c->zend);
+		c->zend = to;
+		if (need <= c->zend)
+			return;
+	}
+	populate_until(c, need);
 }
 
 static int push_range(gort_arena *a, gr_range r)

@@ -39,6 +39,12 @@ int _gr_os_move(uintptr_t from, uintptr_t to, size_t len);
 ** afterwards (MADV_DONTNEED). */
 int _gr_os_discard(uintptr_t addr, size_t len);
 
+/* Fault in the accessible range [addr, addr+len) for writing in one call
+** (MADV_POPULATE_WRITE): cheaper per page than a page fault each. 0, or
+** -ENOSYS once the kernel lacks it (later calls return -ENOSYS at once), or
+** another -errno (the pages then fault on first touch as usual). */
+int _gr_os_populate(uintptr_t addr, size_t len);
+
 /* madvise(MADV_HUGEPAGE) (on=true) or MADV_NOHUGEPAGE; errors ignored. */
 void _gr_os_hugepages(uintptr_t addr, size_t len, bool on);
 

@@ -24,6 +24,11 @@
 
 static size_t page_size;
 static int move_supported = 1;   /* cleared after the kernel refuses DONTUNMAP */
+static int populate_supported = 1;   /* cleared after the kernel refuses POPULATE_WRITE */
+
+#ifndef MADV_POPULATE_WRITE
+#define MADV_POPULATE_WRITE 23
+#endif
 
 size_t _gr_os_page_size(void)
 {
@@ -88,6 +93,20 @@ int _gr_os_move(uintptr_t from, uintptr_t to, size_t len)
 int _gr_os_discard(uintptr_t addr, size_t len)
 {
 	return madvise((void *)addr, len, MADV_DONTNEED) == 0 ? 0 : -errno;
+}
+
+int _gr_os_populate(uintptr_t addr, size_t len)
+{
+	if (!__atomic_load_n(&populate_supported, __ATOMIC_RELAXED))
+		return -ENOSYS;
+	if (madvise((void *)addr, len, MADV_POPULATE_WRITE) == 0)
+		return 0;
+	int e = errno;
+	if (e == EINVAL) {
+		__atomic_store_n(&populate_supported, 0, __ATOMIC_RELAXED);
+		return -ENOSYS;
+	}
+	return -e;
 }
 
 void _gr_os_hugepages(uintptr_t addr, size_t len, bool on)
