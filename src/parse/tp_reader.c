@@ -214,18 +214,19 @@ static int next_event(gort_tp_reader *r, tp_cursor *c)
 		return _gr_tp_fail(r, GORT_TP_EFORMAT, at, "found event without a timestamp: type=%u", typ);
 	}
 	const gr_go122_spec *sp = &_gr_go122_specs[typ];
+	const unsigned nargs = sp->nargs;     /* a local: the stores below may alias bytes */
 	size_t n = 1;
-	uint64_t dt;
+	uint64_t dt, *args = c->ev.args;
 	int k = _gr_tp_uvarint(p + n, avail - n, &dt);
 	if (GORT_UNLIKELY(k <= 0))
 		return _gr_tp_fail(r, GORT_TP_EFORMAT, at, "found invalid uvarint for timestamp in %s", sp->name);
 	n += (size_t)k;
-	for (unsigned i = 0; i + 1 < sp->nargs; i++) {
+	for (unsigned i = 0; i + 1 < nargs; i++) {
 		if (GORT_LIKELY(n < avail && p[n] < 0x80)) {   /* one-byte varint */
-			c->ev.args[i] = p[n++];
+			args[i] = p[n++];
 			continue;
 		}
-		k = _gr_tp_uvarint(p + n, avail - n, &c->ev.args[i]);
+		k = _gr_tp_uvarint(p + n, avail - n, &args[i]);
 		if (GORT_UNLIKELY(k <= 0))
 			return _gr_tp_fail(r, GORT_TP_EFORMAT, at + n, "found invalid uvarint in %s", sp->name);
 		n += (size_t)k;
@@ -294,6 +295,13 @@ static int refresh(gort_tp_reader *r, size_t i)
 		return rc;
 	if (rc == 0) {
 		heap_remove(r, i);
+	} else if (i == 0) {
+		/* The common case: the earliest M goes on; it usually stays first. */
+		tp_cursor **h = r->frontier;
+		int64_t t = h[0]->ev.time;
+		size_t n = r->nfront;
+		if ((n > 1 && h[1]->ev.time < t) || (n > 2 && h[2]->ev.time < t))
+			sift_down(h, n, 0);
 	} else if (sift_up(r->frontier, i) == i) {
 		sift_down(r->frontier, r->nfront, i);
 	}

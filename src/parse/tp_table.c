@@ -16,26 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-static inline size_t hash(uint64_t k)
-{
-	k ^= k >> 33;
-	k *= 0xff51afd7ed558ccdULL;
-	k ^= k >> 33;
-	return (size_t)k;
-}
-
-void *_gr_tp_map_get(const tp_map *m, uint64_t key)
-{
-	if (m->cap == 0)
-		return NULL;
-	size_t mask = m->cap - 1;
-	for (size_t i = hash(key) & mask;; i = (i + 1) & mask) {
-		if (!m->vals[i])
-			return NULL;
-		if (m->keys[i] == key)
-			return m->vals[i];
-	}
-}
+#define hash _gr_tp_hash
 
 static int grow(tp_map *m)
 {
