@@ -221,7 +221,23 @@ static int next_event(gort_tp_reader *r, tp_cursor *c)
 	if (GORT_UNLIKELY(k <= 0))
 		return _gr_tp_fail(r, GORT_TP_EFORMAT, at, "found invalid uvarint for timestamp in %s", sp->name);
 	n += (size_t)k;
-	for (unsigned i = 0; i + 1 < nargs; i++) {
+	unsigned i = 0;
+	if (GORT_LIKELY(avail - n >= 10 * (GR_GO122_MAX_ARGS - 1))) {
+		/* Far from the batch's end: every argument's 10 bytes are there. */
+		for (; i + 1 < nargs; i++) {
+			uint8_t b0 = p[n];
+			if (GORT_LIKELY(b0 < 0x80)) {
+				args[i] = b0;
+				n++;
+				continue;
+			}
+			k = _gr_tp_uvarint(p + n, 10, &args[i]);
+			if (GORT_UNLIKELY(k <= 0))
+				return _gr_tp_fail(r, GORT_TP_EFORMAT, at + n, "found invalid uvarint in %s", sp->name);
+			n += (size_t)k;
+		}
+	}
+	for (; i + 1 < nargs; i++) {
 		if (GORT_LIKELY(n < avail && p[n] < 0x80)) {   /* one-byte varint */
 			args[i] = p[n++];
 			continue;
@@ -454,13 +470,19 @@ static gort_tp_str cstr(const char *s)
 }
 
 /* String and stack arguments, checked as Go's Event.validateTableIDs does. */
-static bool str_arg(gort_tp_reader *r, const tp_base *b, uint64_t id, gort_tp_str *out)
+static __attribute__((noinline, cold)) bool bad_str_arg(gort_tp_reader *r, const tp_base *b, uint64_t id)
 {
-	if (GORT_LIKELY(_gr_tp_gen_string(&r->gen, id, out)))
-		return true;
 	_gr_tp_fail(r, GORT_TP_EINVALID, b->off, "found invalid string ID %" PRIu64 " for event %s", id,
 	            _gr_go122_specs[b->typ].name);
 	return false;
+}
+
+/* Inline: most events carry a string (reasons, region and log names). */
+static inline bool str_arg(gort_tp_reader *r, const tp_base *b, uint64_t id, gort_tp_str *out)
+{
+	if (GORT_LIKELY(_gr_tp_gen_string(&r->gen, id, out)))
+		return true;
+	return bad_str_arg(r, b, id);
 }
 
 static bool stack_arg(gort_tp_reader *r, const tp_base *b, uint64_t id, gort_tp_stack *out)
