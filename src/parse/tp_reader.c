@@ -373,7 +373,10 @@ static int start_generation(gort_tp_reader *r)
 	return 0;
 }
 
-static int try_advance(gort_tp_reader *r, size_t i, tp_base **out, tp_ctx *ctx)
+/* Always inlined into step(): the call and its spilled context cost ~6% of
+** the reader's instructions. */
+static inline __attribute__((always_inline)) int try_advance(gort_tp_reader *r, size_t i, tp_base **out,
+                                                             tp_ctx *ctx)
 {
 	tp_cursor *c = r->frontier[i];
 	if (c->m != NONE && !c->ms) {
