@@ -95,7 +95,26 @@ typedef struct tp_map {
 	size_t cap, n;                /* cap is 0 or a power of two */
 } tp_map;
 
-void *_gr_tp_map_get(const tp_map *m, uint64_t key);
+static inline size_t _gr_tp_hash(uint64_t k)
+{
+	k ^= k >> 33;
+	k *= 0xff51afd7ed558ccdULL;
+	k ^= k >> 33;
+	return (size_t)k;
+}
+
+/* Inline: the ordering looks up goroutines and procs on most events. */
+static inline void *_gr_tp_map_get(const tp_map *m, uint64_t key)
+{
+	if (m->cap == 0)
+		return NULL;
+	size_t mask = m->cap - 1;
+	for (size_t i = _gr_tp_hash(key) & mask;; i = (i + 1) & mask) {
+		void *v = m->vals[i];
+		if (!v || m->keys[i] == key)
+			return v;
+	}
+}
 int   _gr_tp_map_put(tp_map *m, uint64_t key, void *val);   /* 0 or -ENOMEM */
 void *_gr_tp_map_del(tp_map *m, uint64_t key);              /* removed value or NULL */
 void  _gr_tp_map_free(tp_map *m);

@@ -333,11 +333,18 @@ static int end_region(gort_tp_reader *r, const tp_base *ev, tp_gstate *g, uint64
 static inline tp_seq mkseq(uint64_t gen, uint64_t s) { return (tp_seq){ gen, s }; }
 static inline bool succeeds(tp_seq a, tp_seq b) { return a.gen == b.gen && a.seq == b.seq + 1; }
 
-static int string_arg(gort_tp_reader *r, const tp_base *ev, uint64_t id, gort_tp_str *s)
+static __attribute__((noinline, cold)) int bad_string_arg(gort_tp_reader *r, const tp_base *ev, uint64_t id,
+                                                          gort_tp_str *s)
 {
-	if (_gr_tp_gen_string(&r->gen, id, s))
-		return 0;
+	*s = (gort_tp_str){ "", 0 };
 	return _gr_tp_fail(r, GORT_TP_EINVALID, ev->off, "invalid string ID %" PRIu64 " for %s event", id, ename(ev->typ));
+}
+
+static inline int string_arg(gort_tp_reader *r, const tp_base *ev, uint64_t id, gort_tp_str *s)
+{
+	if (GORT_LIKELY(_gr_tp_gen_string(&r->gen, id, s)))
+		return 0;
+	return bad_string_arg(r, ev, id, s);
 }
 
 static int no_g(gort_tp_reader *r, const tp_base *ev, int64_t g)
