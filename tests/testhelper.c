@@ -180,3 +180,26 @@ size_t gort_test_rss(void)
 	fclose(f);
 	return (size_t)pages_res * (size_t)sysconf(_SC_PAGESIZE);
 }
+
+unsigned char *gort_test_read_file(const char *path, size_t *len)
+{
+	FILE *f = fopen(path, "rb");
+	if (!f)
+		return NULL;
+	size_t cap = 1 << 16, n = 0, r;
+	unsigned char *b = malloc(cap);
+	while (b && (r = fread(b + n, 1, cap - n, f)) > 0) {
+		n += r;
+		if (n == cap) {
+			unsigned char *nb = realloc(b, cap * 2);
+			if (!nb)
+				free(b);
+			b = nb;
+			cap *= 2;
+		}
+	}
+	fclose(f);
+	if (b && len)
+		*len = n;
+	return b;
+}

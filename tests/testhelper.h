@@ -68,4 +68,8 @@ bool gort_test_have_go(void);
 /* Resident set size of this process in bytes (from /proc/self/statm). */
 size_t gort_test_rss(void);
 
+/* The whole file in a malloc'd buffer (free it); *len (may be NULL) gets its
+** size. NULL if it cannot be opened or memory runs out. */
+unsigned char *gort_test_read_file(const char *path, size_t *len);
+
 #endif

@@ -74,12 +74,7 @@ static gr_tbuf *marker(uint32_t kind, uint64_t gen)
 /* Append to the output queue regardless of out_gen (under mu). */
 static void out_push(gr_tbuf *b)
 {
-	b->next = NULL;
-	if (gr_tr.out_tail)
-		gr_tr.out_tail->next = b;
-	else
-		gr_tr.out_head = b;
-	gr_tr.out_tail = b;
+	gr_queue_push(&gr_tr.out_head, &gr_tr.out_tail, b);
 }
 
 /* ---- CPU samples ---- */

@@ -96,21 +96,10 @@ void _gr_tr_queue_buf(gr_tbuf *b)
 		return;
 	}
 	uint64_t bytes = (uint64_t)(b->pos - b->data);
-	if (b->gen == gr_tr.out_gen) {
-		b->next = NULL;
-		if (gr_tr.out_tail)
-			gr_tr.out_tail->next = b;
-		else
-			gr_tr.out_head = b;
-		gr_tr.out_tail = b;
-	} else {
-		b->next = NULL;
-		if (gr_tr.pend_tail)
-			gr_tr.pend_tail->next = b;
-		else
-			gr_tr.pend_head = b;
-		gr_tr.pend_tail = b;
-	}
+	if (b->gen == gr_tr.out_gen)
+		gr_queue_push(&gr_tr.out_head, &gr_tr.out_tail, b);
+	else
+		gr_queue_push(&gr_tr.pend_head, &gr_tr.pend_tail, b);
 	if (b->events)
 		gr_tr.gen_events[b->gen & 1]++;
 	uint64_t total = atomic_fetch_add(&gr_tr.buffered, bytes) + bytes + _gr_tr_tables_bytes();

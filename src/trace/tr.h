@@ -309,6 +309,17 @@ void _gr_tr_fork_prepare(void);
 void _gr_tr_fork_parent(void);
 void _gr_tr_fork_child(void);
 
+/* Append b to the singly linked queue (*head, *tail). Caller holds gr_tr.mu. */
+static inline void gr_queue_push(gr_tbuf **head, gr_tbuf **tail, gr_tbuf *b)
+{
+	b->next = NULL;
+	if (*tail)
+		(*tail)->next = b;
+	else
+		*head = b;
+	*tail = b;
+}
+
 static inline void gr_section_enter_fence(void)
 {
 	if (__builtin_expect(atomic_load_explicit(&gr_tr.use_membarrier, memory_order_relaxed), 1))

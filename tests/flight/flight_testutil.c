@@ -7,30 +7,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-unsigned char *ft_read_file(const char *path, size_t *len)
-{
-	FILE *f = fopen(path, "rb");
-	if (!f)
-		return NULL;
-	size_t cap = 1 << 16, n = 0;
-	unsigned char *b = malloc(cap);
-	size_t k;
-	while (b && (k = fread(b + n, 1, cap - n, f)) > 0) {
-		n += k;
-		if (n == cap) {
-			unsigned char *nb = realloc(b, cap *= 2);
-			if (!nb) {
-				free(b);
-				b = NULL;
-			}
-			b = nb;
-		}
-	}
-	fclose(f);
-	*len = n;
-	return b;
-}
-
 static bool uv(const unsigned char *p, size_t n, size_t *i, uint64_t *out)
 {
 	uint64_t x = 0;

@@ -10,8 +10,6 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* Whole file into a malloc'd buffer; NULL if it cannot be read. */
-unsigned char *ft_read_file(const char *path, size_t *len);
 
 typedef struct ft_shape {
 	bool ok;                 /* header right, batches well formed, gens consecutive */

@@ -46,7 +46,7 @@ static void test_sigusr2_preloaded(void)
 		CHECK(kill(pid, SIGUSR2) == 0);
 		CHECKF(fp_wait_file(path, 15000), "snapshot %d not written", k);
 		size_t n;
-		unsigned char *b = ft_read_file(path, &n);
+		unsigned char *b = gort_test_read_file(path, &n);
 		ft_shape s = b ? ft_trace_shape(b, n) : (ft_shape){ 0 };
 		CHECKF(s.ok, "snapshot %d: %s", k, s.why);
 		free(b);

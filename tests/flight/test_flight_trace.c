@@ -84,7 +84,7 @@ static void stop_worker(pthread_t t)
 static void check_trace(const char *path, const char *marker)
 {
 	size_t n;
-	unsigned char *b = ft_read_file(path, &n);
+	unsigned char *b = gort_test_read_file(path, &n);
 	CHECKF(b != NULL, "%s missing", path);
 	if (!b)
 		return;

@@ -116,7 +116,7 @@ static bool load_recorded(void)
 	char path[4096];
 	const char *src = getenv("GORT_SOURCE_DIR");
 	snprintf(path, sizeof path, "%s/tests/flight/data/two-gens.trace", src ? src : ".");
-	rec = ft_read_file(path, &rec_len);
+	rec = gort_test_read_file(path, &rec_len);
 	return rec && ft_gen_range(rec, rec_len, 1, &g1_off, &g1_len) &&
 	       ft_gen_range(rec, rec_len, 2, &g2_off, &g2_len);
 }
@@ -125,7 +125,7 @@ static bool file_equals(const char *path, const unsigned char *a, size_t an,
                         const unsigned char *b, size_t bn)
 {
 	size_t n;
-	unsigned char *f = ft_read_file(path, &n);
+	unsigned char *f = gort_test_read_file(path, &n);
 	bool eq = f && n == an + bn && memcmp(f, a, an) == 0 && (bn == 0 || memcmp(f + an, b, bn) == 0);
 	free(f);
 	return eq;
@@ -354,7 +354,7 @@ static void test_snapshots_race_the_sink(void)
 		if (r == -ENODATA && !last)
 			continue;
 		size_t n;
-		unsigned char *b = ft_read_file(p, &n);
+		unsigned char *b = gort_test_read_file(p, &n);
 		ft_shape s = b ? ft_trace_shape(b, n) : (ft_shape){ 0 };
 		if (r == 0 && s.ok && n <= (64u << 10) + 16) {
 			good++;

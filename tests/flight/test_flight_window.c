@@ -61,7 +61,7 @@ static void *marker(void *arg)
 static bool marker_range(const char *path, long *lo, long *hi)
 {
 	size_t n;
-	unsigned char *b = ft_read_file(path, &n);
+	unsigned char *b = gort_test_read_file(path, &n);
 	if (!b)
 		return false;
 	*lo = -1;

@@ -158,7 +158,7 @@ static void test_buffer_cap(void)
 	unsetenv("GORT_TRACE_MAX_BUFFERED");
 	unsetenv("GORT_TRACE_STACK_DEPTH");
 	size_t elen = 0;
-	char *err = (char *)tu_read_file(errfile, &elen);
+	char *err = (char *)gort_test_read_file(errfile, &elen);
 	CHECKF(err && elen > 0 && memmem(err, elen, "reader fell behind", 18) != NULL, "stderr: %.*s",
 	       (int)elen, err ? err : "");
 	free(err);

@@ -22,7 +22,5 @@ void tu_spin_cpu(long cpu_ns);
 /* Size of a file, 0 if missing. */
 size_t tu_file_size(const char *path);
 
-/* Bytes of a file into a malloc'd buffer (*len set); NULL on error. */
-unsigned char *tu_read_file(const char *path, size_t *len);
 
 #endif
