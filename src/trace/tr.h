@@ -223,24 +223,54 @@ static inline unsigned gr_scache_slot(uintptr_t k)
 /* Whether s holds e's n bytes. The head and tail words of the copy live in
 ** the entry (8 bytes each for n >= 8, 4 for 4 <= n < 8), so strings up to 16
 ** bytes are checked without touching the copy; longer ones compare the
-** middle with it. */
+** middle with it.
+** The same pointer may now hold a shorter string (a reused buffer), so the
+** word compare, which reads all n bytes of s, runs only when [s, s+n) lies in
+** s's own page (it cannot fault) and not under ASan (it would report the
+** read past a shorter string's allocation). Otherwise bytes are compared one
+** by one up to the first difference: a shorter s differs at its NUL, so
+** nothing past it is read. */
+#if defined(__SANITIZE_ADDRESS__)
+#define GR_SCACHE_WORD_COMPARE 0
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define GR_SCACHE_WORD_COMPARE 0
+#endif
+#endif
+#ifndef GR_SCACHE_WORD_COMPARE
+#define GR_SCACHE_WORD_COMPARE 1
+#endif
+#if defined(__GNUC__) && !defined(__clang__)
+/* gcc -O3 inlines this with string literals and cannot see that n is the
+** length of the literal the entry was made from (-Warray-bounds). */
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Warray-bounds"
+#endif
 static inline __attribute__((always_inline)) bool gr_scache_match(const gr_scache_ent *e, const char *s)
 {
 	uint32_t n = e->n;
-	if (__builtin_expect(n >= 8, 0)) {
-		uint64_t x, y;
-		memcpy(&x, s, 8);
-		memcpy(&y, s + n - 8, 8);
-		return x == e->w0 && y == e->w1 && (n <= 16 || gr_bytes_eq(e->copy + 8, s + 8, n - 16));
+	if (GR_SCACHE_WORD_COMPARE && __builtin_expect(((uintptr_t)s & 4095) + n <= 4096, 1)) {
+		if (__builtin_expect(n >= 8, 0)) {
+			uint64_t x, y;
+			memcpy(&x, s, 8);
+			memcpy(&y, s + n - 8, 8);
+			return x == e->w0 && y == e->w1 && (n <= 16 || gr_bytes_eq(e->copy + 8, s + 8, n - 16));
+		}
+		if (n >= 4) {
+			uint32_t x, y;
+			memcpy(&x, s, 4);
+			memcpy(&y, s + n - 4, 4);
+			return x == (uint32_t)e->w0 && y == (uint32_t)e->w1;
+		}
 	}
-	if (n >= 4) {
-		uint32_t x, y;
-		memcpy(&x, s, 4);
-		memcpy(&y, s + n - 4, 4);
-		return x == (uint32_t)e->w0 && y == (uint32_t)e->w1;
-	}
-	return gr_bytes_eq(e->copy, s, n);
+	for (uint32_t i = 0; i < n; i++)
+		if (e->copy[i] != s[i])
+			return false;
+	return true;
 }
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic pop
+#endif
 
 /* Id of string s in generation gen through the thread's cache: a hit needs
 ** the same pointer, generation and bytes (the NUL included), so a buffer
