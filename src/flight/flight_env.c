@@ -118,11 +118,7 @@ int _gr_flight_helper_start(void)
 	atomic_store(&req_quit, false);
 	atomic_store(&req_boundary, false);
 	atomic_store(&req_snapshot, false);
-	sigset_t all, old;
-	sigfillset(&all);
-	pthread_sigmask(SIG_SETMASK, &all, &old);  /* the thread inherits it */
-	int r = pthread_create(&g_helper, NULL, helper_main, NULL);
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	int r = _gr_trace_spawn(&g_helper, helper_main);  /* signals blocked in it */
 	if (r)
 		return -r;
 	pthread_setname_np(g_helper, "gort-flight");

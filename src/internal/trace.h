@@ -14,6 +14,7 @@
 #ifndef GORT_INTERNAL_TRACE_H
 #define GORT_INTERNAL_TRACE_H
 
+#include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -30,6 +31,14 @@ bool _gr_trace_thread_internal(void);
 ** it never enters the trace and _gr_trace_thread_internal() is true on it.
 ** Call before the thread emits anything. */
 void _gr_trace_thread_set_internal(void);
+
+/* pthread_create for gort's own threads (flight recorder helper, arena
+** trimmer...): every signal blocked in the new thread, the creating thread
+** counted as internal meanwhile (preload's pthread_create wrapper leaves it
+** alone), and the call returns only once the new thread runs fn, so libc's
+** and a sanitizer's thread start-up cannot overlap a later fork. fn should
+** call _gr_trace_thread_set_internal first. Returns 0 or an errno value. */
+int _gr_trace_spawn(pthread_t *th, void *(*fn)(void *));
 
 /* Called by a new thread first thing (preload's pthread_create trampoline):
 ** enter the trace with GoCreate carrying the creator's stack (captured by

@@ -404,6 +404,11 @@ int _gr_tr_spawn(pthread_t *th, void *(*fn)(void *))
 	return r;
 }
 
+int _gr_trace_spawn(pthread_t *th, void *(*fn)(void *))
+{
+	return _gr_tr_spawn(th, fn);
+}
+
 /* Exit events of the calling thread, inside a section (room guaranteed). */
 void _gr_tr_exit_events(gr_tthread *t, uint64_t gen)
 {
