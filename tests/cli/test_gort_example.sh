@@ -24,6 +24,9 @@ check "stats gort trace" "$GT" stats "$OUT"
 json_check "stats: several threads" "$TMP/w.json" "d['goroutines'] >= 2 and d['events'] > 0"
 json_check "stats: consistent per-thread times" "$TMP/w.json" \
 	"all(g['total_ns'] <= d['duration_ns'] for g in d['goroutine_list'])"
+# the tracer's zero-length "syscall" block after each syscall is no blocking
+json_check "stats: syscall end markers are not blocking" "$TMP/w.json" \
+	"all('syscall' not in g['blocked_by_reason_ns'] for g in d['goroutine_list']) and any(s['kind'] == 'syscall' for s in d['blocking_sites']) and all(s.get('reason') != 'syscall' for s in d['blocking_sites'] if s['kind'] != 'syscall')"
 check "export gort trace" "$GT" export --format=perfetto "$OUT" -o "$TMP/w.perfetto.json"
 check "export is JSON" "$PY" -m json.tool "$TMP/w.perfetto.json"
 check "export: importer rules" "$PY" -S "$(dirname "$0")/check_chrome_json.py" "$TMP/w.perfetto.json"
