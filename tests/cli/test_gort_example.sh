@@ -32,6 +32,8 @@ check "export is JSON" "$PY" -m json.tool "$TMP/w.perfetto.json"
 check "export: importer rules" "$PY" -S "$(dirname "$0")/check_chrome_json.py" "$TMP/w.perfetto.json"
 json_check "export: thread tracks with slices" "$TMP/w.perfetto.json" \
 	"len([e for e in d['traceEvents'] if e['ph'] == 'X' and e.get('cat') == 'state']) > 0"
+json_check "export: syscalls without the end marker's block slice" "$TMP/w.perfetto.json" \
+	"any(e['name'] == 'syscall' for e in d['traceEvents'] if e.get('cat') == 'state') and not any(e['name'] == 'blocked: syscall' for e in d['traceEvents'] if e.get('cat') == 'state')"
 if [ -n "${GORT_GO_VALIDATE:-}" ] && [ -x "$GORT_GO_VALIDATE" ]; then
 	if "$GORT_GO_VALIDATE" <"$OUT" >"$TMP/err" 2>&1; then ok "Go accepts it too"; else fail "Go rejects the trace gort-trace accepted: $(head -3 "$TMP/err")"; fi
 fi

@@ -46,6 +46,8 @@ static void on_interval(void *ctx, gt_model *m, gt_g *g, const gt_interval *iv)
 {
 	(void)m, (void)g;
 	pctx *c = ctx;
+	if (gt_interval_syscall_marker(iv))
+		return;
 	if ((c->type == T_BLOCK && iv->state == GT_ST_BLOCKED && (!c->reason || strstr(iv->reason, c->reason))) ||
 	    (c->type == T_SYSCALL && iv->state == GT_ST_SYSCALL)) {
 		int64_t v[2] = { 1, (int64_t)(iv->end - iv->start) };

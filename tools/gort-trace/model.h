@@ -21,6 +21,9 @@
 #include "gt.h"
 #include "stacks.h"
 
+#include <stdbool.h>
+#include <string.h>
+
 enum gt_state {
 	GT_ST_NONE = 0,     /* not existing / unknown */
 	GT_ST_RUNNING,
@@ -38,6 +41,15 @@ typedef struct gt_interval {
 	uint32_t stack;       /* stable stack index of the transition into the state */
 	int64_t m;            /* thread that made the transition (GORT_TP_NONE if unknown) */
 } gt_interval;
+
+/* gort's tracer closes every syscall with a zero-length block whose reason
+** is "syscall", so that go tool trace's syscall profile gets each call's
+** stack (see gort_trace_syscall_end); Go's runtime never uses that reason.
+** Reports count the marker as part of the syscall, not as blocking. */
+static inline bool gt_interval_syscall_marker(const gt_interval *iv)
+{
+	return iv->state == GT_ST_BLOCKED && iv->reason && strcmp(iv->reason, "syscall") == 0;
+}
 
 typedef struct gt_region {
 	const char *type;

@@ -96,7 +96,7 @@ static void on_interval(void *ctx, gt_model *m, gt_g *g, const gt_interval *iv)
 	(void)m;
 	gt_perfetto *p = ctx;
 	uint64_t a = iv->start, b = iv->end;
-	if (!clip(p, &a, &b))
+	if (gt_interval_syscall_marker(iv) || !clip(p, &a, &b))
 		return;
 	char name[300];
 	if (iv->state == GT_ST_BLOCKED)

@@ -122,23 +122,13 @@ static size_t index_of(gt_map *ids, void **arr, size_t *n, size_t *cap, size_t e
 	return (size_t)*v;
 }
 
-/* gort's tracer closes every syscall with a zero-length block whose reason
-** is "syscall" (so that go tool trace's syscall profile gets each call's
-** stack; see gort_trace_syscall_end). Go's runtime never uses that reason.
-** The marker is part of the syscall, not blocking: it is counted as
-** syscall time of the G and makes no blocking site. */
-static bool syscall_marker(const gt_interval *iv)
-{
-	return iv->state == GT_ST_BLOCKED && iv->reason && strcmp(iv->reason, "syscall") == 0;
-}
-
 static void on_interval(void *ctx, gt_model *m, gt_g *g, const gt_interval *iv)
 {
 	(void)m;
 	gt_stats *s = ctx;
 	g_acc *a = acc_of(s, g);
 	uint64_t d = iv->end - iv->start;
-	if (syscall_marker(iv)) {
+	if (gt_interval_syscall_marker(iv)) {   /* part of the syscall */
 		a->t[GT_ST_SYSCALL] += d;
 		return;
 	}
