@@ -7,14 +7,16 @@
 # 3. ASan+UBSan build, all tests except those labelled no-asan
 # 4. TSan build (clang), the tests labelled threads
 # 5. clang fuzz build: short fuzzer runs (label fuzz), when tests/fuzz exists
+# 6. Release build (-O3, -Werror: gcc warns differently at -O3), the tests
+#    not labelled slow
 #
 # Environment: GORT_TEST_JOBS (default: number of CPUs), GORT_TEST_STAGES
-# (default "main asan tsan fuzz"), GORT_BUILD_ROOT (default ./build).
+# (default "main asan tsan fuzz release"), GORT_BUILD_ROOT (default ./build).
 set -eu
 cd "$(dirname "$0")/.."
 root=$(pwd)
 jobs=${GORT_TEST_JOBS:-$(nproc)}
-stages=${GORT_TEST_STAGES:-main asan tsan fuzz}
+stages=${GORT_TEST_STAGES:-main asan tsan fuzz release}
 broot=${GORT_BUILD_ROOT:-$root/build}
 
 scripts/install-deps.sh
@@ -40,6 +42,7 @@ for s in $stages; do
 		if [ -f tests/fuzz/CMakeLists.txt ]; then
 			CC=clang stage fuzz "-L fuzz" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DGORT_BUILD_FUZZ=ON -DGORT_BUILD_BENCH=OFF
 		fi ;;
+	release) stage release "-LE slow" -DCMAKE_BUILD_TYPE=Release ;;
 	*) echo "test.sh: unknown stage '$s'" >&2; exit 2 ;;
 	esac
 done

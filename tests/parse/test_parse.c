@@ -626,7 +626,7 @@ static void test_names_and_format(void)
 	CHECK(strcmp(gort_tp_raw_type_name(GR_EV_USER_REGION_BEGIN), "UserRegionBegin") == 0);
 	CHECK(gort_tp_raw_type_name(0) == NULL && gort_tp_raw_type_name(200) == NULL);
 
-	size_t n;
+	size_t n = 0;
 	uint8_t *p = load("06-logs.trace", &n);
 	CHECK(p);
 	membuf m = { p, n, 0, 0 };
