@@ -9,13 +9,15 @@
 ** else; when the ring is full the sample is dropped and counted. Samples are
 ** taken out with _gr_cpuprof_drain.
 **
-** Coexistence with a user's SIGPROF: a handler installed before start is
-** chained to for every SIGPROF that is not one of our timer signals
-** (si_code == SI_TIMER and si_value == the receiving thread's own record);
-** SIG_DFL/SIG_IGN before start means foreign SIGPROFs are ignored while the
-** profiler runs. At stop the previous disposition is restored (only if ours
-** is still installed). A handler the user installs after start replaces ours:
-** samples then stop arriving (documented in docs/stacks.md).
+** Coexistence with a user's SIGPROF: every SIGPROF that is not one of our
+** timer signals (si_code == SI_TIMER and si_value == the receiving thread's
+** own record) goes to the program's own disposition: the one installed
+** before start, or one set later through _gr_cpuprof_user_sigaction (the
+** preload library routes the program's sigaction/signal/sigset there), with
+** SIG_DFL ending the process as it would without gort. At stop the program's
+** disposition becomes the real one again (if ours is still installed). A
+** program linked with gort that calls sigaction(SIGPROF) itself while the
+** profiler runs replaces our handler: samples then stop (docs/stacks.md).
 **
 ** Thread-safety: start/stop/register/unregister/drain take one mutex and may
 ** be called from any thread (register/unregister concern the calling thread);
@@ -24,6 +26,8 @@
 #ifndef GORT_INTERNAL_CPUPROF_H
 #define GORT_INTERNAL_CPUPROF_H
 
+#include <signal.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -51,6 +55,16 @@ void _gr_cpuprof_thread_unregister(void);
 ** thread. pcs is valid during the call only. Returns the number emitted. */
 size_t _gr_cpuprof_drain(void (*emit)(void *ctx, uint64_t ts, uint64_t m_id,
                                       const uintptr_t *pcs, int n), void *ctx);
+
+/* sigaction(SIGPROF, act, old) on behalf of the program while our handler
+** is installed: act (if not NULL) becomes the program's disposition, to
+** which every SIGPROF that is not a sample is delivered (SA_SIGINFO or not,
+** SIG_IGN, SIG_DFL = the process ends, SA_RESETHAND honoured; the handler
+** runs with every signal blocked); *old (if not NULL) gets the previous one.
+** Returns true if done so; false if our handler is not installed (the caller
+** then makes the real call). Async-signal-safe and lock-free: a program may
+** call it from a signal handler. */
+bool _gr_cpuprof_user_sigaction(const struct sigaction *act, struct sigaction *old);
 
 /* Samples dropped because a ring was full (process lifetime, monotonic). */
 uint64_t _gr_cpuprof_dropped(void);

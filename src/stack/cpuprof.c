@@ -20,9 +20,16 @@
 **  - The handler identifies our timer signals by si_code == SI_TIMER and
 **    si_value == the receiving thread's own record (tls_self); it touches only
 **    that record, reachable from TLS, never the thread list, and takes no
-**    lock. Everything else is passed to the handler that was installed before
-**    start (if it was a function).
-**  - prof_lock guards the thread list, timers, old_sa and start/stop;
+**    lock. Everything else goes to the program's own disposition (below).
+**  - While our handler is installed, the program's SIGPROF disposition is
+**    kept aside ("user disposition"): what was installed before start, then
+**    whatever the program sets through _gr_cpuprof_user_sigaction (the
+**    preload library routes the program's sigaction/signal/sigset there).
+**    It lives in a small ring of slots published by a sequence number
+**    (user_seq), written without a lock because the program may set it from
+**    a signal handler; a handler in flight copies its slot, and a slot is
+**    written again only USER_SLOTS changes later.
+**  - prof_lock guards the thread list, timers and start/stop;
 **    drain_lock serializes drains (lock order: drain_lock, then prof_lock).
 **  - A record is unlinked and freed only when it is retired (unregistered:
 **    its timer deleted, which also discards a pending timer signal) and
@@ -78,7 +85,12 @@ static _Atomic int running;
 static int prof_hz;
 static int prof_depth;
 static uint64_t (*_Atomic prof_now)(void);
-static struct sigaction old_sa;
+#define USER_SLOTS 8
+static struct sigaction user_sa[USER_SLOTS];  /* slot 0: SIG_DFL */
+static _Atomic uint64_t user_seq;             /* current slot = user_seq % USER_SLOTS */
+static _Atomic uint64_t user_next;            /* last sequence number handed out */
+static _Atomic bool user_virtual;             /* our handler installed: the program's
+                                                 dispositions go to user_sa */
 static bool handler_installed;
 static _Atomic int in_flight;
 static _Atomic uint64_t dropped;
@@ -86,13 +98,55 @@ static size_t ring_words_override;
 
 /* ---- the signal handler --------------------------------------------------- */
 
+/* Make *sa the user disposition (async-signal-safe, no lock). */
+static void user_publish(const struct sigaction *sa)
+{
+	uint64_t k = atomic_fetch_add(&user_next, 1) + 1;
+	user_sa[k % USER_SLOTS] = *sa;
+	uint64_t cur = atomic_load(&user_seq);
+	while (cur < k && !atomic_compare_exchange_weak(&user_seq, &cur, k))
+		;
+}
+
+static struct sigaction user_current(void)
+{
+	return user_sa[atomic_load(&user_seq) % USER_SLOTS];
+}
+
+/* SIGPROF's default action (the process ends) as it would happen without
+** gort: the real disposition becomes SIG_DFL through the raw system call
+** (no wrapper, no lock), and the signal, raised again, stays pending while
+** this handler runs with it blocked, then ends the process. */
+static void default_action(int sig)
+{
+	struct { void *handler; unsigned long flags; void *restorer; uint64_t mask; } k;
+	memset(&k, 0, sizeof k);    /* SIG_DFL, no flags, empty mask */
+	syscall(SYS_rt_sigaction, sig, &k, NULL, sizeof k.mask);
+	syscall(SYS_tgkill, getpid(), (pid_t)syscall(SYS_gettid), sig);
+}
+
+/* A SIGPROF that is not one of our samples goes to the program's own
+** disposition, as if ours were not installed (it runs with every signal
+** blocked, ours being the installed mask). A stray timer signal (SI_TIMER:
+** e.g. one of ours that raced a thread's exit) is dropped under SIG_DFL
+** instead of killing the process. */
 static void chain(int sig, siginfo_t *si, void *uc)
 {
-	if (old_sa.sa_flags & SA_SIGINFO) {
-		if (old_sa.sa_sigaction)
-			old_sa.sa_sigaction(sig, si, uc);
-	} else if (old_sa.sa_handler != SIG_DFL && old_sa.sa_handler != SIG_IGN) {
-		old_sa.sa_handler(sig);
+	struct sigaction sa = user_current();
+	if (sa.sa_flags & SA_RESETHAND) {
+		struct sigaction dfl;
+		memset(&dfl, 0, sizeof dfl);
+		dfl.sa_handler = SIG_DFL;
+		user_publish(&dfl);
+	}
+	if (sa.sa_flags & SA_SIGINFO) {
+		if (sa.sa_sigaction)
+			sa.sa_sigaction(sig, si, uc);
+	} else if (sa.sa_handler == SIG_DFL) {
+		if (!si || si->si_code != SI_TIMER)
+			default_action(sig);
+	} else if (sa.sa_handler != SIG_IGN) {
+		sa.sa_handler(sig);
 	}
 }
 
@@ -290,7 +344,7 @@ int _gr_cpuprof_start(int hz, uint64_t (*now)(void))
 		return -e;
 	}
 	if (!((cur.sa_flags & SA_SIGINFO) && cur.sa_sigaction == on_sigprof)) {
-		old_sa = cur;   /* not ours already (a stop could not restore) */
+		user_publish(&cur);   /* not ours already (a stop could not restore) */
 		if (sigaction(SIGPROF, &sa, NULL) != 0) {
 			int e = errno;
 			pthread_mutex_unlock(&prof_lock);
@@ -298,6 +352,7 @@ int _gr_cpuprof_start(int hz, uint64_t (*now)(void))
 		}
 	}
 	handler_installed = true;
+	atomic_store(&user_virtual, true);
 	atomic_store(&running, 1);
 	for (prof_thread *t = threads; t; t = t->next)
 		timer_arm(t);
@@ -318,12 +373,30 @@ void _gr_cpuprof_stop(void)
 	while (atomic_load(&in_flight) != 0)
 		sched_yield();
 	struct sigaction cur;
+	atomic_store(&user_virtual, false);
 	if (handler_installed && sigaction(SIGPROF, NULL, &cur) == 0 &&
 	    (cur.sa_flags & SA_SIGINFO) && cur.sa_sigaction == on_sigprof) {
-		sigaction(SIGPROF, &old_sa, NULL);
+		struct sigaction user = user_current();
+		sigaction(SIGPROF, &user, NULL);
 		handler_installed = false;
 	}
 	pthread_mutex_unlock(&prof_lock);
+}
+
+bool _gr_cpuprof_user_sigaction(const struct sigaction *act, struct sigaction *old)
+{
+	if (!atomic_load(&user_virtual))
+		return false;
+	struct sigaction prev = user_current();
+	if (act)
+		user_publish(act);
+	if (old)
+		*old = prev;
+	/* the profiler stopped meanwhile and may have restored the previous
+	** disposition: this one is the latest, so it is the real one now */
+	if (act && !atomic_load(&user_virtual))
+		sigaction(SIGPROF, act, NULL);
+	return true;
 }
 
 /* ---- drain --------------------------------------------------------------------- */
@@ -387,7 +460,7 @@ size_t _gr_cpuprof_drain(void (*emit)(void *ctx, uint64_t ts, uint64_t m_id,
 /* The child has one thread and no POSIX timers (they are not inherited):
 ** forget the other threads' records, keep the forking thread's (unarmed),
 ** and start over stopped. The SIGPROF disposition is inherited: ours stays
-** installed, chaining as before, and old_sa still holds the disposition to
+** installed, chaining as before, and user_sa still holds the disposition to
 ** restore. The profiler's locks are not taken across fork: a drain holds
 ** drain_lock while the tracer's emit callback takes the tracer's locks, which the tracer's own
 ** fork handler holds, so either order could deadlock. The child re-creates

@@ -126,6 +126,20 @@ case_cpu() {     # CPU samples name the hot function
 	[ "$ms" -ge 2 ] || fail "samples come from $ms thread(s), expected 2 (main + worker)"
 }
 
+case_sigprof() { # the program's own SIGPROF use and CPU sampling coexist
+	need_go
+	"$bin/preload_prog_sigprof" > "$tmp/plain" || fail "plain run failed: $(cat "$tmp/plain")"
+	GORT_TRACE_CPU_HZ=250 traced "$tmp/out" "$tmp/sigprof.trace" "$bin/preload_prog_sigprof"
+	cmp -s "$tmp/plain" "$tmp/out" || fail "output differs under tracing: $(cat "$tmp/out")"
+	validate "$tmp/sigprof.trace"
+	"$GORT_GO_TRACE_TOOL" -d=1 "$tmp/sigprof.trace" > "$tmp/events.txt" 2>&1 || fail "go tool trace -d=1 failed"
+	# sampling goes on after the program installed its handler: the hot
+	# function runs only after that
+	hot=$(awk '/StackSample/{s=1; next} s && /@/{ if ($1=="sigprof_burn") n++; s=0 } END{print n+0}' "$tmp/events.txt")
+	note "$hot CPU samples in sigprof_burn"
+	[ "$hot" -ge 10 ] || fail "only $hot CPU samples in sigprof_burn: sampling stopped when the program took SIGPROF"
+}
+
 case_ctor() {    # threads + dlsym from a constructor; exit() from a thread
 	need_go
 	"$bin/preload_prog_ctor" > "$tmp/plain" || fail "plain run failed"
