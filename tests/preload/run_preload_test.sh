@@ -4,7 +4,8 @@
 # Runs programs that know nothing of gort under libgort-preload.so and checks
 # the traces with Go 1.22's own tools (paths from the test environment:
 # GORT_GO_VALIDATE, GORT_GO_TRACE_TOOL, GORT_GO). Exit 0 pass, 1 fail, 77 skip.
-# Cases: off errno contend echo cpu ctor std (see each function).
+# Cases: off errno contend echo cpu ctor std signal churn sigprof linked
+# (see each function).
 set -u
 case=$1 lib=$2 bin=$3
 tmp=${GORT_TEST_TMPDIR:-/tmp}/$case
@@ -138,6 +139,23 @@ case_sigprof() { # the program's own SIGPROF use and CPU sampling coexist
 	hot=$(awk '/StackSample/{s=1; next} s && /@/{ if ($1=="sigprof_burn") n++; s=0 } END{print n+0}' "$tmp/events.txt")
 	note "$hot CPU samples in sigprof_burn"
 	[ "$hot" -ge 10 ] || fail "only $hot CPU samples in sigprof_burn: sampling stopped when the program took SIGPROF"
+}
+
+case_linked() {  # a program linked with libgort, run under the preload library too
+	need_go
+	"$bin/preload_prog_linked" > "$tmp/plain" || fail "plain run failed"
+	traced "$tmp/out" "$tmp/linked.trace" "$bin/preload_prog_linked"
+	cmp -s "$tmp/plain" "$tmp/out" || fail "output differs under tracing"
+	validate "$tmp/linked.trace"
+	"$GORT_GO_TRACE_TOOL" -d=1 "$tmp/linked.trace" > "$tmp/events.txt" 2>&1 || fail "go tool trace -d=1 failed"
+	# the program's own annotations and the wrappers' events, in one trace
+	regions=$(grep -c 'RegionBegin.*Type="linked-work"' "$tmp/events.txt")
+	[ "$regions" -eq 400 ] || fail "$regions of the program's 400 regions in the trace"
+	grep -q 'Log.*Category="linked"' "$tmp/events.txt" || fail "the program's log is missing"
+	grep -q 'Reason="sync.Mutex".*Running->Waiting' "$tmp/events.txt" || fail "no contended-mutex block from the wrappers"
+	# and written once: alone, the linked tracer writes the same program's trace
+	GORT_TRACE=$tmp/alone.trace "$bin/preload_prog_linked" > /dev/null || fail "linked-only run failed"
+	validate "$tmp/alone.trace"
 }
 
 case_ctor() {    # threads + dlsym from a constructor; exit() from a thread
