@@ -71,6 +71,11 @@ void _gr_stack_thread_init(void);
 int _gr_stack_symbolize(uintptr_t pc, const char **func, const char **file,
                         uint32_t *line);
 
+/* Address of the executable's `main` from its symbol table (libdw), for a
+** program that does not export it (dlsym cannot see it); 0 if unknown or
+** without libdw. Thread-safe, not async-signal-safe. */
+uintptr_t _gr_stack_main_address(void);
+
 /* Which back end symbolizes: "libdw" or "dladdr". */
 const char *_gr_stack_symbolizer_name(void);
 

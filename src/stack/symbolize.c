@@ -36,6 +36,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/auxv.h>
 #include <unistd.h>
 
 #ifdef GORT_HAVE_LIBDW
@@ -450,6 +451,35 @@ const char *_gr_stack_symbolizer_name(void)
 #else
 	return "dladdr";
 #endif
+}
+
+uintptr_t _gr_stack_main_address(void)
+{
+	uintptr_t addr = 0;
+#ifdef GORT_HAVE_LIBDW
+	uintptr_t entry = (uintptr_t)getauxval(AT_ENTRY);
+	if (entry == 0)
+		return 0;
+	pthread_mutex_lock(&sym_lock);
+	sym_busy = 1;
+	if (!dwfl)
+		dwfl_refresh();
+	Dwfl_Module *m = dwfl ? dwfl_addrmodule(dwfl, entry) : NULL;
+	int n = m ? dwfl_module_getsymtab(m) : -1;
+	for (int i = 1; i < n; i++) {
+		GElf_Sym sym;
+		GElf_Addr a = 0;
+		const char *name = dwfl_module_getsym_info(m, i, &sym, &a, NULL, NULL, NULL);
+		if (name && GELF_ST_TYPE(sym.st_info) == STT_FUNC && sym.st_shndx != SHN_UNDEF &&
+		    strcmp(name, "main") == 0) {
+			addr = (uintptr_t)a;
+			break;
+		}
+	}
+	sym_busy = 0;
+	pthread_mutex_unlock(&sym_lock);
+#endif
+	return addr;
 }
 
 int _gr_stack_symbolize(uintptr_t pc, const char **func, const char **file, uint32_t *line)

@@ -21,6 +21,7 @@
 
 #include "internal/cpuprof.h"
 #include "internal/hooks.h"
+#include "internal/stack.h"
 #include "trace/tr.h"
 
 __thread struct gr_tls _gr_tl __attribute__((tls_model("initial-exec")));
@@ -364,6 +365,14 @@ void _gr_tr_enter_caller(void *api_fp)
 void _gr_trace_enter_main(void)
 {
 	uintptr_t entry = (uintptr_t)dlsym(RTLD_DEFAULT, "main");
+	if (entry == 0) {
+		/* main not exported: the symbol table. Reading it makes system
+		** calls that the preload wrappers would trace: internal meanwhile */
+		uint32_t internal = _gr_tl.internal;
+		_gr_tl.internal = 1;
+		entry = _gr_stack_main_address();
+		_gr_tl.internal = internal;
+	}
 	if (entry == 0)
 		entry = (uintptr_t)getauxval(AT_ENTRY);
 	_gr_tr_enter_internal(NULL, 0, entry != 0 ? entry + 1 : 0);

@@ -84,6 +84,10 @@ case_contend() { # 8 threads on one mutex: the sync profile names the workers
 	# stack: the thread's start routine.
 	w=$(awk '/NotExist->Runnable/{s=1; next} s && /@/{ if ($1=="contend_worker") n++; s=0 } END{print n+0}' "$tmp/events.txt")
 	[ "$w" -eq 8 ] || fail "expected 8 goroutines rooted at contend_worker, saw $w"
+	# and the main thread after main, which the program does not export
+	# (found in its symbol table, not dlsym)
+	m=$(awk '/NotExist->Runnable/{s=1; next} s && /@/{ if ($1=="main") n++; s=0 } END{print n+0}' "$tmp/events.txt")
+	[ "$m" -eq 1 ] || fail "expected the main goroutine rooted at main, saw $m"
 }
 
 case_echo() {    # TCP echo: the syscall profile names the network calls' callers
