@@ -49,6 +49,22 @@ int _gr_stack_capture(uintptr_t *pcs, int max, int skip);
 ** stored. */
 int _gr_stack_capture_from(void *fp, uintptr_t pc, uintptr_t *pcs, int max);
 
+/* From the caller's own frame, with the thread's repeat records (see
+** docs/stacks.md): frame is __builtin_frame_address(0) of a function that
+** keeps a frame pointer and is still running on the calling thread (the
+** tracer's API function). The result is _gr_stack_capture_from(frame[0],
+** frame[1], pcs, max)'s. If tok is NULL, pcs[0..n) are filled and n
+** returned. Else *tok is set to a token naming the result, or 0: on one
+** thread a token is never reused and always names the same pcs. Then the
+** return value is n > 0 with pcs[0..n) filled, or -n when the result is the
+** n pcs that *tok names and pcs were not written (a repeated stack:
+** _gr_stack_token_pcs copies them). Async-signal-safe. */
+int _gr_stack_capture_frame(void *frame, uintptr_t *pcs, int max, uint64_t *tok);
+
+/* Copy into pcs[0..max) the pcs that tok names if the calling thread still
+** holds them: returns their number, or 0 (capture again). Async-signal-safe. */
+int _gr_stack_token_pcs(uint64_t tok, uintptr_t *pcs, int max);
+
 /* From a signal handler's ucontext_t (void * so that callers need not include
 ** <ucontext.h>): pcs[0] = interrupted rip + 1, then the caller chain, using
 ** frame pointers and the CFI cache like _gr_stack_capture (so a sample taken

@@ -33,6 +33,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <ucontext.h>
+#include <emmintrin.h>
 
 #define TLS __thread __attribute__((tls_model("initial-exec")))
 /* The walk reads saved frame pointers and return addresses, and through
@@ -202,6 +203,30 @@ static inline unsigned fpok_slot(uintptr_t ra)
 ** while the interrupted code is updating it. Allocated per thread by
 ** _gr_stack_thread_init. */
 #define WC_N 64
+
+/* A repeat record: a capture whose steps were all frame-pointer steps, kept
+** compactly so that repeating it costs one 16-byte compare per frame (see
+** "Repeat records" below). Frame k of the walk is at address F_k (F_0 = the
+** frame the capture starts from); pair[k] = the 16 bytes at F_k, that is
+** {F_{k+1}, ra_k}. */
+#define RR_SETS 4        /* per thread, by the call site (frame 0's return address), */
+#define RR_WAYS 2        /* two ways each, so that two sites of one set both stay */
+#define RR_SLOTS (RR_SETS * RR_WAYS)
+#define RR_N 64          /* frames a record holds (skip + max + 1 at most) */
+typedef struct rrec {
+	uint64_t pair[RR_N][2] __attribute__((aligned(16)));
+	uintptr_t pcs[RR_N];   /* the capture's result (after skip), contiguous */
+	uintptr_t f0;          /* F_0 */
+	uint64_t tok;          /* names pcs[0..n); 0 = no record */
+	int m;                 /* frames verified (pairs) */
+	int n;                 /* pcs of the result */
+	int max, skip;         /* the capture's arguments */
+	uintptr_t seen_f0, seen_pc;   /* the last capture from this slot */
+	int seen_max, seen_skip;
+	int fails;             /* verifications in a row that failed */
+	int pause;             /* captures left that skip this slot */
+} rrec;
+
 typedef struct wc_entry {
 	uintptr_t at;      /* bit 0 set: fp carried over; then slot = at and
 	                      fp = ra, so the fp check repeats the ra check */
@@ -214,6 +239,9 @@ typedef struct walk_cache {
 	int misses;            /* captures in a row that replayed under 1/4 */
 	int pause;             /* captures left that skip the cache */
 	wc_entry e[WC_N];      /* the record */
+	uint64_t rr_made;      /* repeat records built (token source) */
+	rrec rr[RR_SLOTS];     /* the repeat records (see below), set-major */
+	uint8_t rr_mru[RR_SETS];   /* the way of each set used last */
 } walk_cache;
 static TLS walk_cache *tls_wc;
 static TLS uint64_t tls_replayed;     /* frames replayed on this thread (stats) */
@@ -457,6 +485,142 @@ static void wc_commit(const replay *rep)
 	wc->n = a + r + b;
 }
 
+/* ---- Repeat records ----
+**
+** Events mostly come from call sites that repeat their stack exactly. For a
+** walk made only of frame-pointer steps, the 16 bytes at frame F_k are
+** exactly {F_{k+1}, ra_k}: what the step reads. A record keeps F_0 and these
+** pairs; a new capture that starts from the same F_0 (with the same max and
+** skip) loads the 16 bytes at each F_k (F_k taken from the record: the loads
+** do not wait for each other) and compares them with the pairs. All equal
+** means the walk would read exactly the recorded values, so it would make
+** exactly the recorded steps and return exactly the recorded pcs:
+**  - a step's kind (frame pointer or CFI) depends only on the return address
+**    it leaves (the rule of its code, a pure function of the pc: rule cache
+**    and FP filter only cache it), and the record holds only steps whose
+**    rule is FP or GUESS, checked when it is built;
+**  - a frame-pointer step's checks (F_{k+1} 8-aligned, >= F_k + 16, inside
+**    the thread's stack) depend only on F_k and F_{k+1}, both in the record,
+**    and held when it was built; the thread's bounds never change;
+**  - the walk ends where it ended: max frames (max and skip are part of the
+**    key), a STOP rule at the last return address, a next frame pointer
+**    that fails the checks, or a next frame whose return address is < 4096
+**    (that frame's pair is then verified too);
+**  - the record is built from the walk cache's entries of the capture just
+**    made, and checked to describe the walk above step by step (addresses
+**    chained, rules, bounds, end) and to give exactly that capture's pcs; so
+**    whatever it was built from, it states a fact about walks;
+**  - every F_k lies in [F_0, thread stack top): F_0 is a live frame of the
+**    caller, so the loads read live stack and cannot fault.
+** A verified record returns its pcs without walking; its token (unique on
+** the thread, changed whenever the record is rebuilt) names them, so the
+** tracer can map token -> stack id and skip even the copy. A record is only
+** built when its slot saw the same key on the previous capture, and a slot
+** whose verifications keep failing pauses. Records live in the walk cache
+** and share its `busy` flag: a signal handler's capture neither uses nor
+** changes them while the interrupted code is inside one. */
+
+static inline unsigned rr_set(uintptr_t pc)
+{
+	return (unsigned)((pc * UINT64_C(0x9E3779B97F4A7C15)) >> 62);
+}
+
+/* Is the rule at return address ra a frame-pointer rule (FP or GUESS)? */
+static inline bool rr_fp_rule(uintptr_t ra)
+{
+	if (atomic_load_explicit(&fpok[fpok_slot(ra)], memory_order_relaxed) == ra)
+		return true;
+	gr_rule r = gr_rule_lookup(ra - 1, ra);
+	return r.kind == GR_RULE_FP || r.kind == GR_RULE_GUESS;
+}
+
+/* Does memory at F_0, F_1, ... still hold r's pairs? Eight frames per
+** branch; the address of frame k + 1 comes from the record's pair k. */
+NO_ASAN static inline bool rr_verify(const rrec *r, uintptr_t f0)
+{
+	const __m128i *p = (const __m128i *)r->pair;
+	uintptr_t a = f0;
+	int m = r->m;
+	for (int k = 0; k < m; k += 8) {
+		__m128i acc = _mm_setzero_si128();
+		int e = k + 8 < m ? k + 8 : m;
+		for (int i = k; i < e; i++) {
+			__m128i v = _mm_load_si128(&p[i]);
+			acc = _mm_or_si128(acc, _mm_xor_si128(v, _mm_loadu_si128((const __m128i *)a)));
+			a = (uintptr_t)_mm_cvtsi128_si64(v);
+		}
+		if (_mm_movemask_epi8(_mm_cmpeq_epi8(acc, _mm_setzero_si128())) != 0xFFFF)
+			return false;
+	}
+	return true;
+}
+
+/* What a capture that may use a repeat record passes down to the walk. */
+typedef struct rr_ctx {
+	rrec *r;
+	uintptr_t f0, fp0, pc0;    /* F_0 and the 16 bytes read there */
+	int max, skip;
+	uint64_t *tok;             /* set to the new record's token when built */
+} rr_ctx;
+
+/* Make c->r describe the capture just made (pcs[0..n), after skip), from
+** the walk cache's entries of it (wc: just committed, busy held), when that
+** capture was all frame-pointer steps (see above). */
+NO_ASAN static void rr_build(const rr_ctx *c, walk_cache *wc, const uintptr_t *pcs, int n)
+{
+	rrec *r = c->r;
+	int total = c->skip + n;       /* frames walked */
+	int T = c->skip + c->max;
+	r->tok = 0;
+	if (n <= 0 || total + 1 > RR_N || wc->n < total - 1)
+		return;
+	uintptr_t hi = tls_hi;
+	r->pair[0][0] = c->fp0;
+	r->pair[0][1] = c->pc0;
+	uintptr_t f = c->f0;
+	for (int k = 1; k < total; k++) {
+		const wc_entry *x = &wc->e[k - 1];
+		uintptr_t nf = r->pair[k - 1][0];
+		if (x->slot != nf || x->at != nf + 8 || (nf & 7) != 0 || nf < f + 16 || nf > hi - 16 ||
+		    x->ra < 4096 || !rr_fp_rule(r->pair[k - 1][1]))
+			return;
+		r->pair[k][0] = x->fp;
+		r->pair[k][1] = x->ra;
+		f = nf;
+	}
+	if (c->pc0 < 4096)
+		return;
+	for (int k = c->skip; k < total; k++)
+		if (r->pair[k][1] != pcs[k - c->skip])
+			return;
+	int m = total;
+	if (total < T) {
+		/* why the walk ended after frame total - 1 */
+		uintptr_t ra = r->pair[total - 1][1];
+		uintptr_t nf = r->pair[total - 1][0];
+		if (!rr_fp_rule(ra)) {
+			if (gr_rule_lookup(ra - 1, ra).kind != GR_RULE_STOP)
+				return;               /* a CFI step that failed: not ours */
+		} else if ((nf & 7) == 0 && nf >= f + 16 && nf <= hi - 16) {
+			/* the next frame's return address ended it: verify that pair too */
+			r->pair[total][0] = load(nf);
+			r->pair[total][1] = load(nf + 8);
+			if (r->pair[total][1] >= 4096)
+				return;
+			m = total + 1;
+		}
+	}
+	memcpy(r->pcs, pcs, (size_t)n * sizeof pcs[0]);
+	r->f0 = c->f0;
+	r->m = m;
+	r->n = n;
+	r->max = c->max;
+	r->skip = c->skip;
+	r->tok = (++wc->rr_made << 3) | (uint64_t)(r - wc->rr);
+	if (c->tok)
+		*c->tok = r->tok;
+}
+
 static inline bool thread_bounds(void)
 {
 	if (__builtin_expect(tls_bounds_state == BOUNDS_KNOWN, 1))
@@ -468,7 +632,8 @@ static inline bool thread_bounds(void)
 
 /* Walk from state w (pcs[0..n) already stored by the caller), skipping
 ** `skip` frames, with the walk cache when the mode allows. */
-NO_ASAN static int walk_with_cache(walk *w, uintptr_t *pcs, int n, int max, int skip, int mode)
+NO_ASAN static int walk_with_cache(walk *w, uintptr_t *pcs, int n, int max, int skip, int mode,
+                                   const rr_ctx *rb)
 {
 	bool cfi = mode != 1;
 	wc_entry top[TOP_N];
@@ -498,6 +663,8 @@ NO_ASAN static int walk_with_cache(walk *w, uintptr_t *pcs, int n, int max, int 
 		n = 0;
 	if (rp) {
 		wc_commit(&rep);
+		if (rb)
+			rr_build(rb, rep.wc, pcs, n);
 		/* Stacks that never repeat (every capture a new path) only pay for
 		** recording: after 8 captures that replayed under a quarter of
 		** their frames, skip the cache for the next 64. */
@@ -516,6 +683,84 @@ NO_ASAN static int walk_with_cache(walk *w, uintptr_t *pcs, int n, int max, int 
 	return n;
 }
 
+/* Capture from F_0 = f0, a live frame of the caller on the thread's own
+** stack (the 16 bytes there are {fp0, pc0}): pcs[0] = pc0 unless skipped,
+** then its callers, exactly as a walk from the state after a frame-pointer
+** step at f0. Uses and makes repeat records in mode 0. *tok is set to the
+** token naming the result, or 0. Returns n with pcs[0..n) filled, or -n
+** when !copy and the result is the record's (pcs not written). */
+NO_ASAN static int capture_rr(uintptr_t f0, uintptr_t fp0, uintptr_t pc0, uintptr_t *pcs, int max,
+                              int skip, int mode, uint64_t *tok, bool copy)
+{
+	walk_cache *wc = tls_wc;
+	rr_ctx c, *cp = NULL;
+	*tok = 0;
+	if (mode == 0 && wc && !wc->busy && skip + max + 1 <= RR_N) {
+		wc->busy = 1;
+		atomic_signal_fence(memory_order_seq_cst);
+		unsigned set = rr_set(pc0);
+		rrec *ways = &wc->rr[set * RR_WAYS], *r = NULL, *b = NULL;
+		for (int i = 0; i < RR_WAYS; i++) {
+			rrec *x = &ways[i];
+			if (x->tok && x->f0 == f0 && x->pair[0][1] == pc0 && x->max == max && x->skip == skip) {
+				r = x;
+				break;
+			}
+		}
+		int res = 0;
+		if (r) {
+			wc->rr_mru[set] = (uint8_t)(r - ways);
+			if (r->pause > 0) {
+				r->pause--;
+			} else if (rr_verify(r, f0)) {
+				r->fails = 0;
+				*tok = r->tok;
+				res = copy ? r->n : -r->n;
+				if (copy)
+					memcpy(pcs, r->pcs, (size_t)r->n * sizeof pcs[0]);
+			} else if (++r->fails >= 8) {
+				/* this site's stack keeps changing: leave it alone a while */
+				r->fails = 0;
+				r->pause = 64;
+			} else {
+				b = r;
+			}
+		} else {
+			/* build when a way saw this key last time, else note it */
+			for (int i = 0; i < RR_WAYS && !b; i++) {
+				rrec *x = &ways[i];
+				if (x->seen_f0 == f0 && x->seen_pc == pc0 && x->seen_max == max && x->seen_skip == skip)
+					b = x;
+			}
+			rrec *v = b ? b : &ways[wc->rr_mru[set] ^ 1];
+			v->seen_f0 = f0;
+			v->seen_pc = pc0;
+			v->seen_max = max;
+			v->seen_skip = skip;
+			wc->rr_mru[set] = (uint8_t)(v - ways);
+			if (b) {
+				b->fails = 0;
+				b->pause = 0;
+			}
+		}
+		atomic_signal_fence(memory_order_seq_cst);
+		wc->busy = 0;
+		if (res)
+			return res;
+		if (b) {
+			c = (rr_ctx){ b, f0, fp0, pc0, max, skip, tok };
+			cp = &c;
+		}
+	}
+	walk w = { pc0 - 1, pc0, f0 + 16, fp0, tls_lo, tls_hi };
+	int n = 0;
+	if (skip <= 0)
+		pcs[n++] = pc0;
+	else
+		skip--;
+	return walk_with_cache(&w, pcs, n, max, skip, mode, cp);
+}
+
 __attribute__((noinline)) NO_ASAN
 int _gr_stack_capture(uintptr_t *pcs, int max, int skip)
 {
@@ -526,9 +771,9 @@ int _gr_stack_capture(uintptr_t *pcs, int max, int skip)
 	** the state is that of our caller at the return address. */
 	uintptr_t fp = (uintptr_t)__builtin_frame_address(0);
 	walk w;
-	if (fp >= tls_lo && fp < tls_hi) {
-		w.lo = tls_lo;
-		w.hi = tls_hi;
+	if (fp >= tls_lo && fp <= tls_hi - 16 && (fp & 7) == 0) {
+		uint64_t tok;
+		return capture_rr(fp, load(fp), load(fp + 8), pcs, max, skip < 0 ? 0 : skip, mode, &tok, true);
 	} else if (!region_for(&w, fp)) {
 		return 0;
 	}
@@ -543,7 +788,7 @@ int _gr_stack_capture(uintptr_t *pcs, int max, int skip)
 		pcs[n++] = w.ra;
 	else
 		skip--;
-	return walk_with_cache(&w, pcs, n, max, skip, mode);
+	return walk_with_cache(&w, pcs, n, max, skip, mode, NULL);
 }
 
 /* How many frames above _gr_stack_capture_from to look for the frame that
@@ -573,11 +818,15 @@ int _gr_stack_capture_from(void *fpv, uintptr_t pc, uintptr_t *pcs, int max)
 				break;
 			uintptr_t nf = load(f);
 			if (load(f + 8) == pc && nf == fp) {
+				if (w.lo == tls_lo) {
+					uint64_t tok;
+					return capture_rr(f, fp, pc, pcs, max, 0, mode, &tok, true);
+				}
 				w.pc = pc - 1;
 				w.ra = pc;
 				w.sp = f + 16;
 				w.fp = fp;
-				return walk_with_cache(&w, pcs, 1, max, 0, mode);
+				return walk_with_cache(&w, pcs, 1, max, 0, mode, NULL);
 			}
 			if (nf <= f)
 				break;
@@ -591,6 +840,46 @@ int _gr_stack_capture_from(void *fpv, uintptr_t pc, uintptr_t *pcs, int max)
 	w.pc = pc - 1;
 	w.ra = pc;
 	return 1 + walk_frames(&w, pcs + 1, max - 1, false, NULL);
+}
+
+__attribute__((noinline)) NO_ASAN
+int _gr_stack_capture_frame(void *frame, uintptr_t *pcs, int max, uint64_t *tok)
+{
+	uint64_t tk = 0;
+	int n = 0;
+	if (max > 0 && frame) {
+		uintptr_t f = (uintptr_t)frame, me = (uintptr_t)__builtin_frame_address(0);
+		if (thread_bounds() && me >= tls_lo && me < tls_hi && (f & 7) == 0 && f >= me + 16 &&
+		    f <= tls_hi - 16) {
+			int mode = atomic_load_explicit(&fp_only_mode, memory_order_relaxed);
+			n = capture_rr(f, load(f), load(f + 8), pcs, max, 0, mode, &tk, tok == NULL);
+		} else {
+			/* not on the thread's stack (a signal stack): no records */
+			const uintptr_t *fr = frame;
+			n = fr[1] ? _gr_stack_capture_from((void *)fr[0], fr[1], pcs, max) : 0;
+		}
+	}
+	if (tok)
+		*tok = tk;
+	return n;
+}
+
+NO_ASAN int _gr_stack_token_pcs(uint64_t tok, uintptr_t *pcs, int max)
+{
+	walk_cache *wc = tls_wc;
+	int n = 0;
+	if (!tok || !wc || wc->busy)
+		return 0;
+	wc->busy = 1;
+	atomic_signal_fence(memory_order_seq_cst);
+	const rrec *r = &wc->rr[tok & (RR_SLOTS - 1)];
+	if (r->tok == tok && r->n <= max) {
+		n = r->n;
+		memcpy(pcs, r->pcs, (size_t)n * sizeof pcs[0]);
+	}
+	atomic_signal_fence(memory_order_seq_cst);
+	wc->busy = 0;
+	return n;
 }
 
 NO_ASAN int _gr_stack_capture_ucontext(const void *ucp, uintptr_t *pcs, int max)
