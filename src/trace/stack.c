@@ -9,6 +9,7 @@
 ** result, hits and misses, so there is no second cache here.
 */
 #include <dlfcn.h>
+#include <stdatomic.h>
 #include <stdio.h>
 
 #include "internal/stack.h"
@@ -24,6 +25,60 @@ int _gr_tr_capture_from(void *fp, uintptr_t *pcs, int max)
 	if (!f[1])
 		return 0;
 	return _gr_stack_capture_from((void *)f[0], f[1], pcs, max);
+}
+
+/* The calling thread's stack ids by repeat-record token (see
+** _gr_stack_capture_frame): a token always names the same pcs on its thread,
+** so (token, gen) -> id holds for good; generation numbers never repeat
+** (not even in a forked child). One entry per record slot (token & 7).
+** tok_busy keeps a signal handler's event away from the entries while the
+** interrupted code reads or writes one; the handler then just interns. */
+typedef struct tok_ent {
+	uint64_t tok, gen, id;
+} tok_ent;
+static __thread tok_ent tok_ids[8] __attribute__((tls_model("initial-exec")));
+static __thread volatile int tok_busy __attribute__((tls_model("initial-exec")));
+
+uint64_t _gr_tr_stack_of(void *fp, uint64_t gen, int depth)
+{
+	uintptr_t pcs[GR_MAX_STACK];
+	uint64_t tok = 0;
+	if (depth > GR_MAX_STACK)
+		depth = GR_MAX_STACK;
+	int n = _gr_stack_capture_frame(fp, pcs, depth, &tok);
+	tok_ent *e = &tok_ids[tok & 7];
+	if (tok && !tok_busy) {
+		tok_busy = 1;
+		atomic_signal_fence(memory_order_seq_cst);
+		uint64_t id = e->tok == tok && e->gen == gen ? e->id : 0;
+		atomic_signal_fence(memory_order_seq_cst);
+		tok_busy = 0;
+		if (id)
+			return id;
+	}
+	if (n < 0) {
+		n = _gr_stack_token_pcs(tok, pcs, depth);
+		if (n <= 0) {
+			tok = 0;
+			n = _gr_stack_capture_frame(fp, pcs, depth, NULL);
+		}
+	}
+	if (n <= 0) {
+		pcs[0] = ((uintptr_t *)fp)[1];
+		n = 1;
+		tok = 0;
+	}
+	uint64_t id = _gr_tr_stack(gen, pcs, n);
+	if (tok && id && !tok_busy) {
+		tok_busy = 1;
+		atomic_signal_fence(memory_order_seq_cst);
+		e->tok = tok;
+		e->gen = gen;
+		e->id = id;
+		atomic_signal_fence(memory_order_seq_cst);
+		tok_busy = 0;
+	}
+	return id;
 }
 
 /* Root frame that names the thread: the outermost frame outside libc, the
