@@ -42,11 +42,12 @@
 
 NOINLINE int bottom(void);
 NOINLINE int api_like(void);
+NOINLINE int api_frame(void);
 NOINLINE int rec_mixed(int d, int path);
 NOINLINE int rec_a(int d, int path);
 NOINLINE int rec_b(int d, int path);
 
-enum { ACT_NONE, ACT_CAPTURE, ACT_LOOP, ACT_BACKTRACE_LOOP, ACT_FROM_LOOP, ACT_TRACE_LOOP };
+enum { ACT_NONE, ACT_CAPTURE, ACT_LOOP, ACT_BACKTRACE_LOOP, ACT_FROM_LOOP, ACT_FRAME_LOOP, ACT_TRACE_LOOP };
 
 static int action, cap_depth, rec_depth = REC;
 static long loop_n;
@@ -84,6 +85,12 @@ NOINLINE int bottom(void)
 			BARRIER();
 		}
 		break;
+	case ACT_FRAME_LOOP:
+		for (long i = 0; i < loop_n; i++) {
+			s += api_frame();
+			BARRIER();
+		}
+		break;
 	case ACT_TRACE_LOOP:
 		for (long i = 0; i < loop_n; i++) {
 			gort_trace_region_begin(0, "bench");
@@ -104,7 +111,17 @@ NOINLINE int bottom(void)
 }
 
 
-/* The tracer's call: an API function captures from its own saved frame. */
+/* The tracer's call since the repeat records: from its own frame, with a
+** token (a repeated stack is neither walked nor copied). */
+NOINLINE int api_frame(void)
+{
+	uint64_t tok;
+	int n = _gr_stack_capture_frame(__builtin_frame_address(0), buf, cap_depth, &tok);
+	BARRIER();
+	return n < 0 ? -n + (int)(tok & 1) : n;
+}
+
+/* The tracer's call before: an API function captures from its own saved frame. */
 NOINLINE int api_like(void)
 {
 	uintptr_t *f = __builtin_frame_address(0);
@@ -284,6 +301,16 @@ int main(int argc, char **argv)
 		iters = 30000;
 	}
 	_gr_stack_thread_init();
+	if (getenv("BENCH_TRACE_DEPTH")) {   /* for perf record: one case only */
+		if (getenv("BENCH_ITERS"))
+			iters = atol(getenv("BENCH_ITERS"));
+		printf("%.1f\n", trace_events(getenv("BENCH_TRACE_DEPTH")));
+		return 0;
+	}
+	if (getenv("BENCH_FRAME_DEPTH")) {   /* for perf record: one case only */
+		printf("%.1f\n", same_path(rec_a, ACT_FRAME_LOOP, atoi(getenv("BENCH_FRAME_DEPTH"))));
+		return 0;
+	}
 	if (getenv("BENCH_VARYING_MODE")) {   /* for perf stat: one case only */
 		_gr_stack_set_fp_only(atoi(getenv("BENCH_VARYING_MODE")));
 		printf("%.1f\n", varying_paths(32));
@@ -314,6 +341,12 @@ int main(int argc, char **argv)
 		_gr_stack_set_fp_only(m);
 		row("capture_from an API frame (the tracer's call), depth 32, same path", mode_name[m],
 		    same_path(rec_a, ACT_FROM_LOOP, 32));
+	}
+	for (int o = 0; o < 3; o++) {
+		int m = order[o];
+		_gr_stack_set_fp_only(m);
+		row("capture_frame with a token (the tracer's call now), depth 32, same path", mode_name[m],
+		    same_path(rec_a, ACT_FRAME_LOOP, 32));
 	}
 	/* A shallow stack captured whole: it ends in libc's start code, which
 	** has no frame pointers (as every real stack does). */

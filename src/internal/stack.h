@@ -99,6 +99,9 @@ typedef struct gr_stack_stats {
 	uint64_t sym_refreshes;   /* module list re-reads (after dlopen) */
 	uint64_t replayed_frames; /* frames the walk cache validated instead of
 	                             walking (calling thread only) */
+	uint64_t repeat_hits;     /* captures a repeat record answered (calling
+	                             thread only) */
+	uint64_t repeat_built;    /* repeat records built (calling thread only) */
 } gr_stack_stats;
 void _gr_stack_get_stats(gr_stack_stats *out);
 

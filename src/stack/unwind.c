@@ -213,12 +213,19 @@ static inline unsigned fpok_slot(uintptr_t ra)
 #define RR_WAYS 2        /* two ways each, so that two sites of one set both stay */
 #define RR_SLOTS (RR_SETS * RR_WAYS)
 #define RR_N 64          /* frames a record holds (skip + max + 1 at most) */
+#define RR_TAIL 8        /* steps after the first CFI step a record holds */
+typedef struct rr_tail {
+	uintptr_t at, ra;      /* memory at `at` holds ra */
+	uintptr_t slot, fp;    /* and at `slot`, fp (slot = at, fp = ra: rbp carried) */
+} rr_tail;
 typedef struct rrec {
 	uint64_t pair[RR_N][2] __attribute__((aligned(16)));
+	rr_tail tail[RR_TAIL]; /* the steps after the first one that is not by fp */
 	uintptr_t pcs[RR_N];   /* the capture's result (after skip), contiguous */
 	uintptr_t f0;          /* F_0 */
 	uint64_t tok;          /* names pcs[0..n); 0 = no record */
-	int m;                 /* frames verified (pairs) */
+	int m;                 /* frames verified as pairs (the fp prefix) */
+	int t;                 /* tail entries */
 	int n;                 /* pcs of the result */
 	int max, skip;         /* the capture's arguments */
 	uintptr_t seen_f0, seen_pc;   /* the last capture from this slot */
@@ -245,6 +252,8 @@ typedef struct walk_cache {
 } walk_cache;
 static TLS walk_cache *tls_wc;
 static TLS uint64_t tls_replayed;     /* frames replayed on this thread (stats) */
+static TLS uint64_t tls_rr_hits;      /* captures answered by a repeat record (stats) */
+static TLS uint64_t tls_rr_built;     /* repeat records built on this thread (stats) */
 
 static pthread_key_t wc_key;
 static pthread_once_t wc_once = PTHREAD_ONCE_INIT;
@@ -534,25 +543,42 @@ static inline bool rr_fp_rule(uintptr_t ra)
 	return r.kind == GR_RULE_FP || r.kind == GR_RULE_GUESS;
 }
 
-/* Does memory at F_0, F_1, ... still hold r's pairs? Eight frames per
-** branch; the address of frame k + 1 comes from the record's pair k. */
-NO_ASAN static inline bool rr_verify(const rrec *r, uintptr_t f0)
+/* Does memory at F_1, F_2, ... still hold r's pairs (frame 0's, {fp0, pc0},
+** the caller has read and the key matched the pc)? Eight frames per branch;
+** the address of frame k + 1 comes from the record's pair k. */
+NO_ASAN static inline bool rr_verify(const rrec *r, uintptr_t fp0)
 {
 	const __m128i *p = (const __m128i *)r->pair;
-	uintptr_t a = f0;
+	const __m128i zero = _mm_setzero_si128();
+	uintptr_t a = fp0;
 	int m = r->m;
-	for (int k = 0; k < m; k += 8) {
-		__m128i acc = _mm_setzero_si128();
+	if (r->pair[0][0] != fp0)
+		return false;
+	for (int k = 1; k < m; k += 8) {
+		__m128i acc0 = zero, acc1 = zero;
 		int e = k + 8 < m ? k + 8 : m;
-		for (int i = k; i < e; i++) {
-			__m128i v = _mm_load_si128(&p[i]);
-			acc = _mm_or_si128(acc, _mm_xor_si128(v, _mm_loadu_si128((const __m128i *)a)));
-			a = (uintptr_t)_mm_cvtsi128_si64(v);
+		int i = k;
+		for (; i + 1 < e; i += 2) {
+			__m128i v0 = _mm_load_si128(&p[i]), v1 = _mm_load_si128(&p[i + 1]);
+			uintptr_t a1 = (uintptr_t)_mm_cvtsi128_si64(v0);
+			acc0 = _mm_or_si128(acc0, _mm_xor_si128(v0, _mm_loadu_si128((const __m128i *)a)));
+			acc1 = _mm_or_si128(acc1, _mm_xor_si128(v1, _mm_loadu_si128((const __m128i *)a1)));
+			a = (uintptr_t)_mm_cvtsi128_si64(v1);
 		}
-		if (_mm_movemask_epi8(_mm_cmpeq_epi8(acc, _mm_setzero_si128())) != 0xFFFF)
+		if (i < e) {
+			__m128i v0 = _mm_load_si128(&p[i]);
+			acc0 = _mm_or_si128(acc0, _mm_xor_si128(v0, _mm_loadu_si128((const __m128i *)a)));
+			a = (uintptr_t)_mm_cvtsi128_si64(v0);
+		}
+		if (_mm_movemask_epi8(_mm_cmpeq_epi8(_mm_or_si128(acc0, acc1), zero)) != 0xFFFF)
 			return false;
 	}
-	return true;
+	uintptr_t d = 0;
+	for (int i = 0; i < r->t; i++) {
+		const rr_tail *x = &r->tail[i];
+		d |= (load(x->at) ^ x->ra) | (load(x->slot) ^ x->fp);
+	}
+	return d == 0;
 }
 
 /* What a capture that may use a repeat record passes down to the walk. */
@@ -566,59 +592,123 @@ typedef struct rr_ctx {
 /* Make c->r describe the capture just made (pcs[0..n), after skip), from
 ** the walk cache's entries of it (wc: just committed, busy held), when that
 ** capture was all frame-pointer steps (see above). */
+NO_ASAN static bool rr_build_at(const rr_ctx *c, walk_cache *wc, const uintptr_t *pcs, int n);
+
+/* A failed build (a CFI step, a record cut short) pauses the slot. */
 NO_ASAN static void rr_build(const rr_ctx *c, walk_cache *wc, const uintptr_t *pcs, int n)
+{
+	c->r->tok = 0;
+	if (!rr_build_at(c, wc, pcs, n))
+		c->r->pause = 64;
+}
+
+NO_ASAN static bool rr_build_at(const rr_ctx *c, walk_cache *wc, const uintptr_t *pcs, int n)
 {
 	rrec *r = c->r;
 	int total = c->skip + n;       /* frames walked */
 	int T = c->skip + c->max;
-	r->tok = 0;
-	if (n <= 0 || total + 1 > RR_N || wc->n < total - 1)
-		return;
+	if (n <= 0 || total + 1 > RR_N || wc->n < total - 1 || c->pc0 < 4096)
+		return false;
 	uintptr_t hi = tls_hi;
+	uintptr_t rp[RR_N];            /* the record's walk: pcs before skip */
 	r->pair[0][0] = c->fp0;
 	r->pair[0][1] = c->pc0;
-	uintptr_t f = c->f0;
-	for (int k = 1; k < total; k++) {
-		const wc_entry *x = &wc->e[k - 1];
-		uintptr_t nf = r->pair[k - 1][0];
-		if (x->slot != nf || x->at != nf + 8 || (nf & 7) != 0 || nf < f + 16 || nf > hi - 16 ||
-		    x->ra < 4096 || !rr_fp_rule(r->pair[k - 1][1]))
-			return;
-		r->pair[k][0] = x->fp;
-		r->pair[k][1] = x->ra;
-		f = nf;
-	}
-	if (c->pc0 < 4096)
-		return;
-	for (int k = c->skip; k < total; k++)
-		if (r->pair[k][1] != pcs[k - c->skip])
-			return;
-	int m = total;
-	if (total < T) {
-		/* why the walk ended after frame total - 1 */
-		uintptr_t ra = r->pair[total - 1][1];
-		uintptr_t nf = r->pair[total - 1][0];
-		if (!rr_fp_rule(ra)) {
-			if (gr_rule_lookup(ra - 1, ra).kind != GR_RULE_STOP)
-				return;               /* a CFI step that failed: not ours */
-		} else if ((nf & 7) == 0 && nf >= f + 16 && nf <= hi - 16) {
-			/* the next frame's return address ended it: verify that pair too */
-			r->pair[total][0] = load(nf);
-			r->pair[total][1] = load(nf + 8);
-			if (r->pair[total][1] >= 4096)
-				return;
-			m = total + 1;
+	rp[0] = c->pc0;
+	int m = 1, t = 0;
+	/* the walk's state after the step at F_0, and what step k reads */
+	uintptr_t ra = c->pc0, sp = c->f0 + 16, fp = c->fp0;
+	for (int k = 1; k <= total; k++) {
+		bool end = k == total;         /* the step that ended the walk */
+		if (end && total == T)
+			break;                     /* max */
+		gr_rule rule;
+		if (rr_fp_rule(ra))
+			rule.kind = GR_RULE_FP;
+		else
+			rule = gr_rule_lookup(ra - 1, ra);
+		if (rule.kind == GR_RULE_FP || rule.kind == GR_RULE_GUESS) {
+			if ((fp & 7) != 0 || fp < sp || fp > hi - 16) {
+				if (end)
+					break;             /* the frame pointer check ended it */
+				return false;
+			}
+			uintptr_t at = fp + 8, nra, nfp;
+			if (end) {
+				/* the return address there ended it: verify that too */
+				nfp = load(fp);
+				nra = load(at);
+				if (nra >= 4096)
+					return false;
+			} else {
+				const wc_entry *x = &wc->e[k - 1];
+				if (x->at != at || x->slot != fp || x->ra < 4096)
+					return false;
+				nfp = x->fp;
+				nra = x->ra;
+			}
+			if (t == 0) {
+				r->pair[m][0] = nfp;
+				r->pair[m][1] = nra;
+				m++;
+			} else {
+				if (t == RR_TAIL)
+					return false;
+				r->tail[t++] = (rr_tail){ at, nra, fp, nfp };
+			}
+			if (end)
+				break;
+			sp = fp + 16;
+			fp = nfp;
+			ra = nra;
+		} else if (rule.kind == GR_RULE_SP || rule.kind == GR_RULE_BP) {
+			/* step_slow's step, on the values the walk cache read */
+			uintptr_t cfa = (rule.kind == GR_RULE_SP ? sp : fp) + (uintptr_t)(intptr_t)rule.cfa_off;
+			uintptr_t at = cfa - 8, slot = 0;
+			bool ok = cfa > sp && (at & 7) == 0 && at >= sp && at <= hi - 8;
+			if (ok && rule.rbp_off) {
+				slot = cfa + (uintptr_t)(intptr_t)rule.rbp_off;
+				ok = (slot & 7) == 0 && slot >= sp && slot <= hi - 8;
+			}
+			if (!ok) {
+				if (end)
+					break;             /* the CFI step failed on its addresses */
+				return false;
+			}
+			if (end)
+				return false;          /* (failed on a value: not recorded) */
+			const wc_entry *x = &wc->e[k - 1];
+			if ((x->at & ~(uintptr_t)7) != at || x->ra < 4096 || t == RR_TAIL)
+				return false;
+			if (slot ? (x->at & 1) != 0 || x->slot != slot : (x->at & 1) == 0)
+				return false;
+			/* a carried rbp: the entry checks its ra twice (as the walk cache does) */
+			r->tail[t++] = slot ? (rr_tail){ at, x->ra, slot, x->fp } : (rr_tail){ at, x->ra, at, x->ra };
+			sp = cfa;
+			ra = x->ra;
+			if (slot)
+				fp = x->fp;
+		} else if (rule.kind == GR_RULE_STOP && end) {
+			break;
+		} else {
+			return false;              /* a signal frame, or a walk we do not follow */
 		}
+		rp[k] = ra;
 	}
+	for (int k = c->skip; k < total; k++)
+		if (rp[k] != pcs[k - c->skip])
+			return false;
 	memcpy(r->pcs, pcs, (size_t)n * sizeof pcs[0]);
 	r->f0 = c->f0;
 	r->m = m;
+	r->t = t;
 	r->n = n;
 	r->max = c->max;
 	r->skip = c->skip;
 	r->tok = (++wc->rr_made << 3) | (uint64_t)(r - wc->rr);
+	tls_rr_built++;
 	if (c->tok)
 		*c->tok = r->tok;
+	return true;
 }
 
 static inline bool thread_bounds(void)
@@ -639,7 +729,7 @@ NO_ASAN static int walk_with_cache(walk *w, uintptr_t *pcs, int n, int max, int 
 	wc_entry top[TOP_N];
 	replay rep = { .wc = tls_wc, .top = top, .j = 0, .mt = -1, .a = -1 }, *rp = NULL;
 	if (mode == 0 && rep.wc && !rep.wc->busy && w->lo == tls_lo &&
-	    (rep.wc->pause == 0 || --rep.wc->pause < 0)) {
+	    (rb || rep.wc->pause == 0 || --rep.wc->pause < 0)) {
 		rep.wc->pause = 0;
 		rp = &rep;
 		rep.wc->busy = 1;
@@ -683,42 +773,35 @@ NO_ASAN static int walk_with_cache(walk *w, uintptr_t *pcs, int n, int max, int 
 	return n;
 }
 
-/* Capture from F_0 = f0, a live frame of the caller on the thread's own
-** stack (the 16 bytes there are {fp0, pc0}): pcs[0] = pc0 unless skipped,
-** then its callers, exactly as a walk from the state after a frame-pointer
-** step at f0. Uses and makes repeat records in mode 0. *tok is set to the
-** token naming the result, or 0. Returns n with pcs[0..n) filled, or -n
-** when !copy and the result is the record's (pcs not written). */
-NO_ASAN static int capture_rr(uintptr_t f0, uintptr_t fp0, uintptr_t pc0, uintptr_t *pcs, int max,
-                              int skip, int mode, uint64_t *tok, bool copy)
+static inline bool rr_key(const rrec *x, uintptr_t f0, uintptr_t pc0, int max, int skip)
+{
+	return x->tok && x->f0 == f0 && x->pair[0][1] == pc0 && x->max == max && x->skip == skip;
+}
+
+/* The slow part of capture_rr (no verified record): the slot bookkeeping
+** (`failed`: the record of this key did not verify; NULL: none was tried),
+** then a walk, which builds a record when this key repeats. */
+__attribute__((noinline)) NO_ASAN
+static int capture_rr_slow(uintptr_t f0, uintptr_t fp0, uintptr_t pc0, uintptr_t *pcs, int max,
+                           int skip, int mode, uint64_t *tok, rrec *failed)
 {
 	walk_cache *wc = tls_wc;
 	rr_ctx c, *cp = NULL;
-	*tok = 0;
 	if (mode == 0 && wc && !wc->busy && skip + max + 1 <= RR_N) {
 		wc->busy = 1;
 		atomic_signal_fence(memory_order_seq_cst);
 		unsigned set = rr_set(pc0);
 		rrec *ways = &wc->rr[set * RR_WAYS], *r = NULL, *b = NULL;
-		for (int i = 0; i < RR_WAYS; i++) {
-			rrec *x = &ways[i];
-			if (x->tok && x->f0 == f0 && x->pair[0][1] == pc0 && x->max == max && x->skip == skip) {
-				r = x;
-				break;
-			}
-		}
-		int res = 0;
+		for (int i = 0; i < RR_WAYS && !r; i++)
+			if (rr_key(&ways[i], f0, pc0, max, skip))
+				r = &ways[i];
 		if (r) {
 			wc->rr_mru[set] = (uint8_t)(r - ways);
 			if (r->pause > 0) {
 				r->pause--;
-			} else if (rr_verify(r, f0)) {
-				r->fails = 0;
-				*tok = r->tok;
-				res = copy ? r->n : -r->n;
-				if (copy)
-					memcpy(pcs, r->pcs, (size_t)r->n * sizeof pcs[0]);
-			} else if (++r->fails >= 8) {
+			} else if (r != failed) {
+				b = r;            /* (changed since: rebuild) */
+			} else if (++r->fails >= 4) {
 				/* this site's stack keeps changing: leave it alone a while */
 				r->fails = 0;
 				r->pause = 64;
@@ -738,15 +821,15 @@ NO_ASAN static int capture_rr(uintptr_t f0, uintptr_t fp0, uintptr_t pc0, uintpt
 			v->seen_max = max;
 			v->seen_skip = skip;
 			wc->rr_mru[set] = (uint8_t)(v - ways);
-			if (b) {
+			if (b && b->pause > 0) {
+				b->pause--;      /* its last build failed */
+				b = NULL;
+			} else if (b) {
 				b->fails = 0;
-				b->pause = 0;
 			}
 		}
 		atomic_signal_fence(memory_order_seq_cst);
 		wc->busy = 0;
-		if (res)
-			return res;
 		if (b) {
 			c = (rr_ctx){ b, f0, fp0, pc0, max, skip, tok };
 			cp = &c;
@@ -759,6 +842,52 @@ NO_ASAN static int capture_rr(uintptr_t f0, uintptr_t fp0, uintptr_t pc0, uintpt
 	else
 		skip--;
 	return walk_with_cache(&w, pcs, n, max, skip, mode, cp);
+}
+
+/* Capture from F_0 = f0, a live frame of the caller on the thread's own
+** stack (the 16 bytes there are {fp0, pc0}): pcs[0] = pc0 unless skipped,
+** then its callers, exactly as a walk from the state after a frame-pointer
+** step at f0. Uses and makes repeat records in mode 0. *tok is set to the
+** token naming the result, or 0. Returns n with pcs[0..n) filled, or -n
+** when !copy and the result is the record's (pcs not written). The inline
+** part is the verification of a record; the rest is out of line. */
+__attribute__((always_inline)) NO_ASAN
+static inline int capture_rr(uintptr_t f0, uintptr_t fp0, uintptr_t pc0, uintptr_t *pcs, int max,
+                             int skip, int mode, uint64_t *tok, bool copy)
+{
+	walk_cache *wc = tls_wc;
+	rrec *failed = NULL;
+	*tok = 0;
+	if (__builtin_expect(mode == 0 && wc != NULL && !wc->busy, 1)) {
+		wc->busy = 1;
+		atomic_signal_fence(memory_order_seq_cst);
+		unsigned set = rr_set(pc0);
+		rrec *r = &wc->rr[set * RR_WAYS];
+		if (!rr_key(r, f0, pc0, max, skip)) {
+			r++;
+			if (!rr_key(r, f0, pc0, max, skip))
+				r = NULL;
+		}
+		int res = 0;
+		if (r && r->pause == 0) {
+			if (rr_verify(r, fp0)) {
+				wc->rr_mru[set] = (uint8_t)(r - &wc->rr[set * RR_WAYS]);
+				r->fails = 0;
+				tls_rr_hits++;
+				*tok = r->tok;
+				res = copy ? r->n : -r->n;
+				if (copy)
+					memcpy(pcs, r->pcs, (size_t)r->n * sizeof pcs[0]);
+			} else {
+				failed = r;
+			}
+		}
+		atomic_signal_fence(memory_order_seq_cst);
+		wc->busy = 0;
+		if (res)
+			return res;
+	}
+	return capture_rr_slow(f0, fp0, pc0, pcs, max, skip, mode, tok, failed);
 }
 
 __attribute__((noinline)) NO_ASAN
@@ -910,4 +1039,6 @@ void _gr_stack_get_stats(gr_stack_stats *out)
 	out->sym_lookups = atomic_load(&_gr_stack_sym_lookups);
 	out->sym_refreshes = atomic_load(&_gr_stack_sym_refreshes);
 	out->replayed_frames = tls_replayed;
+	out->repeat_hits = tls_rr_hits;
+	out->repeat_built = tls_rr_built;
 }
