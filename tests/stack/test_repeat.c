@@ -9,6 +9,7 @@
 #include "testhelper.h"
 #include "stacktest.h"
 #include "internal/stack.h"
+#include "nofp.h"
 
 #include <pthread.h>
 #include <signal.h>
@@ -138,6 +139,11 @@ NOINLINE int grab(int which)
 	return nxy[which];
 }
 NOINLINE int grab_mid(int w) { int r = grab(w); BARRIER(); return r + 1; }
+/* the same through code without frame pointers: the callers differ in the
+** record's CFI tail (nofp_plain's frame is stepped by its CFI rule) */
+NOINLINE int grab_cb(int w) { int r = grab(w / 2); BARRIER(); return r + 1; }   /* (nofp_plain doubles w) */
+NOINLINE int grab_nx(int w) { int r = nofp_plain(grab_cb, w); BARRIER(); return r + 1; }
+NOINLINE int grab_ny(int w) { int r = nofp_plain(grab_cb, w); BARRIER(); return r + 2; }
 NOINLINE int grab_x(int w) { int r = grab_mid(w); BARRIER(); return r + 1; }
 NOINLINE int grab_y(int w) { int r = grab_mid(w); BARRIER(); return r + 2; }
 
@@ -172,6 +178,18 @@ void test_same_frame_other_caller(void)
 	CHECK(strcmp(st_func(xy[1][1]), "grab_y") == 0);
 	grab_x(0);
 	CHECK(strcmp(st_func(xy[0][1]), "grab_x") == 0);
+	for (int i = 0; i < 5; i++) {
+		_gr_stack_get_stats(&s0);
+		grab_nx(0);
+		_gr_stack_get_stats(&s1);
+	}
+	CHECKF(s1.repeat_hits == s0.repeat_hits + 1, "grab_nx repeated: a record answered");
+	grab_ny(1);
+	CHECK(xy_frame[0] == xy_frame[1]);
+	CHECKF(tokxy[0] != tokxy[1], "through nofp_plain: another caller, another token");
+	CHECK(nxy[0] > 4 && nxy[1] > 4);
+	CHECK(strcmp(st_func(xy[0][1]), "nofp_plain") == 0 && strcmp(st_func(xy[0][2]), "grab_nx") == 0);
+	CHECK(strcmp(st_func(xy[1][1]), "nofp_plain") == 0 && strcmp(st_func(xy[1][2]), "grab_ny") == 0);
 }
 
 /* ---- a saved rbp changed in place ------------------------------------------ */
@@ -187,39 +205,46 @@ static uintptr_t *rb_fake;
 
 NOINLINE uintptr_t ra_here(void) { return (uintptr_t)__builtin_return_address(0); }
 
+static int rbp_pads;
 NOINLINE int rbp_site(void)
 {
 	uint64_t tok;
 	for (int i = 0; i < 4; i++) {    /* a record of the normal stack */
-		nrb[0] = _gr_stack_capture_frame(__builtin_frame_address(0), rb[0], DEPTH, &tok);
+		nrb[0] = _gr_stack_capture_frame(__builtin_frame_address(0), rb[0], DEPTH / 4, &tok);
 		if (nrb[0] < 0)
 			nrb[0] = _gr_stack_token_pcs(tok, rb[0], DEPTH);
 	}
-	/* our frame holds inner's, inner's holds middle's */
-	uintptr_t *self = __builtin_frame_address(0);
-	uintptr_t *inner = (uintptr_t *)self[0];
-	uintptr_t *middle = (uintptr_t *)inner[0];
+	/* middle's frame: rbp_pads + 2 links up from ours */
+	uintptr_t *middle = __builtin_frame_address(0);
+	for (int i = 0; i < rbp_pads + 2; i++)
+		middle = (uintptr_t *)middle[0];
 	uintptr_t saved = middle[0];        /* = outer's frame */
 	rb_fake[0] = ((uintptr_t *)saved)[0];
 	rb_fake[1] = ra_here();              /* a return address in other code */
 	middle[0] = (uintptr_t)rb_fake;
 	__asm__ volatile("" ::: "memory");
-	nrb[1] = _gr_stack_capture_frame(__builtin_frame_address(0), rb[1], DEPTH, &tok);
+	nrb[1] = _gr_stack_capture_frame(__builtin_frame_address(0), rb[1], DEPTH / 4, &tok);
 	if (nrb[1] < 0)
 		nrb[1] = _gr_stack_token_pcs(tok, rb[1], DEPTH);
 	int old = _gr_stack_set_fp_only(2);
-	nrbp = _gr_stack_capture_frame(__builtin_frame_address(0), rbp_plain, DEPTH, NULL);
+	nrbp = _gr_stack_capture_frame(__builtin_frame_address(0), rbp_plain, DEPTH / 4, NULL);
 	_gr_stack_set_fp_only(old);
 	middle[0] = saved;
 	__asm__ volatile("" ::: "memory");
-	nrb[2] = _gr_stack_capture_frame(__builtin_frame_address(0), rb[2], DEPTH, &tok);
+	nrb[2] = _gr_stack_capture_frame(__builtin_frame_address(0), rb[2], DEPTH / 4, &tok);
 	if (nrb[2] < 0)
 		nrb[2] = _gr_stack_token_pcs(tok, rb[2], DEPTH);
 	BARRIER();
 	return nrb[1];
 }
 NOINLINE int rbp_inner(void) { int r = rbp_site(); BARRIER(); return r + 1; }
-NOINLINE int rbp_middle(void) { int r = rbp_inner(); BARRIER(); return r + 1; }
+NOINLINE int rbp_pad(int d)
+{
+	int r = d > 0 ? rbp_pad(d - 1) : rbp_inner();
+	BARRIER();
+	return r + 1;
+}
+NOINLINE int rbp_middle(void) { int r = rbp_pad(rbp_pads - 1 < 0 ? 0 : rbp_pads - 1); BARRIER(); return r + 1; }
 NOINLINE int rbp_outer(void)
 {
 	/* the fake frame: above middle's frame, as a real caller's would be */
@@ -230,7 +255,7 @@ NOINLINE int rbp_outer(void)
 	return r + (int)(fake[0] & 1);
 }
 
-void test_modified_saved_rbp(void)
+static void check_modified_rbp(void)
 {
 	rbp_outer();
 	CHECK(nrb[0] > 5 && nrb[1] > 3 && nrbp > 3);
@@ -244,6 +269,12 @@ void test_modified_saved_rbp(void)
 	       "the changed chain gives another stack");
 	CHECKF(nrb[2] == nrb[0] && memcmp(rb[0], rb[2], (size_t)nrb[0] * sizeof rb[0][0]) == 0,
 	       "restored: the first stack again");
+}
+
+void test_modified_saved_rbp(void)
+{
+	for (rbp_pads = 1; rbp_pads <= 4; rbp_pads++)
+		check_modified_rbp();
 }
 
 /* ---- deeper than max; max at the record's limit ---------------------------- */
