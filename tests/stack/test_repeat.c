@@ -127,6 +127,7 @@ void test_same_site_repeated(void)
 }
 
 static uintptr_t xy[2][DEPTH], xy_frame[2];
+static volatile int five = 5;
 static int nxy[2];
 static uint64_t tokxy[2];
 NOINLINE int grab(int which)
@@ -162,7 +163,7 @@ void test_same_frame_other_caller(void)
 	/* grab's frame is at the same address from both and returns to the
 	** same pc (in grab_mid); only the frame above differs */
 	gr_stack_stats s0, s1;
-	for (int i = 0; i < 5; i++) {     /* one call site: the same stack */
+	for (int i = 0; i < five; i++) {     /* one call site: the same stack (not unrolled) */
 		_gr_stack_get_stats(&s0);
 		grab_x(0);
 		_gr_stack_get_stats(&s1);
@@ -178,7 +179,7 @@ void test_same_frame_other_caller(void)
 	CHECK(strcmp(st_func(xy[1][1]), "grab_y") == 0);
 	grab_x(0);
 	CHECK(strcmp(st_func(xy[0][1]), "grab_x") == 0);
-	for (int i = 0; i < 5; i++) {
+	for (int i = 0; i < five; i++) {
 		_gr_stack_get_stats(&s0);
 		grab_nx(0);
 		_gr_stack_get_stats(&s1);
