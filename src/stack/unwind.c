@@ -551,28 +551,28 @@ NO_ASAN static inline bool rr_verify(const rrec *r, uintptr_t fp0)
 	const __m128i *p = (const __m128i *)r->pair;
 	const __m128i zero = _mm_setzero_si128();
 	uintptr_t a = fp0;
-	int m = r->m;
+	int m = r->m, k = 1;
 	if (r->pair[0][0] != fp0)
 		return false;
-	for (int k = 1; k < m; k += 8) {
-		__m128i acc0 = zero, acc1 = zero;
-		int e = k + 8 < m ? k + 8 : m;
-		int i = k;
-		for (; i + 1 < e; i += 2) {
-			__m128i v0 = _mm_load_si128(&p[i]), v1 = _mm_load_si128(&p[i + 1]);
-			uintptr_t a1 = (uintptr_t)_mm_cvtsi128_si64(v0);
-			acc0 = _mm_or_si128(acc0, _mm_xor_si128(v0, _mm_loadu_si128((const __m128i *)a)));
-			acc1 = _mm_or_si128(acc1, _mm_xor_si128(v1, _mm_loadu_si128((const __m128i *)a1)));
-			a = (uintptr_t)_mm_cvtsi128_si64(v1);
+	for (; k + 8 <= m; k += 8) {
+		__m128i acc = zero;
+#pragma GCC unroll 8
+		for (int i = 0; i < 8; i++) {
+			__m128i v = _mm_load_si128(&p[k + i]);
+			acc = _mm_or_si128(acc, _mm_xor_si128(v, _mm_loadu_si128((const __m128i *)a)));
+			a = (uintptr_t)_mm_cvtsi128_si64(v);
 		}
-		if (i < e) {
-			__m128i v0 = _mm_load_si128(&p[i]);
-			acc0 = _mm_or_si128(acc0, _mm_xor_si128(v0, _mm_loadu_si128((const __m128i *)a)));
-			a = (uintptr_t)_mm_cvtsi128_si64(v0);
-		}
-		if (_mm_movemask_epi8(_mm_cmpeq_epi8(_mm_or_si128(acc0, acc1), zero)) != 0xFFFF)
+		if (_mm_movemask_epi8(_mm_cmpeq_epi8(acc, zero)) != 0xFFFF)
 			return false;
 	}
+	__m128i acc = zero;
+	for (; k < m; k++) {
+		__m128i v = _mm_load_si128(&p[k]);
+		acc = _mm_or_si128(acc, _mm_xor_si128(v, _mm_loadu_si128((const __m128i *)a)));
+		a = (uintptr_t)_mm_cvtsi128_si64(v);
+	}
+	if (_mm_movemask_epi8(_mm_cmpeq_epi8(acc, zero)) != 0xFFFF)
+		return false;
 	uintptr_t d = 0;
 	for (int i = 0; i < r->t; i++) {
 		const rr_tail *x = &r->tail[i];
