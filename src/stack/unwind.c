@@ -219,19 +219,20 @@ typedef struct rr_tail {
 	uintptr_t slot, fp;    /* and at `slot`, fp (slot = at, fp = ra: rbp carried) */
 } rr_tail;
 typedef struct rrec {
-	uint64_t pair[RR_N][2] __attribute__((aligned(16)));
-	rr_tail tail[RR_TAIL]; /* the steps after the first one that is not by fp */
-	uintptr_t pcs[RR_N];   /* the capture's result (after skip), contiguous */
-	uintptr_t f0;          /* F_0 */
+	/* the key and what a verification reads first: one cache line */
 	uint64_t tok;          /* names pcs[0..n); 0 = no record */
+	uintptr_t f0;          /* F_0 */
+	uint32_t maxskip;      /* the capture's max | skip << 16 */
 	int m;                 /* frames verified as pairs (the fp prefix) */
 	int t;                 /* tail entries */
 	int n;                 /* pcs of the result */
-	int max, skip;         /* the capture's arguments */
-	uintptr_t seen_f0, seen_pc;   /* the last capture from this slot */
-	int seen_max, seen_skip;
 	int fails;             /* verifications in a row that failed */
 	int pause;             /* captures left that skip this slot */
+	uint64_t pair[RR_N][2] __attribute__((aligned(16)));
+	rr_tail tail[RR_TAIL]; /* the steps after the first one that is not by fp */
+	uintptr_t pcs[RR_N];   /* the capture's result (after skip), contiguous */
+	uintptr_t seen_f0, seen_pc;   /* the last capture from this slot */
+	uint32_t seen_maxskip;
 } rrec;
 
 typedef struct wc_entry {
@@ -534,6 +535,11 @@ static inline unsigned rr_set(uintptr_t pc)
 	return (unsigned)((pc * UINT64_C(0x9E3779B97F4A7C15)) >> 62);
 }
 
+static inline uint32_t rr_maxskip(int max, int skip)
+{
+	return (uint32_t)max | (uint32_t)skip << 16;
+}
+
 /* Is the rule at return address ra a frame-pointer rule (FP or GUESS)? */
 static inline bool rr_fp_rule(uintptr_t ra)
 {
@@ -702,8 +708,7 @@ NO_ASAN static bool rr_build_at(const rr_ctx *c, walk_cache *wc, const uintptr_t
 	r->m = m;
 	r->t = t;
 	r->n = n;
-	r->max = c->max;
-	r->skip = c->skip;
+	r->maxskip = rr_maxskip(c->max, c->skip);
 	r->tok = (++wc->rr_made << 3) | (uint64_t)(r - wc->rr);
 	tls_rr_built++;
 	if (c->tok)
@@ -773,9 +778,9 @@ NO_ASAN static int walk_with_cache(walk *w, uintptr_t *pcs, int n, int max, int 
 	return n;
 }
 
-static inline bool rr_key(const rrec *x, uintptr_t f0, uintptr_t pc0, int max, int skip)
+static inline bool rr_key(const rrec *x, uintptr_t f0, uintptr_t pc0, uint32_t maxskip)
 {
-	return x->tok && x->f0 == f0 && x->pair[0][1] == pc0 && x->max == max && x->skip == skip;
+	return x->tok && x->f0 == f0 && x->pair[0][1] == pc0 && x->maxskip == maxskip;
 }
 
 /* The slow part of capture_rr (no verified record): the slot bookkeeping
@@ -787,13 +792,14 @@ static int capture_rr_slow(uintptr_t f0, uintptr_t fp0, uintptr_t pc0, uintptr_t
 {
 	walk_cache *wc = tls_wc;
 	rr_ctx c, *cp = NULL;
+	uint32_t ms = rr_maxskip(max, skip);
 	if (mode == 0 && wc && !wc->busy && skip + max + 1 <= RR_N) {
 		wc->busy = 1;
 		atomic_signal_fence(memory_order_seq_cst);
 		unsigned set = rr_set(pc0);
 		rrec *ways = &wc->rr[set * RR_WAYS], *r = NULL, *b = NULL;
 		for (int i = 0; i < RR_WAYS && !r; i++)
-			if (rr_key(&ways[i], f0, pc0, max, skip))
+			if (rr_key(&ways[i], f0, pc0, ms))
 				r = &ways[i];
 		if (r) {
 			wc->rr_mru[set] = (uint8_t)(r - ways);
@@ -812,14 +818,13 @@ static int capture_rr_slow(uintptr_t f0, uintptr_t fp0, uintptr_t pc0, uintptr_t
 			/* build when a way saw this key last time, else note it */
 			for (int i = 0; i < RR_WAYS && !b; i++) {
 				rrec *x = &ways[i];
-				if (x->seen_f0 == f0 && x->seen_pc == pc0 && x->seen_max == max && x->seen_skip == skip)
+				if (x->seen_f0 == f0 && x->seen_pc == pc0 && x->seen_maxskip == ms)
 					b = x;
 			}
 			rrec *v = b ? b : &ways[wc->rr_mru[set] ^ 1];
 			v->seen_f0 = f0;
 			v->seen_pc = pc0;
-			v->seen_max = max;
-			v->seen_skip = skip;
+			v->seen_maxskip = ms;
 			wc->rr_mru[set] = (uint8_t)(v - ways);
 			if (b && b->pause > 0) {
 				b->pause--;      /* its last build failed */
@@ -857,15 +862,16 @@ static inline int capture_rr(uintptr_t f0, uintptr_t fp0, uintptr_t pc0, uintptr
 {
 	walk_cache *wc = tls_wc;
 	rrec *failed = NULL;
+	uint32_t ms = rr_maxskip(max, skip);
 	*tok = 0;
 	if (__builtin_expect(mode == 0 && wc != NULL && !wc->busy, 1)) {
 		wc->busy = 1;
 		atomic_signal_fence(memory_order_seq_cst);
 		unsigned set = rr_set(pc0);
 		rrec *r = &wc->rr[set * RR_WAYS];
-		if (!rr_key(r, f0, pc0, max, skip)) {
+		if (!rr_key(r, f0, pc0, ms)) {
 			r++;
-			if (!rr_key(r, f0, pc0, max, skip))
+			if (!rr_key(r, f0, pc0, ms))
 				r = NULL;
 		}
 		int res = 0;
