@@ -5,6 +5,8 @@
 **                          of REC frames, max = 8/16/32 frames; in the
 **                          default mode (fp walk + per-pc CFI check) and in
 **                          the pure frame-pointer mode (Go's walk, no check)
+**   capture_frame          the tracer's call (_gr_stack_capture_frame with a
+**                          token: a repeated stack is not copied)
 **   capture, varying paths each iteration descends a different path of
 **                          REC frames through two functions (4 call sites)
 **                          and captures once; the descent alone is measured
@@ -14,7 +16,8 @@
 **   glibc backtrace()      same path, for reference (libgcc's DWARF unwinder)
 **   tracer                 region begin/end events at the bottom of REC
 **                          frames with tracing on (an in-process sink that
-**                          drops the bytes), stacks off and at depth 32: the
+**                          drops the bytes), stacks off and at depth 32,
+**                          alternating repetition by repetition: the
 **                          difference is what a stack adds to an event
 **   symbolize              first call (module list + DWARF load), cold (new
 **                          pc, module loaded), warm (cached)
@@ -373,12 +376,24 @@ int main(int argc, char **argv)
 	row("glibc backtrace() depth 32, same path (reference)", "libgcc DWARF unwinder",
 	    same_path(rec_a, ACT_BACKTRACE_LOOP, 32));
 	bench_symbolize();   /* first: tracing symbolizes at stop */
-	double off = trace_events("0"), off_min = g_min;
-	row("tracer: region begin/end event, 40 frames deep, stacks off", "tracing on, in-process sink", off);
-	double on = trace_events("32"), on_min = g_min;
-	row("tracer: region begin/end event, 40 frames deep, stacks depth 32", "tracing on, in-process sink", on);
-	g_min = on_min - off_min;
-	row("tracer: what the depth-32 stack adds per event (difference)", "tracing on, in-process sink", on - off);
+	/* Stacks off and on alternate repetition by repetition (a trace each),
+	** so that a disturbance of the shared machine hits both alike; the
+	** difference is the median of the per-repetition differences. */
+	double off[64], on[64], dif[64];
+	int treps = reps < 9 ? 9 : reps, saved = reps;
+	reps = 1;
+	for (int r = 0; r < treps; r++) {
+		off[r] = trace_events("0");
+		on[r] = trace_events("32");
+		dif[r] = on[r] - off[r];
+	}
+	reps = saved;
+	row("tracer: region begin/end event, 40 frames deep, stacks off", "tracing on, in-process sink",
+	    median(off, treps));
+	row("tracer: region begin/end event, 40 frames deep, stacks depth 32", "tracing on, in-process sink",
+	    median(on, treps));
+	row("tracer: what the depth-32 stack adds per event (median of per-repetition differences)",
+	    "tracing on, in-process sink", median(dif, treps));
 	gr_stack_stats st;
 	_gr_stack_get_stats(&st);
 	fprintf(stderr, "cfi rules parsed: %llu, symbolizer: %s\n",

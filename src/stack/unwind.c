@@ -13,6 +13,15 @@
 ** broken by a function without frame pointers is repaired at that frame
 ** instead of silently skipping its caller.
 **
+** Two per-thread caches make repeated captures cheap, both exact (each
+** records what the walk read and re-checks it before use; see the comments
+** at "The walk cache" and "Repeat records" below and docs/stacks.md):
+**  - the walk cache replays any run of recorded steps that still holds;
+**  - a repeat record answers a whole capture that repeats the previous one
+**    from the same frame with one 16-byte compare per frame-pointer frame
+**    (independent loads), and names its pcs with a token, so that the
+**    tracer maps token -> stack id without copying or hashing them.
+**
 ** Invariants (what makes every read safe):
 **  - Every stack read is 8-aligned and inside the current stack region
 **    [lo, hi): the thread's stack (pthread_getattr_np, cached in TLS per
