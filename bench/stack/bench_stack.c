@@ -310,6 +310,14 @@ int main(int argc, char **argv)
 		printf("%.1f\n", trace_events(getenv("BENCH_TRACE_DEPTH")));
 		return 0;
 	}
+	if (getenv("BENCH_MIXED_DEPTH")) {   /* for perf record: one case only */
+		printf("%.1f\n", same_path(rec_mixed, ACT_LOOP, atoi(getenv("BENCH_MIXED_DEPTH"))));
+		gr_stack_stats st;
+		_gr_stack_get_stats(&st);
+		fprintf(stderr, "repeat records: %llu hits, %llu built\n", (unsigned long long)st.repeat_hits,
+		        (unsigned long long)st.repeat_built);
+		return 0;
+	}
 	if (getenv("BENCH_FRAME_DEPTH")) {   /* for perf record: one case only */
 		printf("%.1f\n", same_path(rec_a, ACT_FRAME_LOOP, atoi(getenv("BENCH_FRAME_DEPTH"))));
 		return 0;

@@ -222,7 +222,7 @@ static inline unsigned fpok_slot(uintptr_t ra)
 #define RR_WAYS 2        /* two ways each, so that two sites of one set both stay */
 #define RR_SLOTS (RR_SETS * RR_WAYS)
 #define RR_N 64          /* frames a record holds (skip + max + 1 at most) */
-#define RR_TAIL 8        /* steps after the first CFI step a record holds */
+#define RR_TAIL 32       /* steps after the first CFI step a record holds */
 typedef struct rr_tail {
 	uintptr_t at, ra;      /* memory at `at` holds ra */
 	uintptr_t slot, fp;    /* and at `slot`, fp (slot = at, fp = ra: rbp carried) */
