@@ -308,6 +308,10 @@ int main(int argc, char **argv)
 		if (getenv("BENCH_ITERS"))
 			iters = atol(getenv("BENCH_ITERS"));
 		printf("%.1f\n", trace_events(getenv("BENCH_TRACE_DEPTH")));
+		gr_stack_stats st;
+		_gr_stack_get_stats(&st);
+		fprintf(stderr, "repeat records: %llu hits, %llu built\n", (unsigned long long)st.repeat_hits,
+		        (unsigned long long)st.repeat_built);
 		return 0;
 	}
 	if (getenv("BENCH_MIXED_DEPTH")) {   /* for perf record: one case only */

@@ -58,7 +58,9 @@ int _gr_stack_capture_from(void *fp, uintptr_t pc, uintptr_t *pcs, int max);
 ** thread a token is never reused and always names the same pcs. Then the
 ** return value is n > 0 with pcs[0..n) filled, or -n when the result is the
 ** n pcs that *tok names and pcs were not written (a repeated stack:
-** _gr_stack_token_pcs copies them). Async-signal-safe. */
+** _gr_stack_token_pcs copies them). pcs may be NULL (with tok): a lookup
+** that returns -n as above or 0, and never walks; the same call with pcs
+** right after does not repeat a verification that failed. Async-signal-safe. */
 int _gr_stack_capture_frame(void *frame, uintptr_t *pcs, int max, uint64_t *tok);
 
 /* Copy into pcs[0..max) the pcs that tok names if the calling thread still

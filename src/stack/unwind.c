@@ -259,6 +259,8 @@ typedef struct walk_cache {
 	uint64_t rr_made;      /* repeat records built (token source) */
 	rrec rr[RR_SLOTS];     /* the repeat records (see below), set-major */
 	uint8_t rr_mru[RR_SETS];   /* the way of each set used last */
+	struct rrec *rr_skip;  /* failed its verification in the last call (a
+	                          lookup only): the next call need not repeat it */
 } walk_cache;
 static TLS walk_cache *tls_wc;
 static TLS uint64_t tls_replayed;     /* frames replayed on this thread (stats) */
@@ -858,51 +860,60 @@ static int capture_rr_slow(uintptr_t f0, uintptr_t fp0, uintptr_t pc0, uintptr_t
 	return walk_with_cache(&w, pcs, n, max, skip, mode, cp);
 }
 
+/* The record of this key that verifies (busy held by the caller), or NULL;
+** *failed is then the record of this key whose verification failed, if any. */
+NO_ASAN static inline rrec *rr_find(walk_cache *wc, uintptr_t f0, uintptr_t fp0, uintptr_t pc0, uint32_t ms,
+                                    rrec **failed)
+{
+	rrec *skip = wc->rr_skip;
+	wc->rr_skip = NULL;
+	unsigned set = rr_set(pc0);
+	rrec *ways = &wc->rr[set * RR_WAYS], *r = ways;
+	if (!rr_key(r, f0, pc0, ms)) {
+		r++;
+		if (!rr_key(r, f0, pc0, ms))
+			return NULL;
+	}
+	if (r->pause != 0)
+		return NULL;
+	if (r == skip || !rr_verify(r, fp0)) {
+		*failed = r;
+		return NULL;
+	}
+	wc->rr_mru[set] = (uint8_t)(r - ways);
+	r->fails = 0;
+	tls_rr_hits++;
+	return r;
+}
+
 /* Capture from F_0 = f0, a live frame of the caller on the thread's own
 ** stack (the 16 bytes there are {fp0, pc0}): pcs[0] = pc0 unless skipped,
 ** then its callers, exactly as a walk from the state after a frame-pointer
-** step at f0. Uses and makes repeat records in mode 0. *tok is set to the
-** token naming the result, or 0. Returns n with pcs[0..n) filled, or -n
-** when !copy and the result is the record's (pcs not written). The inline
-** part is the verification of a record; the rest is out of line. */
+** step at f0, with the repeat records in mode 0; the result is copied.
+** The inline part is the verification of a record; the rest is out of
+** line. */
 __attribute__((always_inline)) NO_ASAN
 static inline int capture_rr(uintptr_t f0, uintptr_t fp0, uintptr_t pc0, uintptr_t *pcs, int max,
-                             int skip, int mode, uint64_t *tok, bool copy)
+                             int skip, int mode)
 {
 	walk_cache *wc = tls_wc;
 	rrec *failed = NULL;
-	uint32_t ms = rr_maxskip(max, skip);
-	*tok = 0;
+	uint64_t tok;
 	if (__builtin_expect(mode == 0 && wc != NULL && !wc->busy, 1)) {
 		wc->busy = 1;
 		atomic_signal_fence(memory_order_seq_cst);
-		unsigned set = rr_set(pc0);
-		rrec *r = &wc->rr[set * RR_WAYS];
-		if (!rr_key(r, f0, pc0, ms)) {
-			r++;
-			if (!rr_key(r, f0, pc0, ms))
-				r = NULL;
-		}
-		int res = 0;
-		if (r && r->pause == 0) {
-			if (rr_verify(r, fp0)) {
-				wc->rr_mru[set] = (uint8_t)(r - &wc->rr[set * RR_WAYS]);
-				r->fails = 0;
-				tls_rr_hits++;
-				*tok = r->tok;
-				res = copy ? r->n : -r->n;
-				if (copy)
-					memcpy(pcs, r->pcs, (size_t)r->n * sizeof pcs[0]);
-			} else {
-				failed = r;
-			}
+		rrec *r = rr_find(wc, f0, fp0, pc0, rr_maxskip(max, skip), &failed);
+		int n = 0;
+		if (r) {
+			n = r->n;
+			memcpy(pcs, r->pcs, (size_t)n * sizeof pcs[0]);
 		}
 		atomic_signal_fence(memory_order_seq_cst);
 		wc->busy = 0;
-		if (res)
-			return res;
+		if (n)
+			return n;
 	}
-	return capture_rr_slow(f0, fp0, pc0, pcs, max, skip, mode, tok, failed);
+	return capture_rr_slow(f0, fp0, pc0, pcs, max, skip, mode, &tok, failed);
 }
 
 __attribute__((noinline)) NO_ASAN
@@ -915,10 +926,9 @@ int _gr_stack_capture(uintptr_t *pcs, int max, int skip)
 	** the state is that of our caller at the return address. */
 	uintptr_t fp = (uintptr_t)__builtin_frame_address(0);
 	walk w;
-	if (fp >= tls_lo && fp <= tls_hi - 16 && (fp & 7) == 0) {
-		uint64_t tok;
-		return capture_rr(fp, load(fp), load(fp + 8), pcs, max, skip < 0 ? 0 : skip, mode, &tok, true);
-	} else if (!region_for(&w, fp)) {
+	if (fp >= tls_lo && fp <= tls_hi - 16 && (fp & 7) == 0)
+		return capture_rr(fp, load(fp), load(fp + 8), pcs, max, skip < 0 ? 0 : skip, mode);
+	if (!region_for(&w, fp)) {
 		return 0;
 	}
 	if ((fp & 7) != 0 || fp > w.hi - 16)
@@ -962,10 +972,8 @@ int _gr_stack_capture_from(void *fpv, uintptr_t pc, uintptr_t *pcs, int max)
 				break;
 			uintptr_t nf = load(f);
 			if (load(f + 8) == pc && nf == fp) {
-				if (w.lo == tls_lo) {
-					uint64_t tok;
-					return capture_rr(f, fp, pc, pcs, max, 0, mode, &tok, true);
-				}
+				if (w.lo == tls_lo)
+					return capture_rr(f, fp, pc, pcs, max, 0, mode);
 				w.pc = pc - 1;
 				w.ra = pc;
 				w.sp = f + 16;
@@ -989,14 +997,54 @@ int _gr_stack_capture_from(void *fpv, uintptr_t pc, uintptr_t *pcs, int max)
 __attribute__((noinline)) NO_ASAN
 int _gr_stack_capture_frame(void *frame, uintptr_t *pcs, int max, uint64_t *tok)
 {
+	uintptr_t f = (uintptr_t)frame, me = (uintptr_t)__builtin_frame_address(0);
+	uintptr_t fp0 = 0, pc0 = 0;
+	walk_cache *wc = tls_wc;
+	rrec *failed = NULL;
+	bool tried = false;
 	uint64_t tk = 0;
+	/* The fast path: the key and the verification only. A record's
+	** addresses were checked when it was built (against bounds that never
+	** change); frame is the caller's live frame (the range check keeps a
+	** misuse from reading far away). */
+	if (__builtin_expect(wc != NULL && tls_bounds_state == BOUNDS_KNOWN && (f & 7) == 0 &&
+	                     f - me - 16 <= tls_hi - me - 32 && (unsigned)max - 1 < RR_N - 1 && !wc->busy &&
+	                     atomic_load_explicit(&fp_only_mode, memory_order_relaxed) == 0, 1)) {
+		fp0 = load(f);
+		pc0 = load(f + 8);
+		tried = true;
+		wc->busy = 1;
+		atomic_signal_fence(memory_order_seq_cst);
+		rrec *r = rr_find(wc, f, fp0, pc0, rr_maxskip(max, 0), &failed);
+		int n = 0;
+		if (r) {
+			n = -r->n;
+			tk = r->tok;
+			if (!tok) {
+				n = r->n;
+				memcpy(pcs, r->pcs, (size_t)n * sizeof pcs[0]);
+			}
+		} else if (!pcs) {
+			wc->rr_skip = failed;   /* the caller comes back with pcs */
+		}
+		atomic_signal_fence(memory_order_seq_cst);
+		wc->busy = 0;
+		if (n || !pcs) {
+			if (tok)
+				*tok = tk;
+			return n;
+		}
+	}
 	int n = 0;
-	if (max > 0 && frame) {
-		uintptr_t f = (uintptr_t)frame, me = (uintptr_t)__builtin_frame_address(0);
+	if (pcs && max > 0 && frame) {
 		if (thread_bounds() && me >= tls_lo && me < tls_hi && (f & 7) == 0 && f >= me + 16 &&
 		    f <= tls_hi - 16) {
 			int mode = atomic_load_explicit(&fp_only_mode, memory_order_relaxed);
-			n = capture_rr(f, load(f), load(f + 8), pcs, max, 0, mode, &tk, tok == NULL);
+			if (!tried) {
+				fp0 = load(f);
+				pc0 = load(f + 8);
+			}
+			n = capture_rr_slow(f, fp0, pc0, pcs, max, 0, mode, &tk, failed);
 		} else {
 			/* not on the thread's stack (a signal stack): no records */
 			const uintptr_t *fr = frame;

@@ -39,24 +39,30 @@ typedef struct tok_ent {
 static __thread tok_ent tok_ids[8] __attribute__((tls_model("initial-exec")));
 static __thread volatile int tok_busy __attribute__((tls_model("initial-exec")));
 
-uint64_t _gr_tr_stack_of(void *fp, uint64_t gen, int depth)
+/* The id cached for (tok, gen), or 0. */
+static inline uint64_t tok_get(uint64_t tok, uint64_t gen)
+{
+	if (tok_busy)
+		return 0;
+	tok_busy = 1;
+	atomic_signal_fence(memory_order_seq_cst);
+	const tok_ent *e = &tok_ids[tok & 7];
+	uint64_t id = e->tok == tok && e->gen == gen ? e->id : 0;
+	atomic_signal_fence(memory_order_seq_cst);
+	tok_busy = 0;
+	return id;
+}
+
+/* The miss path: capture into a buffer, intern, remember the token's id. */
+static __attribute__((noinline)) uint64_t stack_of_slow(void *fp, uint64_t gen, int depth)
 {
 	uintptr_t pcs[GR_MAX_STACK];
 	uint64_t tok = 0;
-	if (depth > GR_MAX_STACK)
-		depth = GR_MAX_STACK;
 	int n = _gr_stack_capture_frame(fp, pcs, depth, &tok);
-	tok_ent *e = &tok_ids[tok & 7];
-	if (tok && !tok_busy) {
-		tok_busy = 1;
-		atomic_signal_fence(memory_order_seq_cst);
-		uint64_t id = e->tok == tok && e->gen == gen ? e->id : 0;
-		atomic_signal_fence(memory_order_seq_cst);
-		tok_busy = 0;
+	if (n < 0) {
+		uint64_t id = tok_get(tok, gen);
 		if (id)
 			return id;
-	}
-	if (n < 0) {
 		n = _gr_stack_token_pcs(tok, pcs, depth);
 		if (n <= 0) {
 			tok = 0;
@@ -72,6 +78,7 @@ uint64_t _gr_tr_stack_of(void *fp, uint64_t gen, int depth)
 	if (tok && id && !tok_busy) {
 		tok_busy = 1;
 		atomic_signal_fence(memory_order_seq_cst);
+		tok_ent *e = &tok_ids[tok & 7];
 		e->tok = tok;
 		e->gen = gen;
 		e->id = id;
@@ -79,6 +86,20 @@ uint64_t _gr_tr_stack_of(void *fp, uint64_t gen, int depth)
 		tok_busy = 0;
 	}
 	return id;
+}
+
+uint64_t _gr_tr_stack_of(void *fp, uint64_t gen, int depth)
+{
+	uint64_t tok;
+	if (depth > GR_MAX_STACK)
+		depth = GR_MAX_STACK;
+	/* a repeated stack: a lookup (no walk, no buffer) and the token's id */
+	if (_gr_stack_capture_frame(fp, NULL, depth, &tok) < 0) {
+		uint64_t id = tok_get(tok, gen);
+		if (id)
+			return id;
+	}
+	return stack_of_slow(fp, gen, depth);
 }
 
 /* Root frame that names the thread: the outermost frame outside libc, the
