@@ -862,7 +862,8 @@ static int capture_rr_slow(uintptr_t f0, uintptr_t fp0, uintptr_t pc0, uintptr_t
 
 /* The record of this key that verifies (busy held by the caller), or NULL;
 ** *failed is then the record of this key whose verification failed, if any. */
-NO_ASAN static inline rrec *rr_find(walk_cache *wc, uintptr_t f0, uintptr_t fp0, uintptr_t pc0, uint32_t ms,
+__attribute__((always_inline)) NO_ASAN
+static inline rrec *rr_find(walk_cache *wc, uintptr_t f0, uintptr_t fp0, uintptr_t pc0, uint32_t ms,
                                     rrec **failed)
 {
 	rrec *skip = wc->rr_skip;
@@ -994,29 +995,50 @@ int _gr_stack_capture_from(void *fpv, uintptr_t pc, uintptr_t *pcs, int max)
 	return 1 + walk_frames(&w, pcs + 1, max - 1, false, NULL);
 }
 
+/* The part of _gr_stack_capture_frame after its fast path: a capture with
+** the buffer (tried: the fast path read fp0 and pc0 at frame and failed,
+** `failed` is the record whose verification failed). */
+__attribute__((noinline)) NO_ASAN
+static int capture_frame_slow(void *frame, uintptr_t *pcs, int max, uint64_t *tok, rrec *failed)
+{
+	uintptr_t f = (uintptr_t)frame, me = (uintptr_t)__builtin_frame_address(0);
+	uint64_t tk = 0;
+	int n = 0;
+	if (pcs && max > 0 && frame) {
+		if (thread_bounds() && me >= tls_lo && me < tls_hi && (f & 7) == 0 && f >= me + 16 &&
+		    f <= tls_hi - 16) {
+			int mode = atomic_load_explicit(&fp_only_mode, memory_order_relaxed);
+			n = capture_rr_slow(f, load(f), load(f + 8), pcs, max, 0, mode, &tk, failed);
+		} else {
+			/* not on the thread's stack (a signal stack): no records */
+			const uintptr_t *fr = frame;
+			n = fr[1] ? _gr_stack_capture_from((void *)fr[0], fr[1], pcs, max) : 0;
+		}
+	}
+	if (tok)
+		*tok = tk;
+	return n;
+}
+
 __attribute__((noinline)) NO_ASAN
 int _gr_stack_capture_frame(void *frame, uintptr_t *pcs, int max, uint64_t *tok)
 {
 	uintptr_t f = (uintptr_t)frame, me = (uintptr_t)__builtin_frame_address(0);
-	uintptr_t fp0 = 0, pc0 = 0;
 	walk_cache *wc = tls_wc;
 	rrec *failed = NULL;
-	bool tried = false;
-	uint64_t tk = 0;
 	/* The fast path: the key and the verification only. A record's
 	** addresses were checked when it was built (against bounds that never
 	** change); frame is the caller's live frame (the range check keeps a
-	** misuse from reading far away). */
+	** misuse from reading far away). The rest is out of line. */
 	if (__builtin_expect(wc != NULL && tls_bounds_state == BOUNDS_KNOWN && (f & 7) == 0 &&
 	                     f - me - 16 <= tls_hi - me - 32 && (unsigned)max - 1 < RR_N - 1 && !wc->busy &&
 	                     atomic_load_explicit(&fp_only_mode, memory_order_relaxed) == 0, 1)) {
-		fp0 = load(f);
-		pc0 = load(f + 8);
-		tried = true;
+		uintptr_t fp0 = load(f), pc0 = load(f + 8);
 		wc->busy = 1;
 		atomic_signal_fence(memory_order_seq_cst);
 		rrec *r = rr_find(wc, f, fp0, pc0, rr_maxskip(max, 0), &failed);
 		int n = 0;
+		uint64_t tk = 0;
 		if (r) {
 			n = -r->n;
 			tk = r->tok;
@@ -1034,26 +1056,11 @@ int _gr_stack_capture_frame(void *frame, uintptr_t *pcs, int max, uint64_t *tok)
 				*tok = tk;
 			return n;
 		}
+	} else if (!pcs) {
+		*tok = 0;
+		return 0;
 	}
-	int n = 0;
-	if (pcs && max > 0 && frame) {
-		if (thread_bounds() && me >= tls_lo && me < tls_hi && (f & 7) == 0 && f >= me + 16 &&
-		    f <= tls_hi - 16) {
-			int mode = atomic_load_explicit(&fp_only_mode, memory_order_relaxed);
-			if (!tried) {
-				fp0 = load(f);
-				pc0 = load(f + 8);
-			}
-			n = capture_rr_slow(f, fp0, pc0, pcs, max, 0, mode, &tk, failed);
-		} else {
-			/* not on the thread's stack (a signal stack): no records */
-			const uintptr_t *fr = frame;
-			n = fr[1] ? _gr_stack_capture_from((void *)fr[0], fr[1], pcs, max) : 0;
-		}
-	}
-	if (tok)
-		*tok = tk;
-	return n;
+	return capture_frame_slow(frame, pcs, max, tok, failed);
 }
 
 NO_ASAN int _gr_stack_token_pcs(uint64_t tok, uintptr_t *pcs, int max)
