@@ -563,30 +563,44 @@ static inline bool rr_fp_rule(uintptr_t ra)
 /* Does memory at F_1, F_2, ... still hold r's pairs (frame 0's, {fp0, pc0},
 ** the caller has read and the key matched the pc)? Eight frames per branch;
 ** the address of frame k + 1 comes from the record's pair k. */
+/* Frames k0 .. k0 + 7 (a = F_k0): accumulates their differences. */
+#define RR_CHUNK8(acc, p, k0, a)                                                                    \
+	do {                                                                                        \
+		_Pragma("GCC unroll 8") for (int i_ = 0; i_ < 8; i_++) {                            \
+			__m128i v_ = _mm_load_si128(&(p)[(k0) + i_]);                                  \
+			acc = _mm_or_si128(acc, _mm_xor_si128(v_, _mm_loadu_si128((const __m128i *)(a)))); \
+			a = (uintptr_t)_mm_cvtsi128_si64(v_);                                         \
+		}                                                                                   \
+	} while (0)
+
 NO_ASAN static inline bool rr_verify(const rrec *r, uintptr_t fp0)
 {
 	const __m128i *p = (const __m128i *)r->pair;
 	const __m128i zero = _mm_setzero_si128();
 	uintptr_t a = fp0;
 	int m = r->m, k = 1;
+	__m128i acc = zero;
 	if (r->pair[0][0] != fp0)
 		return false;
-	for (; k + 8 <= m; k += 8) {
-		__m128i acc = zero;
-#pragma GCC unroll 8
-		for (int i = 0; i < 8; i++) {
-			__m128i v = _mm_load_si128(&p[k + i]);
+	if (m > 8) {
+		/* chunks of 8 frames; the last one ends at frame m - 1 and may
+		** overlap the one before (checking a frame twice is harmless) */
+		for (; k + 8 <= m; k += 8) {
+			RR_CHUNK8(acc, p, k, a);
+			if (_mm_movemask_epi8(_mm_cmpeq_epi8(acc, zero)) != 0xFFFF)
+				return false;
+		}
+		if (k < m) {
+			k = m - 8;
+			a = (uintptr_t)r->pair[k - 1][0];
+			RR_CHUNK8(acc, p, k, a);
+		}
+	} else {
+		for (; k < m; k++) {
+			__m128i v = _mm_load_si128(&p[k]);
 			acc = _mm_or_si128(acc, _mm_xor_si128(v, _mm_loadu_si128((const __m128i *)a)));
 			a = (uintptr_t)_mm_cvtsi128_si64(v);
 		}
-		if (_mm_movemask_epi8(_mm_cmpeq_epi8(acc, zero)) != 0xFFFF)
-			return false;
-	}
-	__m128i acc = zero;
-	for (; k < m; k++) {
-		__m128i v = _mm_load_si128(&p[k]);
-		acc = _mm_or_si128(acc, _mm_xor_si128(v, _mm_loadu_si128((const __m128i *)a)));
-		a = (uintptr_t)_mm_cvtsi128_si64(v);
 	}
 	if (_mm_movemask_epi8(_mm_cmpeq_epi8(acc, zero)) != 0xFFFF)
 		return false;
