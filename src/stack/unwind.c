@@ -883,9 +883,11 @@ static inline rrec *rr_find(walk_cache *wc, uintptr_t f0, uintptr_t fp0, uintptr
 	rrec *skip = wc->rr_skip;
 	wc->rr_skip = NULL;
 	unsigned set = rr_set(pc0);
-	rrec *ways = &wc->rr[set * RR_WAYS], *r = ways;
+	rrec *r = &wc->rr[set * RR_WAYS];
+	uint8_t way = 0;
 	if (!rr_key(r, f0, pc0, ms)) {
 		r++;
+		way = 1;
 		if (!rr_key(r, f0, pc0, ms))
 			return NULL;
 	}
@@ -895,7 +897,7 @@ static inline rrec *rr_find(walk_cache *wc, uintptr_t f0, uintptr_t fp0, uintptr
 		*failed = r;
 		return NULL;
 	}
-	wc->rr_mru[set] = (uint8_t)(r - ways);
+	wc->rr_mru[set] = way;
 	r->fails = 0;
 	tls_rr_hits++;
 	return r;
