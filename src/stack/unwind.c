@@ -546,9 +546,14 @@ static inline unsigned rr_set(uintptr_t pc)
 	return (unsigned)((pc * UINT64_C(0x9E3779B97F4A7C15)) >> 62);
 }
 
+/* A record's max and skip: max | skip << 16, or RR_OPEN | skip << 16 when
+** its walk ended by itself before max (it then answers any max >= n). A
+** record cut by max has skip + max < RR_N; callers use records only for
+** skip < RR_N, and a larger max is clamped (only open records match it). */
+#define RR_OPEN 0x80000000u
 static inline uint32_t rr_maxskip(int max, int skip)
 {
-	return (uint32_t)max | (uint32_t)skip << 16;
+	return (uint32_t)(max < 0xffff ? max : 0xffff) | (uint32_t)skip << 16;
 }
 
 /* Is the rule at return address ra a frame-pointer rule (FP or GUESS)? */
@@ -637,7 +642,7 @@ NO_ASAN static bool rr_build_at(const rr_ctx *c, walk_cache *wc, const uintptr_t
 {
 	rrec *r = c->r;
 	int total = c->skip + n;       /* frames walked */
-	int T = c->skip + c->max;
+	long T = (long)c->skip + c->max;
 	if (n <= 0 || total + 1 > RR_N || wc->n < total - 1 || c->pc0 < 4096)
 		return false;
 	uintptr_t hi = tls_hi;
@@ -733,7 +738,7 @@ NO_ASAN static bool rr_build_at(const rr_ctx *c, walk_cache *wc, const uintptr_t
 	r->m = m;
 	r->t = t;
 	r->n = n;
-	r->maxskip = rr_maxskip(c->max, c->skip);
+	r->maxskip = total < T ? RR_OPEN | (uint32_t)c->skip << 16 : rr_maxskip(c->max, c->skip);
 	r->tok = (++wc->rr_made << 3) | (uint64_t)(r - wc->rr);
 	tls_rr_built++;
 	if (c->tok)
@@ -805,7 +810,9 @@ NO_ASAN static int walk_with_cache(walk *w, uintptr_t *pcs, int n, int max, int 
 
 static inline bool rr_key(const rrec *x, uintptr_t f0, uintptr_t pc0, uint32_t maxskip)
 {
-	return x->tok && x->f0 == f0 && x->pair[0][1] == pc0 && x->maxskip == maxskip;
+	return x->tok && x->f0 == f0 && x->pair[0][1] == pc0 &&
+	       (x->maxskip == maxskip ||
+	        (x->maxskip == (RR_OPEN | (maxskip & 0xffff0000u)) && (maxskip & 0xffffu) >= (uint32_t)x->n));
 }
 
 /* The slow part of capture_rr (no verified record): the slot bookkeeping
@@ -818,7 +825,7 @@ static int capture_rr_slow(uintptr_t f0, uintptr_t fp0, uintptr_t pc0, uintptr_t
 	walk_cache *wc = tls_wc;
 	rr_ctx c, *cp = NULL;
 	uint32_t ms = rr_maxskip(max, skip);
-	if (mode == 0 && wc && !wc->busy && skip + max + 1 <= RR_N) {
+	if (mode == 0 && wc && !wc->busy && skip < RR_N) {
 		wc->busy = 1;
 		atomic_signal_fence(memory_order_seq_cst);
 		unsigned set = rr_set(pc0);
@@ -916,7 +923,7 @@ static inline int capture_rr(uintptr_t f0, uintptr_t fp0, uintptr_t pc0, uintptr
 	walk_cache *wc = tls_wc;
 	rrec *failed = NULL;
 	uint64_t tok;
-	if (__builtin_expect(mode == 0 && wc != NULL && !wc->busy, 1)) {
+	if (__builtin_expect(mode == 0 && wc != NULL && !wc->busy && skip < RR_N, 1)) {
 		wc->busy = 1;
 		atomic_signal_fence(memory_order_seq_cst);
 		rrec *r = rr_find(wc, f0, fp0, pc0, rr_maxskip(max, skip), &failed);
@@ -1047,7 +1054,7 @@ int _gr_stack_capture_frame(void *frame, uintptr_t *pcs, int max, uint64_t *tok)
 	** change); frame is the caller's live frame (the range check keeps a
 	** misuse from reading far away). The rest is out of line. */
 	if (__builtin_expect(wc != NULL && tls_bounds_state == BOUNDS_KNOWN && (f & 7) == 0 &&
-	                     f - me - 16 <= tls_hi - me - 32 && (unsigned)max - 1 < RR_N - 1 && !wc->busy &&
+	                     f - me - 16 <= tls_hi - me - 32 && max > 0 && !wc->busy &&
 	                     atomic_load_explicit(&fp_only_mode, memory_order_relaxed) == 0, 1)) {
 		uintptr_t fp0 = load(f), pc0 = load(f + 8);
 		wc->busy = 1;

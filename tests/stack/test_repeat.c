@@ -135,7 +135,7 @@ void test_same_site_repeated(void)
 }
 
 static uintptr_t xy[2][DEPTH], xy_frame[2];
-static volatile int five = 5;
+static volatile int five = 5, three = 3;
 static int nxy[2];
 static uint64_t tokxy[2];
 NOINLINE int grab(int which)
@@ -313,8 +313,14 @@ void test_deep_recursion(void)
 		for (int k = 0; k < 5; k++)   /* whole stacks: they end in libc */
 			deep(3);
 	}
-	site_max = 32;
+	/* A record of a walk that ended by itself answers any max >= its
+	** frames, and must not answer a smaller one: max from above the whole
+	** stack's depth down to 1, each a few times, one call site. */
 	site_skip = 0;
+	for (site_max = 24; site_max >= 1; site_max--)
+		for (int k = 0; k < three; k++)
+			deep(3);
+	site_max = 32;
 	_gr_stack_get_stats(&s1);
 	CHECKF(deep_c.mismatches == 0 && deep_c.token_mismatches == 0, "%d mismatches of %d, %d token mismatches",
 	       deep_c.mismatches, deep_c.captures, deep_c.token_mismatches);
