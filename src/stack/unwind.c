@@ -511,28 +511,33 @@ static void wc_commit(const replay *rep)
 ** Events mostly come from call sites that repeat their stack exactly. For a
 ** walk made only of frame-pointer steps, the 16 bytes at frame F_k are
 ** exactly {F_{k+1}, ra_k}: what the step reads. A record keeps F_0 and these
-** pairs; a new capture that starts from the same F_0 (with the same max and
-** skip) loads the 16 bytes at each F_k (F_k taken from the record: the loads
-** do not wait for each other) and compares them with the pairs. All equal
-** means the walk would read exactly the recorded values, so it would make
-** exactly the recorded steps and return exactly the recorded pcs:
+** pairs (and, after the first CFI step, general entries in the walk
+** cache's form). A new capture that starts from the same F_0, with the same
+** skip and the same max (or any max >= n when the recorded walk ended by
+** itself), loads the 16 bytes at each F_k (F_k taken from the record: the
+** loads do not wait for each other) and compares them with the pairs, then
+** checks the general entries. All equal means the walk would read exactly
+** the recorded values, so it would make exactly the recorded steps and
+** return exactly the recorded pcs:
 **  - a step's kind (frame pointer or CFI) depends only on the return address
 **    it leaves (the rule of its code, a pure function of the pc: rule cache
-**    and FP filter only cache it), and the record holds only steps whose
-**    rule is FP or GUESS, checked when it is built;
+**    and FP filter only cache it). A record holds pairs only for steps whose
+**    rule is FP or GUESS, and re-derives every CFI step (CFA, slots) from
+**    the recorded state and the rule, when it is built;
 **  - a frame-pointer step's checks (F_{k+1} 8-aligned, >= F_k + 16, inside
 **    the thread's stack) depend only on F_k and F_{k+1}, both in the record,
 **    and held when it was built; the thread's bounds never change;
-**  - the walk ends where it ended: max frames (max and skip are part of the
-**    key), a STOP rule at the last return address, a next frame pointer
-**    that fails the checks, or a next frame whose return address is < 4096
-**    (that frame's pair is then verified too);
+**  - the walk ends where it ended: at max (part of the key; a walk that
+**    ended by itself after n frames gives the same n frames for any max >=
+**    n), at a STOP rule at the last return address, at a next frame pointer
+**    or CFI address that fails the checks, or at a next frame whose return
+**    address is < 4096 (that frame's pair is then verified too);
 **  - the record is built from the walk cache's entries of the capture just
 **    made, and checked to describe the walk above step by step (addresses
 **    chained, rules, bounds, end) and to give exactly that capture's pcs; so
 **    whatever it was built from, it states a fact about walks;
-**  - every F_k lies in [F_0, thread stack top): F_0 is a live frame of the
-**    caller, so the loads read live stack and cannot fault.
+**  - every address lies in [F_0, thread stack top): F_0 is a live frame of
+**    the caller, so the loads read live stack and cannot fault.
 ** A verified record returns its pcs without walking; its token (unique on
 ** the thread, changed whenever the record is rebuilt) names them, so the
 ** tracer can map token -> stack id and skip even the copy. A record is only
