@@ -237,6 +237,7 @@ typedef struct rrec {
 	int n;                 /* pcs of the result */
 	int fails;             /* verifications in a row that failed */
 	int pause;             /* captures left that skip this slot */
+	int backoff;           /* pauses in a row without a hit: the next is 16 << backoff */
 	uint64_t pair[RR_N][2] __attribute__((aligned(16)));
 	rr_tail tail[RR_TAIL]; /* the steps after the first one that is not by fp */
 	uintptr_t pcs[RR_N];   /* the capture's result (after skip), contiguous */
@@ -635,12 +636,23 @@ typedef struct rr_ctx {
 ** capture was all frame-pointer steps (see above). */
 NO_ASAN static bool rr_build_at(const rr_ctx *c, walk_cache *wc, const uintptr_t *pcs, int n);
 
+/* Leave a slot alone for a while: 16 captures, doubling up to 1024 while
+** no capture from it hits (a site whose stack never repeats, or cannot be
+** recorded, then costs almost nothing). */
+static void rr_pause(rrec *r)
+{
+	r->fails = 0;
+	r->pause = 16 << r->backoff;
+	if (r->backoff < 6)
+		r->backoff++;
+}
+
 /* A failed build (a CFI step, a record cut short) pauses the slot. */
 NO_ASAN static void rr_build(const rr_ctx *c, walk_cache *wc, const uintptr_t *pcs, int n)
 {
 	c->r->tok = 0;
 	if (!rr_build_at(c, wc, pcs, n))
-		c->r->pause = 64;
+		rr_pause(c->r);
 }
 
 NO_ASAN static bool rr_build_at(const rr_ctx *c, walk_cache *wc, const uintptr_t *pcs, int n)
@@ -844,10 +856,9 @@ static int capture_rr_slow(uintptr_t f0, uintptr_t fp0, uintptr_t pc0, uintptr_t
 				r->pause--;
 			} else if (r != failed) {
 				b = r;            /* (changed since: rebuild) */
-			} else if (++r->fails >= 4) {
+			} else if (++r->fails >= 2) {
 				/* this site's stack keeps changing: leave it alone a while */
-				r->fails = 0;
-				r->pause = 64;
+				rr_pause(r);
 			} else {
 				b = r;
 			}
@@ -911,6 +922,7 @@ static inline rrec *rr_find(walk_cache *wc, uintptr_t f0, uintptr_t fp0, uintptr
 	}
 	wc->rr_mru[set] = way;
 	r->fails = 0;
+	r->backoff = 0;
 	tls_rr_hits++;
 	return r;
 }
