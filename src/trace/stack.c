@@ -3,10 +3,13 @@
 **
 ** Capture and symbolization belong to the stack module (src/stack, always
 ** part of libgort; see src/internal/stack.h). This file adapts them to the
-** tracer: capture from an API function's frame, the root frame that names a
-** thread, and names for the Stacks batch ("0x<pc>" for a pc the stack
-** module cannot place in any loaded module). The stack module caches every
-** result, hits and misses, so there is no second cache here.
+** tracer: capture from an API function's frame, the stack id of an event
+** (through the stack module's repeat records: a repeated stack comes back as
+** a token, which the thread's token -> id entries turn into the id without
+** a walk, a copy or a hash), the root frame that names a thread, and names
+** for the Stacks batch ("0x<pc>" for a pc the stack module cannot place in
+** any loaded module). The stack module caches every symbolization result,
+** hits and misses, so there is no second cache for names here.
 */
 #include <dlfcn.h>
 #include <stdatomic.h>
