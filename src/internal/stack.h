@@ -63,6 +63,19 @@ int _gr_stack_capture_from(void *fp, uintptr_t pc, uintptr_t *pcs, int max);
 ** right after does not repeat a verification that failed. Async-signal-safe. */
 int _gr_stack_capture_frame(void *frame, uintptr_t *pcs, int max, uint64_t *tok);
 
+/* The lookup of _gr_stack_capture_frame(frame, NULL, max, tok) (no walk),
+** and the caller's word: when a repeat record answers, *tok is set to its
+** token and the word attached to it with `key` (by _gr_stack_token_set_user)
+** is returned; 0 when there is none or its key differs (*tok is 0 when no
+** record answers). A later capture from the same frame does not repeat a
+** verification that failed here. Async-signal-safe. */
+uint64_t _gr_stack_frame_lookup(void *frame, int max, uint64_t key, uint64_t *tok);
+
+/* Attach (key, val) to the record that tok names, if the calling thread
+** still holds it (a rebuilt record starts without). The tracer keeps the
+** stack id of the record's pcs there, keyed by generation. Async-signal-safe. */
+void _gr_stack_token_set_user(uint64_t tok, uint64_t key, uint64_t val);
+
 /* Copy into pcs[0..max) the pcs that tok names if the calling thread still
 ** holds them: returns their number, or 0 (capture again). Async-signal-safe. */
 int _gr_stack_token_pcs(uint64_t tok, uintptr_t *pcs, int max);

@@ -237,6 +237,7 @@ typedef struct rrec {
 	int n;                 /* pcs of the result */
 	int fails;             /* verifications in a row that failed */
 	int pause;             /* captures left that skip this slot */
+	uint64_t ukey, uval;   /* the caller's word for this record (0: none) */
 	int backoff;           /* pauses in a row without a hit: the next is 16 << backoff */
 	uint64_t pair[RR_N][2] __attribute__((aligned(16)));
 	rr_tail tail[RR_TAIL]; /* the steps after the first one that is not by fp */
@@ -756,6 +757,7 @@ NO_ASAN static bool rr_build_at(const rr_ctx *c, walk_cache *wc, const uintptr_t
 	r->t = t;
 	r->n = n;
 	r->maxskip = total < T ? RR_OPEN | (uint32_t)c->skip << 16 : rr_maxskip(c->max, c->skip);
+	r->ukey = 0;
 	r->tok = (++wc->rr_made << 3) | (uint64_t)(r - wc->rr);
 	tls_rr_built++;
 	if (c->tok)
@@ -1060,19 +1062,67 @@ static int capture_frame_slow(void *frame, uintptr_t *pcs, int max, uint64_t *to
 	return n;
 }
 
+/* May _gr_stack_capture_frame's fast path run (the key and the
+** verification only)? A record's addresses were checked when it was built
+** (against bounds that never change); frame is the caller's live frame (the
+** range check keeps a misuse from reading far away). */
+static inline bool frame_fast_ok(const walk_cache *wc, uintptr_t f, uintptr_t me, int max)
+{
+	return wc != NULL && tls_bounds_state == BOUNDS_KNOWN && (f & 7) == 0 &&
+	       f - me - 16 <= tls_hi - me - 32 && max > 0 && !wc->busy &&
+	       atomic_load_explicit(&fp_only_mode, memory_order_relaxed) == 0;
+}
+
+__attribute__((noinline)) NO_ASAN
+uint64_t _gr_stack_frame_lookup(void *frame, int max, uint64_t key, uint64_t *tok)
+{
+	uintptr_t f = (uintptr_t)frame, me = (uintptr_t)__builtin_frame_address(0);
+	walk_cache *wc = tls_wc;
+	uint64_t val = 0, tk = 0;
+	if (__builtin_expect(frame_fast_ok(wc, f, me, max), 1)) {
+		uintptr_t fp0 = load(f), pc0 = load(f + 8);
+		rrec *failed = NULL;
+		wc->busy = 1;
+		atomic_signal_fence(memory_order_seq_cst);
+		rrec *r = rr_find(wc, f, fp0, pc0, rr_maxskip(max, 0), &failed);
+		if (r) {
+			tk = r->tok;
+			if (key && r->ukey == key)
+				val = r->uval;
+		} else {
+			wc->rr_skip = failed;   /* the caller comes back to capture */
+		}
+		atomic_signal_fence(memory_order_seq_cst);
+		wc->busy = 0;
+	}
+	*tok = tk;
+	return val;
+}
+
+NO_ASAN void _gr_stack_token_set_user(uint64_t tok, uint64_t key, uint64_t val)
+{
+	walk_cache *wc = tls_wc;
+	if (!tok || !wc || wc->busy)
+		return;
+	wc->busy = 1;
+	atomic_signal_fence(memory_order_seq_cst);
+	rrec *r = &wc->rr[tok & (RR_SLOTS - 1)];
+	if (r->tok == tok) {
+		r->ukey = key;
+		r->uval = val;
+	}
+	atomic_signal_fence(memory_order_seq_cst);
+	wc->busy = 0;
+}
+
 __attribute__((noinline)) NO_ASAN
 int _gr_stack_capture_frame(void *frame, uintptr_t *pcs, int max, uint64_t *tok)
 {
 	uintptr_t f = (uintptr_t)frame, me = (uintptr_t)__builtin_frame_address(0);
 	walk_cache *wc = tls_wc;
 	rrec *failed = NULL;
-	/* The fast path: the key and the verification only. A record's
-	** addresses were checked when it was built (against bounds that never
-	** change); frame is the caller's live frame (the range check keeps a
-	** misuse from reading far away). The rest is out of line. */
-	if (__builtin_expect(wc != NULL && tls_bounds_state == BOUNDS_KNOWN && (f & 7) == 0 &&
-	                     f - me - 16 <= tls_hi - me - 32 && max > 0 && !wc->busy &&
-	                     atomic_load_explicit(&fp_only_mode, memory_order_relaxed) == 0, 1)) {
+	/* The fast path (see frame_fast_ok); the rest is out of line. */
+	if (__builtin_expect(frame_fast_ok(wc, f, me, max), 1)) {
 		uintptr_t fp0 = load(f), pc0 = load(f + 8);
 		wc->busy = 1;
 		atomic_signal_fence(memory_order_seq_cst);

@@ -4,15 +4,14 @@
 ** Capture and symbolization belong to the stack module (src/stack, always
 ** part of libgort; see src/internal/stack.h). This file adapts them to the
 ** tracer: capture from an API function's frame, the stack id of an event
-** (through the stack module's repeat records: a repeated stack comes back as
-** a token, which the thread's token -> id entries turn into the id without
-** a walk, a copy or a hash), the root frame that names a thread, and names
+** (through the stack module's repeat records: a repeated stack is verified
+** in place and its record carries the generation's stack id, so there is no
+** walk, copy or hash), the root frame that names a thread, and names
 ** for the Stacks batch ("0x<pc>" for a pc the stack module cannot place in
 ** any loaded module). The stack module caches every symbolization result,
 ** hits and misses, so there is no second cache for names here.
 */
 #include <dlfcn.h>
-#include <stdatomic.h>
 #include <stdio.h>
 
 #include "internal/stack.h"
@@ -30,42 +29,16 @@ int _gr_tr_capture_from(void *fp, uintptr_t *pcs, int max)
 	return _gr_stack_capture_from((void *)f[0], f[1], pcs, max);
 }
 
-/* The calling thread's stack ids by repeat-record token (see
-** _gr_stack_capture_frame): a token always names the same pcs on its thread,
-** so (token, gen) -> id holds for good; generation numbers never repeat
-** (not even in a forked child). One entry per record slot (token & 7).
-** tok_busy keeps a signal handler's event away from the entries while the
-** interrupted code reads or writes one; the handler then just interns. */
-typedef struct tok_ent {
-	uint64_t tok, gen, id;
-} tok_ent;
-static __thread tok_ent tok_ids[8] __attribute__((tls_model("initial-exec")));
-static __thread volatile int tok_busy __attribute__((tls_model("initial-exec")));
-
-/* The id cached for (tok, gen), or 0. */
-static inline uint64_t tok_get(uint64_t tok, uint64_t gen)
-{
-	if (tok_busy)
-		return 0;
-	tok_busy = 1;
-	atomic_signal_fence(memory_order_seq_cst);
-	const tok_ent *e = &tok_ids[tok & 7];
-	uint64_t id = e->tok == tok && e->gen == gen ? e->id : 0;
-	atomic_signal_fence(memory_order_seq_cst);
-	tok_busy = 0;
-	return id;
-}
-
-/* The miss path: capture into a buffer, intern, remember the token's id. */
+/* The miss path of _gr_tr_stack_of: capture into a buffer, intern, and
+** attach the id to the repeat record (keyed by the generation: generation
+** numbers never repeat, not even in a forked child, and a token always
+** names the same pcs). */
 static __attribute__((noinline)) uint64_t stack_of_slow(void *fp, uint64_t gen, int depth)
 {
 	uintptr_t pcs[GR_MAX_STACK];
 	uint64_t tok = 0;
 	int n = _gr_stack_capture_frame(fp, pcs, depth, &tok);
 	if (n < 0) {
-		uint64_t id = tok_get(tok, gen);
-		if (id)
-			return id;
 		n = _gr_stack_token_pcs(tok, pcs, depth);
 		if (n <= 0) {
 			tok = 0;
@@ -78,16 +51,8 @@ static __attribute__((noinline)) uint64_t stack_of_slow(void *fp, uint64_t gen, 
 		tok = 0;
 	}
 	uint64_t id = _gr_tr_stack(gen, pcs, n);
-	if (tok && id && !tok_busy) {
-		tok_busy = 1;
-		atomic_signal_fence(memory_order_seq_cst);
-		tok_ent *e = &tok_ids[tok & 7];
-		e->tok = tok;
-		e->gen = gen;
-		e->id = id;
-		atomic_signal_fence(memory_order_seq_cst);
-		tok_busy = 0;
-	}
+	if (tok && id)
+		_gr_stack_token_set_user(tok, gen, id);
 	return id;
 }
 
@@ -96,13 +61,9 @@ uint64_t _gr_tr_stack_of(void *fp, uint64_t gen, int depth)
 	uint64_t tok;
 	if (depth > GR_MAX_STACK)
 		depth = GR_MAX_STACK;
-	/* a repeated stack: a lookup (no walk, no buffer) and the token's id */
-	if (_gr_stack_capture_frame(fp, NULL, depth, &tok) < 0) {
-		uint64_t id = tok_get(tok, gen);
-		if (id)
-			return id;
-	}
-	return stack_of_slow(fp, gen, depth);
+	/* a repeated stack: the record answers with this generation's id */
+	uint64_t id = _gr_stack_frame_lookup(fp, depth, gen, &tok);
+	return id ? id : stack_of_slow(fp, gen, depth);
 }
 
 /* Root frame that names the thread: the outermost frame outside libc, the

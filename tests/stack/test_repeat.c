@@ -156,6 +156,46 @@ NOINLINE int grab_ny(int w) { int r = nofp_plain(grab_cb, w); BARRIER(); return 
 NOINLINE int grab_x(int w) { int r = grab_mid(w); BARRIER(); return r + 1; }
 NOINLINE int grab_y(int w) { int r = grab_mid(w); BARRIER(); return r + 2; }
 
+/* The caller's word on a record (the tracer's stack id): found with its
+** key only, and gone when the record is rebuilt for another stack. */
+static uintptr_t ubuf[DEPTH];
+static uint64_t u_tok, u_ltok, u_val;
+static int u_n;
+NOINLINE int ugrab(void)
+{
+	u_n = _gr_stack_capture_frame(__builtin_frame_address(0), ubuf, 32, &u_tok);
+	u_val = _gr_stack_frame_lookup(__builtin_frame_address(0), 32, 7, &u_ltok);
+	BARRIER();
+	return u_n;
+}
+NOINLINE int ugrab_mid(void) { int r = ugrab(); BARRIER(); return r + 1; }
+NOINLINE int ugrab_x(void) { int r = ugrab_mid(); BARRIER(); return r + 1; }
+NOINLINE int ugrab_y(void) { int r = ugrab_mid(); BARRIER(); return r + 2; }
+
+void test_user_word(void)
+{
+	static volatile int rounds = 8;
+	uint64_t vals[8] = { 0 }, toks[8] = { 0 };
+	for (int i = 0; i < rounds; i++) {   /* one call site: the same stack */
+		ugrab_x();
+		vals[i] = u_val;
+		toks[i] = u_tok;
+		if (i == 4)
+			_gr_stack_token_set_user(u_tok, 7, 42);
+		if (i == 5)
+			_gr_stack_token_set_user(u_tok, 8, 43);
+		if (i == 6)
+			_gr_stack_token_set_user(u_tok, 7, 42);
+	}
+	CHECK(toks[4] != 0 && toks[5] == toks[4] && toks[7] == toks[4] && vals[4] == 0);
+	CHECKF(vals[5] == 42, "the word comes back (%llu)", (unsigned long long)vals[5]);
+	CHECKF(vals[6] == 0, "another key: no word (%llu)", (unsigned long long)vals[6]);
+	CHECKF(vals[7] == 42, "the word again (%llu)", (unsigned long long)vals[7]);
+	ugrab_y();   /* same frame, another caller: the record is rebuilt */
+	CHECK(u_n > 0 && u_tok != toks[7]);
+	CHECKF(u_val == 0, "a rebuilt record has no word (%llu)", (unsigned long long)u_val);
+}
+
 void test_same_frame_other_caller(void)
 {
 	memset(&main_c, 0, sizeof main_c);
@@ -435,6 +475,7 @@ int main(void)
 	_gr_stack_thread_init();
 	RUN(test_same_site_repeated);
 	RUN(test_same_frame_other_caller);
+	RUN(test_user_word);
 	RUN(test_modified_saved_rbp);
 	RUN(test_deep_recursion);
 	RUN(test_two_threads);
