@@ -5,6 +5,8 @@
 **                          of REC frames, max = 8/16/32 frames; in the
 **                          default mode (fp walk + per-pc CFI check) and in
 **                          the pure frame-pointer mode (Go's walk, no check)
+**   capture_frame          the tracer's call (_gr_stack_capture_frame with a
+**                          token: a repeated stack is not copied)
 **   capture, varying paths each iteration descends a different path of
 **                          REC frames through two functions (4 call sites)
 **                          and captures once; the descent alone is measured
@@ -14,7 +16,8 @@
 **   glibc backtrace()      same path, for reference (libgcc's DWARF unwinder)
 **   tracer                 region begin/end events at the bottom of REC
 **                          frames with tracing on (an in-process sink that
-**                          drops the bytes), stacks off and at depth 32: the
+**                          drops the bytes), stacks off and at depth 32,
+**                          alternating repetition by repetition: the
 **                          difference is what a stack adds to an event
 **   symbolize              first call (module list + DWARF load), cold (new
 **                          pc, module loaded), warm (cached)
@@ -42,11 +45,12 @@
 
 NOINLINE int bottom(void);
 NOINLINE int api_like(void);
+NOINLINE int api_frame(void);
 NOINLINE int rec_mixed(int d, int path);
 NOINLINE int rec_a(int d, int path);
 NOINLINE int rec_b(int d, int path);
 
-enum { ACT_NONE, ACT_CAPTURE, ACT_LOOP, ACT_BACKTRACE_LOOP, ACT_FROM_LOOP, ACT_TRACE_LOOP };
+enum { ACT_NONE, ACT_CAPTURE, ACT_LOOP, ACT_BACKTRACE_LOOP, ACT_FROM_LOOP, ACT_FRAME_LOOP, ACT_TRACE_LOOP };
 
 static int action, cap_depth, rec_depth = REC;
 static long loop_n;
@@ -84,6 +88,12 @@ NOINLINE int bottom(void)
 			BARRIER();
 		}
 		break;
+	case ACT_FRAME_LOOP:
+		for (long i = 0; i < loop_n; i++) {
+			s += api_frame();
+			BARRIER();
+		}
+		break;
 	case ACT_TRACE_LOOP:
 		for (long i = 0; i < loop_n; i++) {
 			gort_trace_region_begin(0, "bench");
@@ -104,7 +114,17 @@ NOINLINE int bottom(void)
 }
 
 
-/* The tracer's call: an API function captures from its own saved frame. */
+/* The tracer's call since the repeat records: from its own frame, with a
+** token (a repeated stack is neither walked nor copied). */
+NOINLINE int api_frame(void)
+{
+	uint64_t tok;
+	int n = _gr_stack_capture_frame(__builtin_frame_address(0), buf, cap_depth, &tok);
+	BARRIER();
+	return n < 0 ? -n + (int)(tok & 1) : n;
+}
+
+/* The tracer's call before: an API function captures from its own saved frame. */
 NOINLINE int api_like(void)
 {
 	uintptr_t *f = __builtin_frame_address(0);
@@ -284,6 +304,28 @@ int main(int argc, char **argv)
 		iters = 30000;
 	}
 	_gr_stack_thread_init();
+	if (getenv("BENCH_TRACE_DEPTH")) {   /* for perf record: one case only */
+		if (getenv("BENCH_ITERS"))
+			iters = atol(getenv("BENCH_ITERS"));
+		printf("%.1f\n", trace_events(getenv("BENCH_TRACE_DEPTH")));
+		gr_stack_stats st;
+		_gr_stack_get_stats(&st);
+		fprintf(stderr, "repeat records: %llu hits, %llu built\n", (unsigned long long)st.repeat_hits,
+		        (unsigned long long)st.repeat_built);
+		return 0;
+	}
+	if (getenv("BENCH_MIXED_DEPTH")) {   /* for perf record: one case only */
+		printf("%.1f\n", same_path(rec_mixed, ACT_LOOP, atoi(getenv("BENCH_MIXED_DEPTH"))));
+		gr_stack_stats st;
+		_gr_stack_get_stats(&st);
+		fprintf(stderr, "repeat records: %llu hits, %llu built\n", (unsigned long long)st.repeat_hits,
+		        (unsigned long long)st.repeat_built);
+		return 0;
+	}
+	if (getenv("BENCH_FRAME_DEPTH")) {   /* for perf record: one case only */
+		printf("%.1f\n", same_path(rec_a, ACT_FRAME_LOOP, atoi(getenv("BENCH_FRAME_DEPTH"))));
+		return 0;
+	}
 	if (getenv("BENCH_VARYING_MODE")) {   /* for perf stat: one case only */
 		_gr_stack_set_fp_only(atoi(getenv("BENCH_VARYING_MODE")));
 		printf("%.1f\n", varying_paths(32));
@@ -315,6 +357,12 @@ int main(int argc, char **argv)
 		row("capture_from an API frame (the tracer's call), depth 32, same path", mode_name[m],
 		    same_path(rec_a, ACT_FROM_LOOP, 32));
 	}
+	for (int o = 0; o < 3; o++) {
+		int m = order[o];
+		_gr_stack_set_fp_only(m);
+		row("capture_frame with a token (the tracer's call now), depth 32, same path", mode_name[m],
+		    same_path(rec_a, ACT_FRAME_LOOP, 32));
+	}
 	/* A shallow stack captured whole: it ends in libc's start code, which
 	** has no frame pointers (as every real stack does). */
 	rec_depth = REC_SHALLOW;
@@ -340,12 +388,24 @@ int main(int argc, char **argv)
 	row("glibc backtrace() depth 32, same path (reference)", "libgcc DWARF unwinder",
 	    same_path(rec_a, ACT_BACKTRACE_LOOP, 32));
 	bench_symbolize();   /* first: tracing symbolizes at stop */
-	double off = trace_events("0"), off_min = g_min;
-	row("tracer: region begin/end event, 40 frames deep, stacks off", "tracing on, in-process sink", off);
-	double on = trace_events("32"), on_min = g_min;
-	row("tracer: region begin/end event, 40 frames deep, stacks depth 32", "tracing on, in-process sink", on);
-	g_min = on_min - off_min;
-	row("tracer: what the depth-32 stack adds per event (difference)", "tracing on, in-process sink", on - off);
+	/* Stacks off and on alternate repetition by repetition (a trace each),
+	** so that a disturbance of the shared machine hits both alike; the
+	** difference is the median of the per-repetition differences. */
+	double off[64], on[64], dif[64];
+	int treps = reps < 9 ? 9 : reps, saved = reps;
+	reps = 1;
+	for (int r = 0; r < treps; r++) {
+		off[r] = trace_events("0");
+		on[r] = trace_events("32");
+		dif[r] = on[r] - off[r];
+	}
+	reps = saved;
+	row("tracer: region begin/end event, 40 frames deep, stacks off", "tracing on, in-process sink",
+	    median(off, treps));
+	row("tracer: region begin/end event, 40 frames deep, stacks depth 32", "tracing on, in-process sink",
+	    median(on, treps));
+	row("tracer: what the depth-32 stack adds per event (median of per-repetition differences)",
+	    "tracing on, in-process sink", median(dif, treps));
 	gr_stack_stats st;
 	_gr_stack_get_stats(&st);
 	fprintf(stderr, "cfi rules parsed: %llu, symbolizer: %s\n",

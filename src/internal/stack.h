@@ -49,6 +49,37 @@ int _gr_stack_capture(uintptr_t *pcs, int max, int skip);
 ** stored. */
 int _gr_stack_capture_from(void *fp, uintptr_t pc, uintptr_t *pcs, int max);
 
+/* From the caller's own frame, with the thread's repeat records (see
+** docs/stacks.md): frame is __builtin_frame_address(0) of a function that
+** keeps a frame pointer and is still running on the calling thread (the
+** tracer's API function). The result is _gr_stack_capture_from(frame[0],
+** frame[1], pcs, max)'s. If tok is NULL, pcs[0..n) are filled and n
+** returned. Else *tok is set to a token naming the result, or 0: on one
+** thread a token is never reused and always names the same pcs. Then the
+** return value is n > 0 with pcs[0..n) filled, or -n when the result is the
+** n pcs that *tok names and pcs were not written (a repeated stack:
+** _gr_stack_token_pcs copies them). pcs may be NULL (with tok): a lookup
+** that returns -n as above or 0, and never walks; the same call with pcs
+** right after does not repeat a verification that failed. Async-signal-safe. */
+int _gr_stack_capture_frame(void *frame, uintptr_t *pcs, int max, uint64_t *tok);
+
+/* The lookup of _gr_stack_capture_frame(frame, NULL, max, tok) (no walk),
+** and the caller's word: when a repeat record answers, *tok is set to its
+** token and the word attached to it with `key` (by _gr_stack_token_set_user)
+** is returned; 0 when there is none or its key differs (*tok is 0 when no
+** record answers). A later capture from the same frame does not repeat a
+** verification that failed here. Async-signal-safe. */
+uint64_t _gr_stack_frame_lookup(void *frame, int max, uint64_t key, uint64_t *tok);
+
+/* Attach (key, val) to the record that tok names, if the calling thread
+** still holds it (a rebuilt record starts without). The tracer keeps the
+** stack id of the record's pcs there, keyed by generation. Async-signal-safe. */
+void _gr_stack_token_set_user(uint64_t tok, uint64_t key, uint64_t val);
+
+/* Copy into pcs[0..max) the pcs that tok names if the calling thread still
+** holds them: returns their number, or 0 (capture again). Async-signal-safe. */
+int _gr_stack_token_pcs(uint64_t tok, uintptr_t *pcs, int max);
+
 /* From a signal handler's ucontext_t (void * so that callers need not include
 ** <ucontext.h>): pcs[0] = interrupted rip + 1, then the caller chain, using
 ** frame pointers and the CFI cache like _gr_stack_capture (so a sample taken
@@ -88,6 +119,9 @@ typedef struct gr_stack_stats {
 	uint64_t sym_refreshes;   /* module list re-reads (after dlopen) */
 	uint64_t replayed_frames; /* frames the walk cache validated instead of
 	                             walking (calling thread only) */
+	uint64_t repeat_hits;     /* captures a repeat record answered (calling
+	                             thread only) */
+	uint64_t repeat_built;    /* repeat records built (calling thread only) */
 } gr_stack_stats;
 void _gr_stack_get_stats(gr_stack_stats *out);
 

@@ -13,6 +13,15 @@
 ** broken by a function without frame pointers is repaired at that frame
 ** instead of silently skipping its caller.
 **
+** Two per-thread caches make repeated captures cheap, both exact (each
+** records what the walk read and re-checks it before use; see the comments
+** at "The walk cache" and "Repeat records" below and docs/stacks.md):
+**  - the walk cache replays any run of recorded steps that still holds;
+**  - a repeat record answers a whole capture that repeats the previous one
+**    from the same frame with one 16-byte compare per frame-pointer frame
+**    (independent loads), and names its pcs with a token, so that the
+**    tracer maps token -> stack id without copying or hashing them.
+**
 ** Invariants (what makes every read safe):
 **  - Every stack read is 8-aligned and inside the current stack region
 **    [lo, hi): the thread's stack (pthread_getattr_np, cached in TLS per
@@ -33,6 +42,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <ucontext.h>
+#include <emmintrin.h>
 
 #define TLS __thread __attribute__((tls_model("initial-exec")))
 /* The walk reads saved frame pointers and return addresses, and through
@@ -202,6 +212,40 @@ static inline unsigned fpok_slot(uintptr_t ra)
 ** while the interrupted code is updating it. Allocated per thread by
 ** _gr_stack_thread_init. */
 #define WC_N 64
+
+/* A repeat record: a capture whose steps were all frame-pointer steps, kept
+** compactly so that repeating it costs one 16-byte compare per frame (see
+** "Repeat records" below). Frame k of the walk is at address F_k (F_0 = the
+** frame the capture starts from); pair[k] = the 16 bytes at F_k, that is
+** {F_{k+1}, ra_k}. */
+#define RR_SETS 4        /* per thread, by the call site (frame 0's return address), */
+#define RR_WAYS 2        /* two ways each, so that two sites of one set both stay */
+#define RR_SLOTS (RR_SETS * RR_WAYS)
+#define RR_N 64          /* frames a record holds (skip + max + 1 at most) */
+#define RR_TAIL 32       /* steps after the first CFI step a record holds */
+typedef struct rr_tail {
+	uintptr_t at, ra;      /* memory at `at` holds ra */
+	uintptr_t slot, fp;    /* and at `slot`, fp (slot = at, fp = ra: rbp carried) */
+} rr_tail;
+typedef struct rrec {
+	/* the key and what a verification reads first: one cache line */
+	uint64_t tok;          /* names pcs[0..n); 0 = no record */
+	uintptr_t f0;          /* F_0 */
+	uint32_t maxskip;      /* the capture's max | skip << 16 */
+	int m;                 /* frames verified as pairs (the fp prefix) */
+	int t;                 /* tail entries */
+	int n;                 /* pcs of the result */
+	int fails;             /* verifications in a row that failed */
+	int pause;             /* captures left that skip this slot */
+	uint64_t ukey, uval;   /* the caller's word for this record (0: none) */
+	int backoff;           /* pauses in a row without a hit: the next is 16 << backoff */
+	uint64_t pair[RR_N][2] __attribute__((aligned(16)));
+	rr_tail tail[RR_TAIL]; /* the steps after the first one that is not by fp */
+	uintptr_t pcs[RR_N];   /* the capture's result (after skip), contiguous */
+	uintptr_t seen_f0, seen_pc;   /* the last capture from this slot */
+	uint32_t seen_maxskip;
+} rrec;
+
 typedef struct wc_entry {
 	uintptr_t at;      /* bit 0 set: fp carried over; then slot = at and
 	                      fp = ra, so the fp check repeats the ra check */
@@ -214,9 +258,16 @@ typedef struct walk_cache {
 	int misses;            /* captures in a row that replayed under 1/4 */
 	int pause;             /* captures left that skip the cache */
 	wc_entry e[WC_N];      /* the record */
+	uint64_t rr_made;      /* repeat records built (token source) */
+	rrec rr[RR_SLOTS];     /* the repeat records (see below), set-major */
+	uint8_t rr_mru[RR_SETS];   /* the way of each set used last */
+	struct rrec *rr_skip;  /* failed its verification in the last call (a
+	                          lookup only): the next call need not repeat it */
 } walk_cache;
 static TLS walk_cache *tls_wc;
 static TLS uint64_t tls_replayed;     /* frames replayed on this thread (stats) */
+static TLS uint64_t tls_rr_hits;      /* captures answered by a repeat record (stats) */
+static TLS uint64_t tls_rr_built;     /* repeat records built on this thread (stats) */
 
 static pthread_key_t wc_key;
 static pthread_once_t wc_once = PTHREAD_ONCE_INIT;
@@ -457,6 +508,263 @@ static void wc_commit(const replay *rep)
 	wc->n = a + r + b;
 }
 
+/* ---- Repeat records ----
+**
+** Events mostly come from call sites that repeat their stack exactly. For a
+** walk made only of frame-pointer steps, the 16 bytes at frame F_k are
+** exactly {F_{k+1}, ra_k}: what the step reads. A record keeps F_0 and these
+** pairs (and, after the first CFI step, general entries in the walk
+** cache's form). A new capture that starts from the same F_0, with the same
+** skip and the same max (or any max >= n when the recorded walk ended by
+** itself), loads the 16 bytes at each F_k (F_k taken from the record: the
+** loads do not wait for each other) and compares them with the pairs, then
+** checks the general entries. All equal means the walk would read exactly
+** the recorded values, so it would make exactly the recorded steps and
+** return exactly the recorded pcs:
+**  - a step's kind (frame pointer or CFI) depends only on the return address
+**    it leaves (the rule of its code, a pure function of the pc: rule cache
+**    and FP filter only cache it). A record holds pairs only for steps whose
+**    rule is FP or GUESS, and re-derives every CFI step (CFA, slots) from
+**    the recorded state and the rule, when it is built;
+**  - a frame-pointer step's checks (F_{k+1} 8-aligned, >= F_k + 16, inside
+**    the thread's stack) depend only on F_k and F_{k+1}, both in the record,
+**    and held when it was built; the thread's bounds never change;
+**  - the walk ends where it ended: at max (part of the key; a walk that
+**    ended by itself after n frames gives the same n frames for any max >=
+**    n), at a STOP rule at the last return address, at a next frame pointer
+**    or CFI address that fails the checks, or at a next frame whose return
+**    address is < 4096 (that frame's pair is then verified too);
+**  - the record is built from the walk cache's entries of the capture just
+**    made, and checked to describe the walk above step by step (addresses
+**    chained, rules, bounds, end) and to give exactly that capture's pcs; so
+**    whatever it was built from, it states a fact about walks;
+**  - every address lies in [F_0, thread stack top): F_0 is a live frame of
+**    the caller, so the loads read live stack and cannot fault.
+** A verified record returns its pcs without walking; its token (unique on
+** the thread, changed whenever the record is rebuilt) names them, so the
+** tracer can map token -> stack id and skip even the copy. A record is only
+** built when its slot saw the same key on the previous capture, and a slot
+** whose verifications keep failing pauses. Records live in the walk cache
+** and share its `busy` flag: a signal handler's capture neither uses nor
+** changes them while the interrupted code is inside one. */
+
+static inline unsigned rr_set(uintptr_t pc)
+{
+	return (unsigned)((pc * UINT64_C(0x9E3779B97F4A7C15)) >> 62);
+}
+
+/* A record's max and skip: max | skip << 16, or RR_OPEN | skip << 16 when
+** its walk ended by itself before max (it then answers any max >= n). A
+** record cut by max has skip + max < RR_N; callers use records only for
+** skip < RR_N, and a larger max is clamped (only open records match it). */
+#define RR_OPEN 0x80000000u
+static inline uint32_t rr_maxskip(int max, int skip)
+{
+	return (uint32_t)(max < 0xffff ? max : 0xffff) | (uint32_t)skip << 16;
+}
+
+/* Is the rule at return address ra a frame-pointer rule (FP or GUESS)? */
+static inline bool rr_fp_rule(uintptr_t ra)
+{
+	if (atomic_load_explicit(&fpok[fpok_slot(ra)], memory_order_relaxed) == ra)
+		return true;
+	gr_rule r = gr_rule_lookup(ra - 1, ra);
+	return r.kind == GR_RULE_FP || r.kind == GR_RULE_GUESS;
+}
+
+/* Does memory at F_1, F_2, ... still hold r's pairs (frame 0's, {fp0, pc0},
+** the caller has read and the key matched the pc)? Eight frames per branch;
+** the address of frame k + 1 comes from the record's pair k. */
+/* Frames k0 .. k0 + 7 (a = F_k0): accumulates their differences. */
+#define RR_CHUNK8(acc, p, k0, a)                                                                    \
+	do {                                                                                        \
+		_Pragma("GCC unroll 8") for (int i_ = 0; i_ < 8; i_++) {                            \
+			__m128i v_ = _mm_load_si128(&(p)[(k0) + i_]);                                  \
+			acc = _mm_or_si128(acc, _mm_xor_si128(v_, _mm_loadu_si128((const __m128i *)(a)))); \
+			a = (uintptr_t)_mm_cvtsi128_si64(v_);                                         \
+		}                                                                                   \
+	} while (0)
+
+NO_ASAN static inline bool rr_verify(const rrec *r, uintptr_t fp0)
+{
+	const __m128i *p = (const __m128i *)r->pair;
+	const __m128i zero = _mm_setzero_si128();
+	uintptr_t a = fp0;
+	int m = r->m, k = 1;
+	__m128i acc = zero;
+	if (r->pair[0][0] != fp0)
+		return false;
+	if (m > 8) {
+		/* chunks of 8 frames; the last one ends at frame m - 1 and may
+		** overlap the one before (checking a frame twice is harmless) */
+		for (; k + 8 <= m; k += 8) {
+			RR_CHUNK8(acc, p, k, a);
+			if (_mm_movemask_epi8(_mm_cmpeq_epi8(acc, zero)) != 0xFFFF)
+				return false;
+		}
+		if (k < m) {
+			k = m - 8;
+			a = (uintptr_t)r->pair[k - 1][0];
+			RR_CHUNK8(acc, p, k, a);
+		}
+	} else {
+		for (; k < m; k++) {
+			__m128i v = _mm_load_si128(&p[k]);
+			acc = _mm_or_si128(acc, _mm_xor_si128(v, _mm_loadu_si128((const __m128i *)a)));
+			a = (uintptr_t)_mm_cvtsi128_si64(v);
+		}
+	}
+	if (_mm_movemask_epi8(_mm_cmpeq_epi8(acc, zero)) != 0xFFFF)
+		return false;
+	uintptr_t d = 0;
+	for (int i = 0; i < r->t; i++) {
+		const rr_tail *x = &r->tail[i];
+		d |= (load(x->at) ^ x->ra) | (load(x->slot) ^ x->fp);
+	}
+	return d == 0;
+}
+
+/* What a capture that may use a repeat record passes down to the walk. */
+typedef struct rr_ctx {
+	rrec *r;
+	uintptr_t f0, fp0, pc0;    /* F_0 and the 16 bytes read there */
+	int max, skip;
+	uint64_t *tok;             /* set to the new record's token when built */
+} rr_ctx;
+
+/* Make c->r describe the capture just made (pcs[0..n), after skip), from
+** the walk cache's entries of it (wc: just committed, busy held), when that
+** capture was all frame-pointer steps (see above). */
+NO_ASAN static bool rr_build_at(const rr_ctx *c, walk_cache *wc, const uintptr_t *pcs, int n);
+
+/* Leave a slot alone for a while: 16 captures, doubling up to 1024 while
+** no capture from it hits (a site whose stack never repeats, or cannot be
+** recorded, then costs almost nothing). */
+static void rr_pause(rrec *r)
+{
+	r->fails = 0;
+	r->pause = 16 << r->backoff;
+	if (r->backoff < 6)
+		r->backoff++;
+}
+
+/* A failed build (a CFI step, a record cut short) pauses the slot. */
+NO_ASAN static void rr_build(const rr_ctx *c, walk_cache *wc, const uintptr_t *pcs, int n)
+{
+	c->r->tok = 0;
+	if (!rr_build_at(c, wc, pcs, n))
+		rr_pause(c->r);
+}
+
+NO_ASAN static bool rr_build_at(const rr_ctx *c, walk_cache *wc, const uintptr_t *pcs, int n)
+{
+	rrec *r = c->r;
+	int total = c->skip + n;       /* frames walked */
+	long T = (long)c->skip + c->max;
+	if (n <= 0 || total + 1 > RR_N || wc->n < total - 1 || c->pc0 < 4096)
+		return false;
+	uintptr_t hi = tls_hi;
+	uintptr_t rp[RR_N];            /* the record's walk: pcs before skip */
+	r->pair[0][0] = c->fp0;
+	r->pair[0][1] = c->pc0;
+	rp[0] = c->pc0;
+	int m = 1, t = 0;
+	/* the walk's state after the step at F_0, and what step k reads */
+	uintptr_t ra = c->pc0, sp = c->f0 + 16, fp = c->fp0;
+	for (int k = 1; k <= total; k++) {
+		bool end = k == total;         /* the step that ended the walk */
+		if (end && total == T)
+			break;                     /* max */
+		gr_rule rule;
+		if (rr_fp_rule(ra))
+			rule.kind = GR_RULE_FP;
+		else
+			rule = gr_rule_lookup(ra - 1, ra);
+		if (rule.kind == GR_RULE_FP || rule.kind == GR_RULE_GUESS) {
+			if ((fp & 7) != 0 || fp < sp || fp > hi - 16) {
+				if (end)
+					break;             /* the frame pointer check ended it */
+				return false;
+			}
+			uintptr_t at = fp + 8, nra, nfp;
+			if (end) {
+				/* the return address there ended it: verify that too */
+				nfp = load(fp);
+				nra = load(at);
+				if (nra >= 4096)
+					return false;
+			} else {
+				const wc_entry *x = &wc->e[k - 1];
+				if (x->at != at || x->slot != fp || x->ra < 4096)
+					return false;
+				nfp = x->fp;
+				nra = x->ra;
+			}
+			if (t == 0) {
+				r->pair[m][0] = nfp;
+				r->pair[m][1] = nra;
+				m++;
+			} else {
+				if (t == RR_TAIL)
+					return false;
+				r->tail[t++] = (rr_tail){ at, nra, fp, nfp };
+			}
+			if (end)
+				break;
+			sp = fp + 16;
+			fp = nfp;
+			ra = nra;
+		} else if (rule.kind == GR_RULE_SP || rule.kind == GR_RULE_BP) {
+			/* step_slow's step, on the values the walk cache read */
+			uintptr_t cfa = (rule.kind == GR_RULE_SP ? sp : fp) + (uintptr_t)(intptr_t)rule.cfa_off;
+			uintptr_t at = cfa - 8, slot = 0;
+			bool ok = cfa > sp && (at & 7) == 0 && at >= sp && at <= hi - 8;
+			if (ok && rule.rbp_off) {
+				slot = cfa + (uintptr_t)(intptr_t)rule.rbp_off;
+				ok = (slot & 7) == 0 && slot >= sp && slot <= hi - 8;
+			}
+			if (!ok) {
+				if (end)
+					break;             /* the CFI step failed on its addresses */
+				return false;
+			}
+			if (end)
+				return false;          /* (failed on a value: not recorded) */
+			const wc_entry *x = &wc->e[k - 1];
+			if ((x->at & ~(uintptr_t)7) != at || x->ra < 4096 || t == RR_TAIL)
+				return false;
+			if (slot ? (x->at & 1) != 0 || x->slot != slot : (x->at & 1) == 0)
+				return false;
+			/* a carried rbp: the entry checks its ra twice (as the walk cache does) */
+			r->tail[t++] = slot ? (rr_tail){ at, x->ra, slot, x->fp } : (rr_tail){ at, x->ra, at, x->ra };
+			sp = cfa;
+			ra = x->ra;
+			if (slot)
+				fp = x->fp;
+		} else if (rule.kind == GR_RULE_STOP && end) {
+			break;
+		} else {
+			return false;              /* a signal frame, or a walk we do not follow */
+		}
+		rp[k] = ra;
+	}
+	for (int k = c->skip; k < total; k++)
+		if (rp[k] != pcs[k - c->skip])
+			return false;
+	memcpy(r->pcs, pcs, (size_t)n * sizeof pcs[0]);
+	r->f0 = c->f0;
+	r->m = m;
+	r->t = t;
+	r->n = n;
+	r->maxskip = total < T ? RR_OPEN | (uint32_t)c->skip << 16 : rr_maxskip(c->max, c->skip);
+	r->ukey = 0;
+	r->tok = (++wc->rr_made << 3) | (uint64_t)(r - wc->rr);
+	tls_rr_built++;
+	if (c->tok)
+		*c->tok = r->tok;
+	return true;
+}
+
 static inline bool thread_bounds(void)
 {
 	if (__builtin_expect(tls_bounds_state == BOUNDS_KNOWN, 1))
@@ -468,13 +776,14 @@ static inline bool thread_bounds(void)
 
 /* Walk from state w (pcs[0..n) already stored by the caller), skipping
 ** `skip` frames, with the walk cache when the mode allows. */
-NO_ASAN static int walk_with_cache(walk *w, uintptr_t *pcs, int n, int max, int skip, int mode)
+NO_ASAN static int walk_with_cache(walk *w, uintptr_t *pcs, int n, int max, int skip, int mode,
+                                   const rr_ctx *rb)
 {
 	bool cfi = mode != 1;
 	wc_entry top[TOP_N];
 	replay rep = { .wc = tls_wc, .top = top, .j = 0, .mt = -1, .a = -1 }, *rp = NULL;
 	if (mode == 0 && rep.wc && !rep.wc->busy && w->lo == tls_lo &&
-	    (rep.wc->pause == 0 || --rep.wc->pause < 0)) {
+	    (rb || rep.wc->pause == 0 || --rep.wc->pause < 0)) {
 		rep.wc->pause = 0;
 		rp = &rep;
 		rep.wc->busy = 1;
@@ -498,6 +807,8 @@ NO_ASAN static int walk_with_cache(walk *w, uintptr_t *pcs, int n, int max, int 
 		n = 0;
 	if (rp) {
 		wc_commit(&rep);
+		if (rb)
+			rr_build(rb, rep.wc, pcs, n);
 		/* Stacks that never repeat (every capture a new path) only pay for
 		** recording: after 8 captures that replayed under a quarter of
 		** their frames, skip the cache for the next 64. */
@@ -516,6 +827,138 @@ NO_ASAN static int walk_with_cache(walk *w, uintptr_t *pcs, int n, int max, int 
 	return n;
 }
 
+static inline bool rr_key(const rrec *x, uintptr_t f0, uintptr_t pc0, uint32_t maxskip)
+{
+	return x->tok && x->f0 == f0 && x->pair[0][1] == pc0 &&
+	       (x->maxskip == maxskip ||
+	        (x->maxskip == (RR_OPEN | (maxskip & 0xffff0000u)) && (maxskip & 0xffffu) >= (uint32_t)x->n));
+}
+
+/* The slow part of capture_rr (no verified record): the slot bookkeeping
+** (`failed`: the record of this key did not verify; NULL: none was tried),
+** then a walk, which builds a record when this key repeats. */
+__attribute__((noinline)) NO_ASAN
+static int capture_rr_slow(uintptr_t f0, uintptr_t fp0, uintptr_t pc0, uintptr_t *pcs, int max,
+                           int skip, int mode, uint64_t *tok, rrec *failed)
+{
+	walk_cache *wc = tls_wc;
+	rr_ctx c, *cp = NULL;
+	uint32_t ms = rr_maxskip(max, skip);
+	if (mode == 0 && wc && !wc->busy && skip < RR_N) {
+		wc->busy = 1;
+		atomic_signal_fence(memory_order_seq_cst);
+		unsigned set = rr_set(pc0);
+		rrec *ways = &wc->rr[set * RR_WAYS], *r = NULL, *b = NULL;
+		for (int i = 0; i < RR_WAYS && !r; i++)
+			if (rr_key(&ways[i], f0, pc0, ms))
+				r = &ways[i];
+		if (r) {
+			wc->rr_mru[set] = (uint8_t)(r - ways);
+			if (r->pause > 0) {
+				r->pause--;
+			} else if (r != failed) {
+				b = r;            /* (changed since: rebuild) */
+			} else if (++r->fails >= 2) {
+				/* this site's stack keeps changing: leave it alone a while */
+				rr_pause(r);
+			} else {
+				b = r;
+			}
+		} else {
+			/* build when a way saw this key last time, else note it */
+			for (int i = 0; i < RR_WAYS && !b; i++) {
+				rrec *x = &ways[i];
+				if (x->seen_f0 == f0 && x->seen_pc == pc0 && x->seen_maxskip == ms)
+					b = x;
+			}
+			rrec *v = b ? b : &ways[wc->rr_mru[set] ^ 1];
+			v->seen_f0 = f0;
+			v->seen_pc = pc0;
+			v->seen_maxskip = ms;
+			wc->rr_mru[set] = (uint8_t)(v - ways);
+			if (b && b->pause > 0) {
+				b->pause--;      /* its last build failed */
+				b = NULL;
+			} else if (b) {
+				b->fails = 0;
+			}
+		}
+		atomic_signal_fence(memory_order_seq_cst);
+		wc->busy = 0;
+		if (b) {
+			c = (rr_ctx){ b, f0, fp0, pc0, max, skip, tok };
+			cp = &c;
+		}
+	}
+	walk w = { pc0 - 1, pc0, f0 + 16, fp0, tls_lo, tls_hi };
+	int n = 0;
+	if (skip <= 0)
+		pcs[n++] = pc0;
+	else
+		skip--;
+	return walk_with_cache(&w, pcs, n, max, skip, mode, cp);
+}
+
+/* The record of this key that verifies (busy held by the caller), or NULL;
+** *failed is then the record of this key whose verification failed, if any. */
+__attribute__((always_inline)) NO_ASAN
+static inline rrec *rr_find(walk_cache *wc, uintptr_t f0, uintptr_t fp0, uintptr_t pc0, uint32_t ms,
+                                    rrec **failed)
+{
+	rrec *skip = wc->rr_skip;
+	wc->rr_skip = NULL;
+	unsigned set = rr_set(pc0);
+	rrec *r = &wc->rr[set * RR_WAYS];
+	uint8_t way = 0;
+	if (!rr_key(r, f0, pc0, ms)) {
+		r++;
+		way = 1;
+		if (!rr_key(r, f0, pc0, ms))
+			return NULL;
+	}
+	if (r->pause != 0)
+		return NULL;
+	if (r == skip || !rr_verify(r, fp0)) {
+		*failed = r;
+		return NULL;
+	}
+	wc->rr_mru[set] = way;
+	r->fails = 0;
+	r->backoff = 0;
+	tls_rr_hits++;
+	return r;
+}
+
+/* Capture from F_0 = f0, a live frame of the caller on the thread's own
+** stack (the 16 bytes there are {fp0, pc0}): pcs[0] = pc0 unless skipped,
+** then its callers, exactly as a walk from the state after a frame-pointer
+** step at f0, with the repeat records in mode 0; the result is copied.
+** The inline part is the verification of a record; the rest is out of
+** line. */
+__attribute__((always_inline)) NO_ASAN
+static inline int capture_rr(uintptr_t f0, uintptr_t fp0, uintptr_t pc0, uintptr_t *pcs, int max,
+                             int skip, int mode)
+{
+	walk_cache *wc = tls_wc;
+	rrec *failed = NULL;
+	uint64_t tok;
+	if (__builtin_expect(mode == 0 && wc != NULL && !wc->busy && skip < RR_N, 1)) {
+		wc->busy = 1;
+		atomic_signal_fence(memory_order_seq_cst);
+		rrec *r = rr_find(wc, f0, fp0, pc0, rr_maxskip(max, skip), &failed);
+		int n = 0;
+		if (r) {
+			n = r->n;
+			memcpy(pcs, r->pcs, (size_t)n * sizeof pcs[0]);
+		}
+		atomic_signal_fence(memory_order_seq_cst);
+		wc->busy = 0;
+		if (n)
+			return n;
+	}
+	return capture_rr_slow(f0, fp0, pc0, pcs, max, skip, mode, &tok, failed);
+}
+
 __attribute__((noinline)) NO_ASAN
 int _gr_stack_capture(uintptr_t *pcs, int max, int skip)
 {
@@ -526,10 +969,9 @@ int _gr_stack_capture(uintptr_t *pcs, int max, int skip)
 	** the state is that of our caller at the return address. */
 	uintptr_t fp = (uintptr_t)__builtin_frame_address(0);
 	walk w;
-	if (fp >= tls_lo && fp < tls_hi) {
-		w.lo = tls_lo;
-		w.hi = tls_hi;
-	} else if (!region_for(&w, fp)) {
+	if (fp >= tls_lo && fp <= tls_hi - 16 && (fp & 7) == 0)
+		return capture_rr(fp, load(fp), load(fp + 8), pcs, max, skip < 0 ? 0 : skip, mode);
+	if (!region_for(&w, fp)) {
 		return 0;
 	}
 	if ((fp & 7) != 0 || fp > w.hi - 16)
@@ -543,7 +985,7 @@ int _gr_stack_capture(uintptr_t *pcs, int max, int skip)
 		pcs[n++] = w.ra;
 	else
 		skip--;
-	return walk_with_cache(&w, pcs, n, max, skip, mode);
+	return walk_with_cache(&w, pcs, n, max, skip, mode, NULL);
 }
 
 /* How many frames above _gr_stack_capture_from to look for the frame that
@@ -573,11 +1015,13 @@ int _gr_stack_capture_from(void *fpv, uintptr_t pc, uintptr_t *pcs, int max)
 				break;
 			uintptr_t nf = load(f);
 			if (load(f + 8) == pc && nf == fp) {
+				if (w.lo == tls_lo)
+					return capture_rr(f, fp, pc, pcs, max, 0, mode);
 				w.pc = pc - 1;
 				w.ra = pc;
 				w.sp = f + 16;
 				w.fp = fp;
-				return walk_with_cache(&w, pcs, 1, max, 0, mode);
+				return walk_with_cache(&w, pcs, 1, max, 0, mode, NULL);
 			}
 			if (nf <= f)
 				break;
@@ -591,6 +1035,140 @@ int _gr_stack_capture_from(void *fpv, uintptr_t pc, uintptr_t *pcs, int max)
 	w.pc = pc - 1;
 	w.ra = pc;
 	return 1 + walk_frames(&w, pcs + 1, max - 1, false, NULL);
+}
+
+/* The part of _gr_stack_capture_frame after its fast path: a capture with
+** the buffer (tried: the fast path read fp0 and pc0 at frame and failed,
+** `failed` is the record whose verification failed). */
+__attribute__((noinline)) NO_ASAN
+static int capture_frame_slow(void *frame, uintptr_t *pcs, int max, uint64_t *tok, rrec *failed)
+{
+	uintptr_t f = (uintptr_t)frame, me = (uintptr_t)__builtin_frame_address(0);
+	uint64_t tk = 0;
+	int n = 0;
+	if (pcs && max > 0 && frame) {
+		if (thread_bounds() && me >= tls_lo && me < tls_hi && (f & 7) == 0 && f >= me + 16 &&
+		    f <= tls_hi - 16) {
+			int mode = atomic_load_explicit(&fp_only_mode, memory_order_relaxed);
+			n = capture_rr_slow(f, load(f), load(f + 8), pcs, max, 0, mode, &tk, failed);
+		} else {
+			/* not on the thread's stack (a signal stack): no records */
+			const uintptr_t *fr = frame;
+			n = fr[1] ? _gr_stack_capture_from((void *)fr[0], fr[1], pcs, max) : 0;
+		}
+	}
+	if (tok)
+		*tok = tk;
+	return n;
+}
+
+/* May _gr_stack_capture_frame's fast path run (the key and the
+** verification only)? A record's addresses were checked when it was built
+** (against bounds that never change); frame is the caller's live frame (the
+** range check keeps a misuse from reading far away). */
+static inline bool frame_fast_ok(const walk_cache *wc, uintptr_t f, uintptr_t me, int max)
+{
+	return wc != NULL && tls_bounds_state == BOUNDS_KNOWN && (f & 7) == 0 &&
+	       f - me - 16 <= tls_hi - me - 32 && max > 0 && !wc->busy &&
+	       atomic_load_explicit(&fp_only_mode, memory_order_relaxed) == 0;
+}
+
+__attribute__((noinline)) NO_ASAN
+uint64_t _gr_stack_frame_lookup(void *frame, int max, uint64_t key, uint64_t *tok)
+{
+	uintptr_t f = (uintptr_t)frame, me = (uintptr_t)__builtin_frame_address(0);
+	walk_cache *wc = tls_wc;
+	uint64_t val = 0, tk = 0;
+	if (__builtin_expect(frame_fast_ok(wc, f, me, max), 1)) {
+		uintptr_t fp0 = load(f), pc0 = load(f + 8);
+		rrec *failed = NULL;
+		wc->busy = 1;
+		atomic_signal_fence(memory_order_seq_cst);
+		rrec *r = rr_find(wc, f, fp0, pc0, rr_maxskip(max, 0), &failed);
+		if (r) {
+			tk = r->tok;
+			if (key && r->ukey == key)
+				val = r->uval;
+		} else {
+			wc->rr_skip = failed;   /* the caller comes back to capture */
+		}
+		atomic_signal_fence(memory_order_seq_cst);
+		wc->busy = 0;
+	}
+	*tok = tk;
+	return val;
+}
+
+NO_ASAN void _gr_stack_token_set_user(uint64_t tok, uint64_t key, uint64_t val)
+{
+	walk_cache *wc = tls_wc;
+	if (!tok || !wc || wc->busy)
+		return;
+	wc->busy = 1;
+	atomic_signal_fence(memory_order_seq_cst);
+	rrec *r = &wc->rr[tok & (RR_SLOTS - 1)];
+	if (r->tok == tok) {
+		r->ukey = key;
+		r->uval = val;
+	}
+	atomic_signal_fence(memory_order_seq_cst);
+	wc->busy = 0;
+}
+
+__attribute__((noinline)) NO_ASAN
+int _gr_stack_capture_frame(void *frame, uintptr_t *pcs, int max, uint64_t *tok)
+{
+	uintptr_t f = (uintptr_t)frame, me = (uintptr_t)__builtin_frame_address(0);
+	walk_cache *wc = tls_wc;
+	rrec *failed = NULL;
+	/* The fast path (see frame_fast_ok); the rest is out of line. */
+	if (__builtin_expect(frame_fast_ok(wc, f, me, max), 1)) {
+		uintptr_t fp0 = load(f), pc0 = load(f + 8);
+		wc->busy = 1;
+		atomic_signal_fence(memory_order_seq_cst);
+		rrec *r = rr_find(wc, f, fp0, pc0, rr_maxskip(max, 0), &failed);
+		int n = 0;
+		uint64_t tk = 0;
+		if (r) {
+			n = -r->n;
+			tk = r->tok;
+			if (!tok) {
+				n = r->n;
+				memcpy(pcs, r->pcs, (size_t)n * sizeof pcs[0]);
+			}
+		} else if (!pcs) {
+			wc->rr_skip = failed;   /* the caller comes back with pcs */
+		}
+		atomic_signal_fence(memory_order_seq_cst);
+		wc->busy = 0;
+		if (n || !pcs) {
+			if (tok)
+				*tok = tk;
+			return n;
+		}
+	} else if (!pcs) {
+		*tok = 0;
+		return 0;
+	}
+	return capture_frame_slow(frame, pcs, max, tok, failed);
+}
+
+NO_ASAN int _gr_stack_token_pcs(uint64_t tok, uintptr_t *pcs, int max)
+{
+	walk_cache *wc = tls_wc;
+	int n = 0;
+	if (!tok || !wc || wc->busy)
+		return 0;
+	wc->busy = 1;
+	atomic_signal_fence(memory_order_seq_cst);
+	const rrec *r = &wc->rr[tok & (RR_SLOTS - 1)];
+	if (r->tok == tok && r->n <= max) {
+		n = r->n;
+		memcpy(pcs, r->pcs, (size_t)n * sizeof pcs[0]);
+	}
+	atomic_signal_fence(memory_order_seq_cst);
+	wc->busy = 0;
+	return n;
 }
 
 NO_ASAN int _gr_stack_capture_ucontext(const void *ucp, uintptr_t *pcs, int max)
@@ -621,4 +1199,6 @@ void _gr_stack_get_stats(gr_stack_stats *out)
 	out->sym_lookups = atomic_load(&_gr_stack_sym_lookups);
 	out->sym_refreshes = atomic_load(&_gr_stack_sym_refreshes);
 	out->replayed_frames = tls_replayed;
+	out->repeat_hits = tls_rr_hits;
+	out->repeat_built = tls_rr_built;
 }

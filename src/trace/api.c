@@ -28,18 +28,12 @@ static _Atomic uint64_t task_ids;
 
 /* Stack id (in gen) of the API function's caller: fp is the API function's
 ** frame (__builtin_frame_address(0) there), so the first pc is the return
-** address into its caller. Out of line, so that the 1 KiB pc array is only
-** on the stack when stacks are on; called inside the section (the walk is
-** async-signal-safe and touches only this thread's stack). */
-static __attribute__((noinline)) uint64_t stack_of(void *fp, uint64_t gen, int depth)
+** address into its caller. Out of line (in stack.c), so that the 1 KiB pc
+** array is only on the stack when stacks are on; called inside the section
+** (the walk is async-signal-safe and touches only this thread's stack). */
+static inline uint64_t stack_of(void *fp, uint64_t gen, int depth)
 {
-	uintptr_t pcs[GR_MAX_STACK];
-	int n = _gr_tr_capture_from(fp, pcs, depth);
-	if (n <= 0) {
-		pcs[0] = ((uintptr_t *)fp)[1];
-		n = 1;
-	}
-	return _gr_tr_stack(gen, pcs, n);
+	return _gr_tr_stack_of(fp, gen, depth);
 }
 
 /* Id of the one-frame stack of the exported function whose frame is fp (its

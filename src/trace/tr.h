@@ -308,6 +308,9 @@ void _gr_tr_bw_flush(gr_bw *w);
 /* Stack starting at the return address of frame fp (fp = a frame of gort's
 ** API function: pcs[0] is the return address into its caller). */
 int _gr_tr_capture_from(void *fp, uintptr_t *pcs, int max);
+/* Stack id (in gen, depth frames at most) of the stack from API frame fp,
+** through the thread's repeat records: a repeated stack costs no walk. */
+uint64_t _gr_tr_stack_of(void *fp, uint64_t gen, int depth);
 /* Names of the frame whose return address is pc (the stack module's, or
 ** "0x<pc-1>" written into hex when it knows none); strings stay valid while
 ** hex does. Not async-signal-safe. */
