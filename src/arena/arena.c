@@ -490,6 +490,7 @@ void gort_arena_stats_get(gort_arena_stats *out)
 	out->ready_bytes = LD(ready_bytes);
 	out->released_bytes = LD(released_bytes);
 	out->faults_reported = LD(faults_reported);
+	out->chunks_prefaulted = LD(chunks_prefaulted);
 #undef LD
 	out->quarantine_budget = _gr_arena_cfg.budget;
 	out->ready_limit = _gr_arena_cfg.ready_limit;

@@ -71,6 +71,7 @@ typedef struct gr_config {
 	bool strict;          /* GORT_ARENA_STRICT */
 	bool signals;         /* GORT_ARENA_SIGNALS */
 	bool hugepages;       /* GORT_ARENA_HUGEPAGES */
+	bool prefault;        /* GORT_ARENA_PREFAULT: background thread faults in the next fresh chunk */
 	bool checked;         /* ASan build or valgrind: every allocation out of line */
 	bool valgrind;        /* running on valgrind: describe arenas as mempools */
 	uint64_t budget;      /* quarantine budget, bytes */
@@ -87,6 +88,7 @@ typedef struct gr_stats {
 	_Atomic uint64_t chunks_fresh, chunks_recycled, large_allocs;
 	_Atomic uint64_t live_bytes, quarantine_bytes, quarantine_recycled;
 	_Atomic uint64_t ready_bytes, released_bytes, faults_reported;
+	_Atomic uint64_t chunks_prefaulted;
 } gr_stats;
 extern gr_stats _gr_arena_stats;
 #define GR_STAT_ADD(f, v) atomic_fetch_add_explicit(&_gr_arena_stats.f, (uint64_t)(v), memory_order_relaxed)
