@@ -29,9 +29,10 @@
 **   GORT_ARENA_READY=size      bound of recycled physical memory kept (64M)
 **   GORT_ARENA_HUGEPAGES=0/1   madvise(MADV_HUGEPAGE) on chunks (default 0:
 **                              slower on the VMs measured, see docs/arena.md)
-**   GORT_ARENA_PREFAULT=0/1    a background thread faults in the next fresh
+**   GORT_ARENA_PREFAULT=0/1    1: a background thread faults in the next fresh
 **                              chunk of a thread that keeps taking fresh chunks
-**                              (default 1; its CPU time is the process's, see
+**                              (default 0: it saves wall time only when a core
+**                              is idle, and its CPU time is the process's; see
 **                              docs/arena.md)
 */
 #ifndef GORT_ARENA_H
