@@ -136,12 +136,14 @@ fi
 srounds=$((rounds * 2)); [ $quick -eq 1 ] && srounds=4
 if [ -x "$work/bench-gort" ] && [ -x "$work/bench-bump" ]; then
 	: >"$work/scaling.txt"
+	tlb() { awk '/TLB:/ { for (i = 2; i <= NF; i++) if ($i ~ /^[0-9]+$/) s += $i } END { print s + 0 }' /proc/interrupts; }
 	s=1
 	while [ $s -le $srounds ]; do
 		for spec in "gort W2T 1" "gort W2T 2" "bump ZT 1" "bump ZT 2"; do
 			set -- $spec
+			i0=$(tlb)
 			line=$("$work/bench-$1" $2 $w2n $3 2>/dev/null) || continue
-			echo "$s $2 $3 $line" >>"$work/scaling.txt"
+			echo "$s $2 $3 $line tlb=$(($(tlb) - i0))" >>"$work/scaling.txt"
 		done
 		s=$((s + 1))
 	done
@@ -151,8 +153,9 @@ rows = [l.split() for l in open(sys.argv[1])]
 d = {}
 for r in rows:
     rnd, w, t, v = int(r[0]), r[1], int(r[2]), float(r[3])
-    c = float(r[-1].split("=")[1])
-    d[(rnd, w, t)] = (v, c)
+    c = float(r[-2].split("=")[1])
+    ipi = int(r[-1].split("=")[1])
+    d[(rnd, w, t)] = (v, c, ipi)
 def col(w, t, i):
     return [d[k][i] for k in sorted(d) if k[1] == w and k[2] == t]
 print()
@@ -163,8 +166,8 @@ print("%s rounds, each `bench-gort W2T %s 1`, `bench-gort W2T %s 2`, `bench-bump
       "iteration). Scaling = 2 x t(1 thread) / t(2 threads) per round, then the median; 2.0 = perfect."
       % (sys.argv[2], sys.argv[3], sys.argv[3], sys.argv[3], sys.argv[3]))
 print()
-print("| workload | 1 thread wall / CPU | 2 threads wall / CPU | wall scaling (median of rounds) | min..max | CPU per iteration 2 threads / 1 |")
-print("|---|---:|---:|---:|---:|---:|")
+print("| workload | 1 thread wall / CPU | 2 threads wall / CPU | wall scaling (median of rounds) | min..max | CPU per iteration 2 threads / 1 | TLB IPIs per run, 1 / 2 threads |")
+print("|---|---:|---:|---:|---:|---:|---:|")
 for w, name in (("W2T", "gort W2"), ("ZT", "zeroing loop")):
     w1, w2 = col(w, 1, 0), col(w, 2, 0)
     c1, c2 = col(w, 1, 1), col(w, 2, 1)
@@ -172,9 +175,14 @@ for w, name in (("W2T", "gort W2"), ("ZT", "zeroing loop")):
         continue
     sc = [2 * a / b for a, b in zip(w1, w2) if b]
     cr = [b / a for a, b in zip(c1, c2) if a]
-    print("| %s | %.0f / %.0f | %.0f / %.0f | %.2fx | %.2f..%.2f | %.2f |" % (
+    print("| %s | %.0f / %.0f | %.0f / %.0f | %.2fx | %.2f..%.2f | %.2f | %d / %d |" % (
         name, statistics.median(w1), statistics.median(c1), statistics.median(w2), statistics.median(c2),
-        statistics.median(sc), min(sc), max(sc), statistics.median(cr)))
+        statistics.median(sc), min(sc), max(sc), statistics.median(cr),
+        statistics.median(col(w, 1, 2)), statistics.median(col(w, 2, 2))))
+print()
+print("TLB IPIs: the kernel's count of TLB-shootdown interrupts over all CPUs during the run "
+      "(/proc/interrupts; other processes on the machine add to it). gort's 2-thread run retires "
+      "~%d chunks (one mremap each, see the system-call table)." % (2 * int(sys.argv[3]) // 1117))
 PY
 fi
 # What one TLB shootdown costs here (the two-thread cost of retiring a chunk).
