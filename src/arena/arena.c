@@ -384,8 +384,8 @@ static void release(gort_arena *a)
 	for (uint32_t i = 0; i < a->nranges; i++) {
 		gr_range *r = &a->ranges[i];
 		gr_poison(r->rw, (size_t)r->nslots * GR_CHUNK - (r->rw - r->base));
-		_gr_cache_retire(r, rec);
 	}
+	_gr_cache_retire_ranges(a->ranges, a->nranges, rec);
 	a->nranges = 0;
 	if (a->has_act) {
 		gr_chunk c = a->act;

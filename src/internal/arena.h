@@ -124,6 +124,10 @@ void _gr_cache_put_tail(const gr_chunk *c, uint32_t rec);
 /* Retire a full chunk: fault it, recycle its pages when the ready list has
 ** room. Fills *q for the caller's quarantine batch. */
 void _gr_cache_retire(const gr_range *r, uint32_t rec);
+/* The same for n ranges freed together (r is scratch: reordered). Adjacent
+** ranges that go back to the OS are decommitted with one call; one
+** quarantine lock for the batch. */
+void _gr_cache_retire_ranges(gr_range *r, uint32_t n, uint32_t rec);
 /* Per-thread counts summed over every cache (O(threads that used arenas)). */
 void _gr_cache_counts(uint64_t *created, uint64_t *freed, uint64_t *reused, uint64_t *reuse_bytes);
 /* Accessible arena memory changed by d bytes (chunks mapped or faulted). */
