@@ -430,7 +430,7 @@ static void own(gr_chunk *out)
 	size_t idx = (size_t)_gr_region_slot_of(out->base);
 	uint64_t w = _gr_slot_load(idx);
 	_gr_slot_store(idx, gr_slot_word(GR_SLOT_LIVE, gr_slot_fault_pages(w),
-	                                 (unsigned)((out->cur - out->base) / _gr_arena_cfg.page),
+	                                 (unsigned)((out->cur - out->base) >> __builtin_ctzll(_gr_arena_cfg.page)),
 	                                 gr_slot_rec(w)));
 }
 
