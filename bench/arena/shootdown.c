@@ -12,11 +12,6 @@
 **   mprotect-4K    mprotect one present page to PROT_READ and back (2 flushes)
 **   mremap-2M      mremap(MREMAP_DONTUNMAP) of a present 2 MiB range (1 PMD)
 **   mremap-8M      the same for 8 MiB (4 PMDs): what retiring a chunk does
-** With the sibling, "sibling loses" is the time the sibling lost per call
-** (its spin rate while this thread sleeps, against its progress during the
-** calls): what receiving the flush interrupts costs the other thread
-** (indicative only: the host also deschedules the vCPUs at random).
-**
 **   mmap-empty-8M  mmap(PROT_NONE, MAP_FIXED) over the emptied 8 MiB range
 **                  (timed alone; its IPI count includes the untimed mremap
 **                  before it, so compare it with the mremap-8M row)
@@ -86,28 +81,13 @@ static void pin(pthread_t t, int cpu)
 	pthread_setaffinity_np(t, sizeof s, &s);
 }
 
-static _Atomic unsigned long spins;   /* the sibling's progress */
-
 static void *spin(void *arg)
 {
 	(void)arg;
-	unsigned long x = 0;
-	while (!atomic_load_explicit(&stop, memory_order_relaxed)) {
-		for (int i = 0; i < 64; i++)
-			__asm__ volatile("" ::: "memory");
-		atomic_store_explicit(&spins, ++x, memory_order_relaxed);
-	}
+	volatile unsigned long x = 0;
+	while (!atomic_load_explicit(&stop, memory_order_relaxed))
+		x++;
 	return NULL;
-}
-
-/* The sibling's spins per nanosecond while this thread sleeps. */
-static double spin_rate(void)
-{
-	unsigned long s0 = atomic_load(&spins);
-	double t0 = now_ns();
-	struct timespec ts = { 0, 50 * 1000000L };
-	nanosleep(&ts, NULL);
-	return (double)(atomic_load(&spins) - s0) / (now_ns() - t0);
 }
 
 static int cmp(const void *a, const void *b)
@@ -119,12 +99,9 @@ static int cmp(const void *a, const void *b)
 enum { OP_MPROTECT, OP_MREMAP2, OP_MREMAP8, OP_MMAP_EMPTY, NOPS };
 static const char *names[NOPS] = { "mprotect-4K (x2)", "mremap-2M", "mremap-8M", "mmap-empty-8M (*)" };
 
-static double lost_us;   /* set by run_op when a sibling runs */
-
 /* Time n calls of op; returns per-call times in d (sorted) and IPIs per call. */
-static double run_op(int op, int n, double *d, int sib)
+static double run_op(int op, int n, double *d)
 {
-	double rate = sib ? spin_rate() : 0;
 	size_t len = op == OP_MREMAP2 ? 2 * MB : 8 * MB;
 	/* A reservation with room for n + 2 aligned chunks of len bytes. */
 	size_t span = (size_t)(n + 2) * len + 8 * MB;
@@ -135,8 +112,6 @@ static double run_op(int op, int n, double *d, int sib)
 	mmap(cur, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
 	memset(cur, 1, len);
 	long i0 = tlb_irqs();
-	unsigned long s0 = atomic_load(&spins);
-	double w0 = now_ns();
 	for (int i = 0; i < n; i++) {
 		char *to = cur + len;
 		double t0 = 0, t1 = 0;
@@ -169,9 +144,6 @@ static double run_op(int op, int n, double *d, int sib)
 		d[i] = t1 - t0;
 	}
 	long i1 = tlb_irqs();
-	double elapsed = now_ns() - w0;
-	unsigned long got = atomic_load(&spins) - s0;
-	lost_us = rate > 0 ? (elapsed - (double)got / rate) / n / 1e3 : 0;
 	munmap(res, span);
 	qsort(d, (size_t)n, sizeof *d, cmp);
 	return i0 < 0 ? -1 : (double)(i1 - i0) / n;
@@ -184,8 +156,8 @@ int main(int argc, char **argv)
 		n = 10;
 	double *d = malloc((size_t)n * sizeof *d);
 	int ncpu = (int)sysconf(_SC_NPROCESSORS_ONLN);
-	printf("| operation | sibling | p50 us | p90 us | TLB IPIs per call | sibling loses per call, us |\n");
-	printf("|---|---|---:|---:|---:|---:|\n");
+	printf("| operation | sibling | p50 us | p90 us | TLB IPIs per call |\n");
+	printf("|---|---|---:|---:|---:|\n");
 	for (int sib = 0; sib <= 1; sib++) {
 		if (sib && ncpu < 2)
 			break;
@@ -199,12 +171,9 @@ int main(int argc, char **argv)
 		}
 		pin(pthread_self(), 0);
 		for (int op = 0; op < NOPS; op++) {
-			double ipis = run_op(op, n, d, sib);
-			char lost[32] = "-";
-			if (sib)
-				snprintf(lost, sizeof lost, "%.1f", lost_us);
-			printf("| %s | %s | %.1f | %.1f | %.2f | %s |\n", names[op], sib ? "busy on CPU 1" : "none",
-			       d[n / 2] / 1e3, d[n * 9 / 10] / 1e3, ipis, lost);
+			double ipis = run_op(op, n, d);
+			printf("| %s | %s | %.1f | %.1f | %.2f |\n", names[op], sib ? "busy on CPU 1" : "none",
+			       d[n / 2] / 1e3, d[n * 9 / 10] / 1e3, ipis);
 		}
 		if (sib) {
 			atomic_store(&stop, 1);
