@@ -29,6 +29,11 @@
 **   GORT_ARENA_READY=size      bound of recycled physical memory kept (64M)
 **   GORT_ARENA_HUGEPAGES=0/1   madvise(MADV_HUGEPAGE) on chunks (default 0:
 **                              slower on the VMs measured, see docs/arena.md)
+**   GORT_ARENA_PREFAULT=0/1    1: a background thread faults in the next fresh
+**                              chunk of a thread that keeps taking fresh chunks
+**                              (default 0: it saves wall time only when a core
+**                              is idle, and its CPU time is the process's; see
+**                              docs/arena.md)
 */
 #ifndef GORT_ARENA_H
 #define GORT_ARENA_H
@@ -151,12 +156,15 @@ struct gort_arena_stats {
 	uint64_t released_bytes;      /* physical memory given back to the OS */
 	uint64_t region_bytes;        /* address space reserved for arenas */
 	uint64_t faults_reported;     /* use-after-free faults reported */
+	uint64_t chunks_prefaulted;   /* fresh chunks faulted in ahead of use by the background
+	                                 thread (GORT_ARENA_PREFAULT; also counted in chunks_fresh) */
 };
 typedef struct gort_arena_stats gort_arena_stats;
 GORT_API void gort_arena_stats_get(gort_arena_stats *out);
 
-/* Give cached physical memory (ready lists, reuse tails of idle threads) back
-** to the OS now instead of after a second of idleness. Thread-safe. */
+/* Give cached physical memory (ready lists, reuse tails and prefaulted chunks
+** of every thread) back to the OS now instead of after a second of idleness.
+** Thread-safe. */
 GORT_API void gort_arena_trim(void);
 
 /* Typed helpers. GORT_NEW(a, T): a zeroed T, or NULL. GORT_ARRAY(a, T, n):

@@ -384,8 +384,8 @@ static void release(gort_arena *a)
 	for (uint32_t i = 0; i < a->nranges; i++) {
 		gr_range *r = &a->ranges[i];
 		gr_poison(r->rw, (size_t)r->nslots * GR_CHUNK - (r->rw - r->base));
-		_gr_cache_retire(r, rec);
 	}
+	_gr_cache_retire_ranges(a->ranges, a->nranges, rec);
 	a->nranges = 0;
 	if (a->has_act) {
 		gr_chunk c = a->act;
@@ -490,6 +490,7 @@ void gort_arena_stats_get(gort_arena_stats *out)
 	out->ready_bytes = LD(ready_bytes);
 	out->released_bytes = LD(released_bytes);
 	out->faults_reported = LD(faults_reported);
+	out->chunks_prefaulted = LD(chunks_prefaulted);
 #undef LD
 	out->quarantine_budget = _gr_arena_cfg.budget;
 	out->ready_limit = _gr_arena_cfg.ready_limit;

@@ -13,12 +13,21 @@
 **   handles freed arena handles, FIFO of GR_HANDLES; a handle is recycled
 **           only when it is the oldest, so calls on recently freed handles
 **           are caught (its magic says freed).
+**   pf      one fresh chunk faulted in ahead of use by the background thread
+**           (GORT_ARENA_PREFAULT), for a thread that keeps taking fresh
+**           chunks. Handed over through pf_state, lock-free:
+**           EMPTY -owner-> WANTED -bg-> BUSY -bg-> READY -owner or trimmer-> EMPTY;
+**           pf is written only in BUSY (by the background thread) and read
+**           only after the CAS out of READY. Counted in ready_bytes, so it
+**           stays under the ready bound.
 ** No global lock on any of this, and no locked instruction on the owner's
 ** side: see tc_lock below for the owner/trimmer protocol. Caches are never
 ** freed: an exiting thread orphans its cache and the next new thread adopts
-** it. The trimmer thread (started when a cache first holds spare memory)
-** wakes once a second and empties the lists of every cache that saw no
-** activity since its previous pass, returning the memory to the OS.
+** it. The background thread (started when a cache first holds spare memory or
+** wants a prefaulted chunk) produces wanted chunks when woken (a futex on
+** bg_seq, no lock), and once a second empties the lists of every cache that
+** saw no activity since its previous pass, returning the memory to the OS.
+** Lock order: pf_lock, reg_lock, then the region lock.
 */
 #include "internal/arena.h"
 
@@ -27,6 +36,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/futex.h>
 #include <linux/membarrier.h>
 #include <sched.h>
 #include <sys/syscall.h>
@@ -40,6 +50,9 @@
 #define GR_REUSE_MAX 4
 #define GR_READY_MAX 16
 #define GR_HANDLES   1024
+#define GR_PF_STREAK 2      /* fresh chunks in a row before asking for a prefaulted one */
+
+enum { PF_EMPTY = 0, PF_WANTED = 1, PF_BUSY = 2, PF_READY = 3 };
 
 typedef struct gr_tcache {
 	_Atomic int busy;            /* owner inside a list operation */
@@ -56,9 +69,15 @@ typedef struct gr_tcache {
 	_Atomic uint64_t n_created, n_freed, n_reused, reuse_bytes;
 	struct gr_tcache *next;      /* registry list (never unlinked) */
 	bool orphan;
+	unsigned fresh_streak;       /* owner: fresh chunks taken in a row */
+	_Atomic int pf_state;        /* PF_*: see the file comment */
+	gr_chunk pf;
 } gr_tcache;
 
 static pthread_mutex_t reg_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_mutex_t pf_lock = PTHREAD_MUTEX_INITIALIZER;   /* held while producing a chunk */
+static _Atomic unsigned bg_seq;   /* futex word: bumped when a chunk is wanted */
+static _Atomic bool pf_off;       /* the kernel cannot populate: no prefaulting */
 static gr_tcache *reg_head;
 static pthread_key_t exit_key;
 static pthread_once_t key_once = PTHREAD_ONCE_INIT;
@@ -214,6 +233,10 @@ static void trim_locked(gr_tcache *c)
 		release_tail(&c->reuse[i]);
 	}
 	st_n(&c->nreuse, 0);
+	int s = PF_READY;
+	if (atomic_compare_exchange_strong_explicit(&c->pf_state, &s, PF_EMPTY, memory_order_acquire,
+	                                            memory_order_relaxed))
+		release_ready(&c->pf);
 }
 
 /* Caller holds reg_lock. Trim every cache (wait = true) or only those
@@ -225,7 +248,9 @@ static void trim_pass(bool wait)
 		uint64_t t = atomic_load_explicit(&c->tick, memory_order_relaxed);
 		bool idle = t == c->seen;
 		c->seen = t;
-		if (wait || (idle && (ld_n(&c->nready) || ld_n(&c->nreuse)))) {
+		bool spare = ld_n(&c->nready) || ld_n(&c->nreuse) ||
+		             atomic_load_explicit(&c->pf_state, memory_order_relaxed) == PF_READY;
+		if (wait || (idle && spare)) {
 			atomic_store_explicit(&c->trimming, 1, memory_order_relaxed);
 			n++;
 		}
@@ -249,21 +274,97 @@ static void trim_pass(bool wait)
 
 void _gr_cache_trim_all(void)
 {
+	pthread_mutex_lock(&pf_lock);   /* no chunk is being produced meanwhile */
 	pthread_mutex_lock(&reg_lock);
 	trim_pass(true);
 	pthread_mutex_unlock(&reg_lock);
+	pthread_mutex_unlock(&pf_lock);
+}
+
+/* ---- prefaulting (background thread) ---- */
+
+static bool ready_room(void)
+{
+	return atomic_load_explicit(&_gr_arena_stats.ready_bytes, memory_order_relaxed) + GR_CHUNK <=
+	       _gr_arena_cfg.ready_limit;
+}
+
+/* A fresh slot, committed and faulted in (zero pages): 0 or -errno. */
+static int make_prefaulted(gr_chunk *out)
+{
+	uintptr_t base;
+	int err = _gr_region_take(1, &base);
+	if (err)
+		return err;
+	err = _gr_os_commit(base, GR_CHUNK);
+	if (err == 0) {
+		if (_gr_arena_cfg.hugepages)
+			_gr_os_hugepages(base, GR_CHUNK, true);
+		err = _gr_os_populate(base, GR_CHUNK);
+		if (err == -ENOSYS)
+			atomic_store_explicit(&pf_off, true, memory_order_relaxed);
+		if (err)
+			_gr_os_decommit(base, GR_CHUNK);
+	}
+	if (err) {
+		_gr_region_give_back(base, 1);
+		return err;
+	}
+	_gr_slots_mark(base, 1, gr_slot_word(GR_SLOT_SPARE, 0, 0, 0));
+	_gr_arena_mapped_add((int64_t)GR_CHUNK);
+	/* All of it zero and present: the taker's zero limit is the chunk end. */
+	*out = (gr_chunk){ base, base, base, base + GR_CHUNK, base };
+	return 0;
+}
+
+/* Produce one wanted chunk; false when no cache wants one. */
+static bool produce_one(void)
+{
+	pthread_mutex_lock(&pf_lock);
+	gr_tcache *c;
+	pthread_mutex_lock(&reg_lock);
+	for (c = reg_head; c; c = c->next) {
+		int s = PF_WANTED;
+		if (atomic_compare_exchange_strong_explicit(&c->pf_state, &s, PF_BUSY, memory_order_relaxed,
+		                                            memory_order_relaxed))
+			break;
+	}
+	pthread_mutex_unlock(&reg_lock);
+	if (c) {
+		gr_chunk k;
+		if (!atomic_load_explicit(&pf_off, memory_order_relaxed) && ready_room() &&
+		    make_prefaulted(&k) == 0) {
+			GR_STAT_ADD(ready_bytes, GR_CHUNK);
+			c->pf = k;
+			atomic_store_explicit(&c->pf_state, PF_READY, memory_order_release);
+		} else {
+			atomic_store_explicit(&c->pf_state, PF_EMPTY, memory_order_relaxed);
+		}
+	}
+	pthread_mutex_unlock(&pf_lock);
+	return c != NULL;
 }
 
 static void *trimmer(void *arg)
 {
 	(void)arg;
+	uint64_t next_trim = _gr_os_now_ns() + 1000000000u;
 	for (;;) {
-		struct timespec ts = { 1, 0 };
-		while (nanosleep(&ts, &ts) != 0)
+		unsigned seq = atomic_load_explicit(&bg_seq, memory_order_acquire);
+		while (produce_one())
 			;
-		pthread_mutex_lock(&reg_lock);
-		trim_pass(false);
-		pthread_mutex_unlock(&reg_lock);
+		uint64_t now = _gr_os_now_ns();
+		if (now >= next_trim) {
+			pthread_mutex_lock(&reg_lock);
+			trim_pass(false);
+			pthread_mutex_unlock(&reg_lock);
+			next_trim = now + 1000000000u;
+			continue;
+		}
+		uint64_t left = next_trim - now;
+		struct timespec ts = { (time_t)(left / 1000000000u), (long)(left % 1000000000u) };
+		/* Returns at once if bg_seq moved since it was read. */
+		syscall(SYS_futex, &bg_seq, FUTEX_WAIT_PRIVATE, seq, &ts, NULL, 0);
 	}
 	return NULL;
 }
@@ -292,21 +393,27 @@ static void start_trimmer(void)
 
 void _gr_cache_fork_prepare(void)
 {
+	pthread_mutex_lock(&pf_lock);    /* no chunk half produced */
 	pthread_mutex_lock(&reg_lock);   /* the trimmer is between passes then */
 }
 
 void _gr_cache_fork_parent(void)
 {
 	pthread_mutex_unlock(&reg_lock);
+	pthread_mutex_unlock(&pf_lock);
 }
 
 void _gr_cache_fork_child(void)
 {
 	atomic_store(&trimmer_started, 0);
 	pthread_mutex_unlock(&reg_lock);
+	pthread_mutex_unlock(&pf_lock);
 	for (gr_tcache *c = reg_head; c; c = c->next) {
 		atomic_store(&c->busy, 0);
 		atomic_store(&c->trimming, 0);
+		/* No background thread here yet: a wish it never saw is dropped. */
+		int s = PF_WANTED;
+		atomic_compare_exchange_strong(&c->pf_state, &s, PF_EMPTY);
 	}
 }
 
@@ -323,7 +430,7 @@ static void own(gr_chunk *out)
 	size_t idx = (size_t)_gr_region_slot_of(out->base);
 	uint64_t w = _gr_slot_load(idx);
 	_gr_slot_store(idx, gr_slot_word(GR_SLOT_LIVE, gr_slot_fault_pages(w),
-	                                 (unsigned)((out->cur - out->base) / _gr_arena_cfg.page),
+	                                 (unsigned)((out->cur - out->base) >> __builtin_ctzll(_gr_arena_cfg.page)),
 	                                 gr_slot_rec(w)));
 }
 
@@ -347,12 +454,59 @@ bool _gr_cache_take_tail(gr_chunk *out)
 	return true;
 }
 
+/* Ask the background thread for a prefaulted chunk (no lock: a CAS on our
+** own line, an atomic add and a futex wake, once per 8 MiB at most). */
+static void want_prefault(gr_tcache *c)
+{
+	if (!_gr_arena_cfg.prefault || atomic_load_explicit(&pf_off, memory_order_relaxed) || !ready_room())
+		return;
+	int s = PF_EMPTY;
+	if (!atomic_compare_exchange_strong_explicit(&c->pf_state, &s, PF_WANTED, memory_order_relaxed,
+	                                             memory_order_relaxed))
+		return;
+	start_trimmer();
+	atomic_fetch_add_explicit(&bg_seq, 1, memory_order_release);
+	syscall(SYS_futex, &bg_seq, FUTEX_WAKE_PRIVATE, 1, NULL, NULL, 0);
+}
+
+static bool take_prefaulted(gr_tcache *c, gr_chunk *out)
+{
+	int s = PF_READY;
+	if (atomic_load_explicit(&c->pf_state, memory_order_relaxed) != PF_READY ||
+	    !atomic_compare_exchange_strong_explicit(&c->pf_state, &s, PF_EMPTY, memory_order_acquire,
+	                                             memory_order_relaxed))
+		return false;
+	*out = c->pf;
+	GR_STAT_SUB(ready_bytes, GR_CHUNK);
+	GR_STAT_ADD(chunks_fresh, 1);
+	GR_STAT_ADD(chunks_prefaulted, 1);
+	gr_poison(out->rw, GR_CHUNK);
+	gr_vg_noaccess((void *)out->rw, GR_CHUNK);
+	own(out);
+	return true;
+}
+
+/* Recycled pages beat prefaulted ones (they are already paid for): when the
+** ready bound is reached, a retiring chunk takes the place of this thread's
+** prefaulted chunk, which goes back to the OS. */
+static bool drop_prefaulted(gr_tcache *c)
+{
+	int s = PF_READY;
+	if (atomic_load_explicit(&c->pf_state, memory_order_relaxed) != PF_READY ||
+	    !atomic_compare_exchange_strong_explicit(&c->pf_state, &s, PF_EMPTY, memory_order_acquire,
+	                                             memory_order_relaxed))
+		return false;
+	release_ready(&c->pf);
+	return true;
+}
+
 int _gr_cache_get_chunk(gr_chunk *out, bool *reused)
 {
 	gr_tcache *c = cache();
 	*reused = false;
 	if (_gr_cache_take_tail(out)) {
 		*reused = true;
+		c->fresh_streak = 0;
 		return 0;
 	}
 	tc_lock(c);
@@ -365,9 +519,18 @@ int _gr_cache_get_chunk(gr_chunk *out, bool *reused)
 		GR_STAT_ADD(chunks_recycled, 1);
 		_gr_arena_chunk_prepare(out->rw, out->base + GR_CHUNK - out->rw);
 		own(out);
+		c->fresh_streak = 0;
 		return 0;
 	}
 	tc_unlock(c);
+	/* Beyond the recycled supply: this thread is growing. After a few fresh
+	** chunks in a row the background thread faults in the next one. */
+	if (++c->fresh_streak >= GR_PF_STREAK)
+		want_prefault(c);
+	if (take_prefaulted(c, out)) {
+		want_prefault(c);
+		return 0;
+	}
 	uintptr_t base;
 	int err = _gr_region_take(1, &base);
 	if (err)
@@ -417,54 +580,92 @@ void _gr_cache_put_tail(const gr_chunk *k, uint32_t rec)
 	start_trimmer();
 }
 
-void _gr_cache_retire(const gr_range *r, uint32_t rec)
+/* Try to recycle a full chunk's pages: move them to a fresh slot on this
+** thread's ready list. True when the old range already faults (moved, or
+** moved and then lost), false when the caller must decommit it. */
+static bool retire_move(gr_tcache *c, const gr_range *r)
 {
-	gr_tcache *c = cache();
-	uint64_t bytes = (uint64_t)r->base + GR_CHUNK - r->rw;
-	bool moved = false;
 	uint64_t cur_ready = atomic_load_explicit(&_gr_arena_stats.ready_bytes, memory_order_relaxed);
-	if (!r->large && r->rw < r->base + GR_CHUNK && cur_ready + GR_CHUNK <= _gr_arena_cfg.ready_limit &&
-	    ld_n(&c->nready) < GR_READY_MAX) {
-		/* Move the accessible pages to the start of a fresh slot; a strict
-		** prefix (rw > base) leaves room at the end, committed fresh. */
-		uintptr_t to, len = GR_CHUNK - (r->rw - r->base);
-		if (_gr_region_take(1, &to) == 0) {
-			int err = _gr_os_move(r->rw, to, len);
-			if (err == 0 && len < GR_CHUNK && _gr_os_commit(to + len, GR_CHUNK - len) != 0) {
-				_gr_os_decommit(to, GR_CHUNK);
-				_gr_arena_mapped_add(-(int64_t)len);
-				GR_STAT_ADD(released_bytes, len);
-				_gr_region_give_back(to, 1);
-				_gr_region_quarantine(r, 1, rec);
-				return;
-			}
-			if (err == 0) {
-				_gr_arena_mapped_add((int64_t)(GR_CHUNK - len));   /* the fresh end */
-				size_t page = _gr_arena_cfg.page;
-				uintptr_t used = r->used > r->rw ? r->used - r->rw : 0;
-				used = (used + page - 1) & ~(uintptr_t)(page - 1);
-				gr_chunk k = { to, to, to, to, to + used };
-				_gr_slots_mark(to, 1, gr_slot_word(GR_SLOT_SPARE, 0, 0, 0));
-				GR_STAT_ADD(ready_bytes, GR_CHUNK);
-				tc_lock(c);
-				bump_tick(c);
-				c->ready[c->nready] = k;
-				st_n(&c->nready, c->nready + 1);
-				tc_unlock(c);
-				moved = true;
-				start_trimmer();
-			} else {
-				_gr_region_give_back(to, 1);
-			}
+	if (!r->large && cur_ready + GR_CHUNK > _gr_arena_cfg.ready_limit && drop_prefaulted(c))
+		cur_ready = atomic_load_explicit(&_gr_arena_stats.ready_bytes, memory_order_relaxed);
+	if (r->large || r->rw >= r->base + GR_CHUNK || cur_ready + GR_CHUNK > _gr_arena_cfg.ready_limit ||
+	    ld_n(&c->nready) >= GR_READY_MAX)
+		return false;
+	/* Move the accessible pages to the start of a fresh slot; a strict
+	** prefix (rw > base) leaves room at the end, committed fresh. */
+	uintptr_t to, len = GR_CHUNK - (r->rw - r->base);
+	if (_gr_region_take(1, &to) != 0)
+		return false;
+	int err = _gr_os_move(r->rw, to, len);
+	if (err != 0) {
+		_gr_region_give_back(to, 1);
+		return false;
+	}
+	if (len < GR_CHUNK && _gr_os_commit(to + len, GR_CHUNK - len) != 0) {
+		_gr_os_decommit(to, GR_CHUNK);
+		_gr_arena_mapped_add(-(int64_t)len);
+		GR_STAT_ADD(released_bytes, len);
+		_gr_region_give_back(to, 1);
+		return true;
+	}
+	_gr_arena_mapped_add((int64_t)(GR_CHUNK - len));   /* the fresh end */
+	size_t page = _gr_arena_cfg.page;
+	uintptr_t used = r->used > r->rw ? r->used - r->rw : 0;
+	used = (used + page - 1) & ~(uintptr_t)(page - 1);
+	gr_chunk k = { to, to, to, to, to + used };
+	_gr_slots_mark(to, 1, gr_slot_word(GR_SLOT_SPARE, 0, 0, 0));
+	GR_STAT_ADD(ready_bytes, GR_CHUNK);
+	tc_lock(c);
+	bump_tick(c);
+	c->ready[c->nready] = k;
+	st_n(&c->nready, c->nready + 1);
+	tc_unlock(c);
+	start_trimmer();
+	return true;
+}
+
+void _gr_cache_retire_ranges(gr_range *r, uint32_t n, uint32_t rec)
+{
+	if (n == 0)
+		return;
+	gr_tcache *c = cache();
+	/* Recycle what the ready list has room for; the others (moved to the
+	** back, in order unless room appeared midway) are decommitted with one
+	** call per run of adjacent slots (W1 frees runs of consecutive chunks:
+	** fewer calls, and freeing pages in larger batches is ~10% cheaper). */
+	uint32_t w = 0;
+	for (uint32_t i = 0; i < n; i++) {
+		if (retire_move(c, &r[i])) {
+			gr_range t = r[w];
+			r[w++] = r[i];
+			r[i] = t;
 		}
 	}
-	if (!moved) {
-		_gr_os_decommit(r->base, (size_t)r->nslots * GR_CHUNK);
-		uint64_t gone = r->large ? (uint64_t)r->used - r->rw : bytes;
-		GR_STAT_ADD(released_bytes, gone);
-		_gr_arena_mapped_add(-(int64_t)gone);
+	for (uint32_t i = w; i < n;) {
+		uintptr_t base = r[i].base, end = base + (uintptr_t)r[i].nslots * GR_CHUNK;
+		uint32_t j = i;
+		for (;;) {
+			const gr_range *q = &r[j];
+			uint64_t gone = q->large ? (uint64_t)q->used - q->rw : (uint64_t)q->base + GR_CHUNK - q->rw;
+			GR_STAT_ADD(released_bytes, gone);
+			_gr_arena_mapped_add(-(int64_t)gone);
+			if (j + 1 < n && r[j + 1].base == end) {
+				j++;
+				end += (uintptr_t)r[j].nslots * GR_CHUNK;
+				continue;
+			}
+			break;
+		}
+		_gr_os_decommit(base, end - base);
+		i = j + 1;
 	}
-	_gr_region_quarantine(r, 1, rec);
+	_gr_region_quarantine(r, n, rec);
+}
+
+void _gr_cache_retire(const gr_range *r, uint32_t rec)
+{
+	gr_range one = *r;
+	_gr_cache_retire_ranges(&one, 1, rec);
 }
 
 /* ---- handles ---- */

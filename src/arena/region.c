@@ -80,6 +80,7 @@ static void do_init(void)
 	c->strict = _gr_env_bool("GORT_ARENA_STRICT", false);
 	c->signals = _gr_env_bool("GORT_ARENA_SIGNALS", true);
 	c->hugepages = _gr_env_bool("GORT_ARENA_HUGEPAGES", false);
+	c->prefault = _gr_env_bool("GORT_ARENA_PREFAULT", false);
 	c->budget = (uint64_t)1 << 40;
 	uint64_t v;
 	if (_gr_env_size("GORT_ARENA_QUARANTINE", &v) == 0)

@@ -71,6 +71,7 @@ typedef struct gr_config {
 	bool strict;          /* GORT_ARENA_STRICT */
 	bool signals;         /* GORT_ARENA_SIGNALS */
 	bool hugepages;       /* GORT_ARENA_HUGEPAGES */
+	bool prefault;        /* GORT_ARENA_PREFAULT: background thread faults in the next fresh chunk */
 	bool checked;         /* ASan build or valgrind: every allocation out of line */
 	bool valgrind;        /* running on valgrind: describe arenas as mempools */
 	uint64_t budget;      /* quarantine budget, bytes */
@@ -87,6 +88,7 @@ typedef struct gr_stats {
 	_Atomic uint64_t chunks_fresh, chunks_recycled, large_allocs;
 	_Atomic uint64_t live_bytes, quarantine_bytes, quarantine_recycled;
 	_Atomic uint64_t ready_bytes, released_bytes, faults_reported;
+	_Atomic uint64_t chunks_prefaulted;
 } gr_stats;
 extern gr_stats _gr_arena_stats;
 #define GR_STAT_ADD(f, v) atomic_fetch_add_explicit(&_gr_arena_stats.f, (uint64_t)(v), memory_order_relaxed)
@@ -122,6 +124,10 @@ void _gr_cache_put_tail(const gr_chunk *c, uint32_t rec);
 /* Retire a full chunk: fault it, recycle its pages when the ready list has
 ** room. Fills *q for the caller's quarantine batch. */
 void _gr_cache_retire(const gr_range *r, uint32_t rec);
+/* The same for n ranges freed together (r is scratch: reordered). Adjacent
+** ranges that go back to the OS are decommitted with one call; one
+** quarantine lock for the batch. */
+void _gr_cache_retire_ranges(gr_range *r, uint32_t n, uint32_t rec);
 /* Per-thread counts summed over every cache (O(threads that used arenas)). */
 void _gr_cache_counts(uint64_t *created, uint64_t *freed, uint64_t *reused, uint64_t *reuse_bytes);
 /* Accessible arena memory changed by d bytes (chunks mapped or faulted). */

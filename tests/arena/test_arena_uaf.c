@@ -1,7 +1,9 @@
 /*
 ** tests/arena/test_arena_uaf.c: death tests. Freed arena memory faults and
 ** the SIGSEGV handler prints the use-after-free line and the freeing stack;
-** strict mode catches a use-after-free in a one-chunk arena; double free and
+** every full chunk and large block of a big arena freed at once faults (they
+** go back to the OS in runs of adjacent slots); strict mode catches a
+** use-after-free in a one-chunk arena; double free and
 ** calls on a freed handle abort naming the misuse; faults that are not ours
 ** reach the previous handler; GORT_ARENA_SIGNALS=0 and GORT_ARENA_STRICT=1
 ** work. Faults on purpose, so labelled no-asan (ASan reports first there).
@@ -98,6 +100,62 @@ static void child_wild_fault(void *arg)
 	gort_arena *a = gort_arena_new();   /* make sure gort's handler is installed */
 	(void)!gort_arena_alloc(a, 8, 8);
 	sink = *(volatile int *)(uintptr_t)arg;
+}
+
+static bool has(const char *hay, const char *needle);
+
+static void child_read_at(void *arg)
+{
+	sink = *(volatile char *)arg;
+}
+
+/* An arena of many full chunks and large blocks, freed at once: the ready
+** list takes a few chunks, the rest go back to the OS in runs of adjacent
+** slots (one call per run). Every one of them must fault afterwards. */
+static void uaf_every_range(void)
+{
+	enum { N = 24 };
+	char *seen[N];
+	int n = 0;
+	gort_arena *a = gort_arena_new();
+	uintptr_t last = 0;
+	for (int i = 0; i < 40 && n < N; i++) {
+		size_t sz = i % 7 == 3 ? (size_t)9 << 20 : i % 5 == 1 ? (size_t)3 << 20 : (size_t)1 << 20;
+		char *p = gort_arena_alloc(a, sz, 16);
+		CHECK(p != NULL);
+		if (!p)
+			break;
+		p[sz - 1] = 1;
+		if (chunk_of(p) != last || sz > GORT_ARENA_CHUNK_SIZE / 4) {
+			last = chunk_of(p);
+			seen[n++] = p + sz - 1;
+		}
+	}
+	/* Move on to a chunk none of them is in, so that every one seen is full
+	** (or a large block) when the arena is freed. */
+	for (;;) {
+		char *p = gort_arena_alloc(a, (size_t)1 << 20, 16);
+		CHECK(p != NULL);
+		if (!p)
+			break;
+		bool fresh = true;
+		for (int i = 0; i < n; i++)
+			if (chunk_of(seen[i]) == chunk_of(p))
+				fresh = false;
+		if (fresh)
+			break;
+	}
+	gort_arena_free(a);
+	int alive = 0;
+	for (int i = 0; i < n; i++) {
+		CHECK(!gort_arena_contains(seen[i]));
+		gort_test_child c;
+		CHECK(gort_test_fork(child_read_at, seen[i], &c) == 0);
+		if (!(c.signaled && c.signo == SIGSEGV && has(c.err, "gort: use-after-free: read of 0x")))
+			alive++;
+	}
+	CHECKF(n > 10, "only %d ranges", n);
+	CHECKF(alive == 0, "%d of %d freed ranges did not fault", alive, n);
 }
 
 static bool has(const char *hay, const char *needle)
@@ -211,6 +269,7 @@ int main(int argc, char **argv)
 	RUN(uaf_full_chunk_read);
 	RUN(uaf_full_chunk_write);
 	RUN(uaf_large);
+	RUN(uaf_every_range);
 	RUN(strict_one_chunk);
 	RUN(double_free);
 	RUN(chain_to_previous);
