@@ -69,23 +69,79 @@ INLINE uint64_t stack_id(gr_tthread *t, void *fp, uint64_t gen, int min)
 	return d > 0 ? stack_of(fp, gen, d) : 0;
 }
 
-/* Fast path: a section opened on a thread in the trace with stacks off and
-** the TSC clock (then the thread, *gen set), else NULL with no section open.
-** fast_now is the clock then: inline, no call. */
-INLINE gr_tthread *fast_begin(uint64_t *gen)
+/* The fast path (see the top of the file) may run on t in generation gen:
+** the TSC clock, stacks off and membarrier in use (so the section needs only
+** a compiler fence). Checked by the slow paths, which record the answer in
+** t->fast_gen; each generation's first event on a thread takes a slow path
+** (its buffer for the generation is not open yet), and nothing checked here
+** changes within a generation: the clock is calibrated once, stack_depth and
+** use_membarrier are set before a session's first generation (a forked child
+** starts over with new generation numbers). */
+static inline void fast_allow(gr_tthread *t, uint64_t gen)
 {
-	gr_tthread *t = _gr_tl.t;
 #ifdef GR_HAVE_NOW_TSC
-	if (__builtin_expect(t != NULL, 1) && __builtin_expect(_gr_clk.tsc, 1) &&
-	    __builtin_expect(atomic_load_explicit(&gr_tr.stack_depth, memory_order_relaxed) == 0, 1) &&
-	    gr_try_open(t, gen))
-		return t;
+	t->fast_gen = _gr_clk.tsc && atomic_load_explicit(&gr_tr.stack_depth, memory_order_relaxed) == 0 &&
+	              atomic_load_explicit(&gr_tr.use_membarrier, memory_order_relaxed) ? gen : 0;
 #else
 	(void)t;
 	(void)gen;
 #endif
-	return NULL;
 }
+
+/* An open fast section: the thread, its seq before the section, the
+** generation and the buffer, which has room for one event. */
+typedef struct fast {
+	gr_tthread *t;
+	uint32_t seq;
+	uint64_t gen;
+	gr_tbuf *b;
+} fast;
+
+/* Open a fast section on the calling thread: true if the fast path may run
+** (f filled), else false with no section open. Like gr_try_open, but one
+** compare (fast_gen) stands for the clock, stack and fence checks, and the
+** fence is only a compiler fence: if membarrier is not in use, fast_gen never
+** matches and the section is closed before anything is written. */
+INLINE bool fast_open(fast *f)
+{
+#ifdef GR_HAVE_NOW_TSC
+	gr_tthread *t = _gr_tl.t;
+	if (__builtin_expect(t == NULL, 0))
+		return false;
+	uint32_t s = atomic_load_explicit(&t->seq, memory_order_relaxed);
+	if (__builtin_expect(s & 1, 0))
+		return false;
+	atomic_store_explicit(&t->seq, s + 1, memory_order_relaxed);
+	atomic_signal_fence(memory_order_seq_cst);
+	uint64_t g = atomic_load_explicit(&gr_tr.gen, memory_order_acquire);
+	if (__builtin_expect(g == t->fast_gen && g == t->cur_gen, 1)) {
+		gr_tbuf *b = t->cur;
+		if (__builtin_expect(b->pos + GR_EV_MAX <= b->end, 1)) {
+			*f = (fast){ t, s, g, b };
+			return true;
+		}
+	}
+	atomic_store_explicit(&t->seq, s, memory_order_relaxed);
+#else
+	(void)f;
+#endif
+	return false;
+}
+
+/* Close a fast section after writing up to p (release: the switcher that
+** sees seq even sees the bytes). */
+INLINE void fast_close(const fast *f, uint8_t *p)
+{
+	f->b->pos = p;
+	atomic_store_explicit(&f->t->seq, f->seq + 2, memory_order_release);
+}
+
+/* Close a fast section that wrote nothing. */
+INLINE void fast_abort(const fast *f)
+{
+	atomic_store_explicit(&f->t->seq, f->seq + 2, memory_order_release);
+}
+
 #ifdef GR_HAVE_NOW_TSC
 #define fast_now() gr_now_tsc()
 #else
@@ -140,10 +196,8 @@ void gort_trace_task_end(uint64_t task)
 
 INLINE uint8_t *region_event(gr_tthread *t, uint8_t type, uint64_t now, uint64_t task, uint64_t sid, uint64_t stk)
 {
-	uint8_t *p = gr_ev_at(t, type, now);
-	p = gr_uv(p, task);
-	p = gr_uv(p, sid);
-	return gr_uv(p, stk);
+	const uint64_t a[3] = { task, sid, stk };
+	return gr_put_ev(t->cur->pos, type, gr_tick_dt(t->cur, now), 3, a);
 }
 
 static __attribute__((noinline)) void region_slow(uint8_t type, uint64_t task, const char *name, void *fp)
@@ -155,22 +209,23 @@ static __attribute__((noinline)) void region_slow(uint8_t type, uint64_t task, c
 	uint64_t sid = _gr_tr_string_cached(t, gen, name);
 	uint64_t stk = stack_id(t, fp, gen, 0);
 	gr_ev_done(t, region_event(t, type, gr_now(), task, sid, stk));
+	fast_allow(t, gen);
 	gr_end(t);
 }
 
 INLINE void region(uint8_t type, uint64_t task, const char *name, void *fp)
 {
-	uint64_t gen;
-	gr_tthread *t = fast_begin(&gen);
-	if (__builtin_expect(t != NULL, 1)) {
-		const gr_scache_ent *e;
-		if (__builtin_expect(t->gstate == GR_GO_STATUS_RUNNING, 1) &&
-		    (e = gr_scache_hit(t, gen, name)) != NULL) {
-			gr_ev_done(t, region_event(t, type, fast_now(), task, e->id, 0));
-			gr_end(t);
+	fast f;
+	if (__builtin_expect(fast_open(&f), 1)) {
+		uint64_t sid;
+		if (__builtin_expect(f.t->gstate == GR_GO_STATUS_RUNNING, 1) &&
+		    __builtin_expect(gr_scache_ro_hit(f.t, f.gen, name, &sid), 1)) {
+			const uint64_t a[3] = { task, sid, 0 };
+			uint64_t dt = gr_tick_dt(f.b, fast_now());
+			fast_close(&f, gr_put_ev(f.b->pos, type, dt, 3, a));
 			return;
 		}
-		gr_end(t);
+		fast_abort(&f);
 	}
 	region_slow(type, task, name, fp);
 }
@@ -189,11 +244,8 @@ void gort_trace_region_end(uint64_t task, const char *type)
 
 INLINE uint8_t *log_event(gr_tthread *t, uint64_t now, uint64_t task, uint64_t key, uint64_t val, uint64_t stk)
 {
-	uint8_t *p = gr_ev_at(t, GR_EV_USER_LOG, now);
-	p = gr_uv(p, task);
-	p = gr_uv(p, key);
-	p = gr_uv(p, val);
-	return gr_uv(p, stk);
+	const uint64_t a[4] = { task, key, val, stk };
+	return gr_put_ev(t->cur->pos, GR_EV_USER_LOG, gr_tick_dt(t->cur, now), 4, a);
 }
 
 static __attribute__((noinline)) void user_log_slow(uint64_t task, const char *cat, const char *msg, void *fp)
@@ -206,22 +258,24 @@ static __attribute__((noinline)) void user_log_slow(uint64_t task, const char *c
 	uint64_t val = _gr_tr_string_cached(t, gen, msg);
 	uint64_t stk = stack_id(t, fp, gen, 0);
 	gr_ev_done(t, log_event(t, gr_now(), task, key, val, stk));
+	fast_allow(t, gen);
 	gr_end(t);
 }
 
 INLINE void user_log(uint64_t task, const char *cat, const char *msg, void *fp)
 {
-	uint64_t gen;
-	gr_tthread *t = fast_begin(&gen);
-	if (__builtin_expect(t != NULL, 1)) {
-		const gr_scache_ent *k, *v;
-		if (__builtin_expect(t->gstate == GR_GO_STATUS_RUNNING, 1) &&
-		    (k = gr_scache_hit(t, gen, cat)) != NULL && (v = gr_scache_hit(t, gen, msg)) != NULL) {
-			gr_ev_done(t, log_event(t, fast_now(), task, k->id, v->id, 0));
-			gr_end(t);
+	fast f;
+	if (__builtin_expect(fast_open(&f), 1)) {
+		uint64_t key, val;
+		if (__builtin_expect(f.t->gstate == GR_GO_STATUS_RUNNING, 1) &&
+		    __builtin_expect(gr_scache_ro_hit(f.t, f.gen, cat, &key), 1) &&
+		    __builtin_expect(gr_scache_ro_hit(f.t, f.gen, msg, &val), 1)) {
+			const uint64_t a[4] = { task, key, val, 0 };
+			uint64_t dt = gr_tick_dt(f.b, fast_now());
+			fast_close(&f, gr_put_ev(f.b->pos, GR_EV_USER_LOG, dt, 4, a));
 			return;
 		}
-		gr_end(t);
+		fast_abort(&f);
 	}
 	user_log_slow(task, cat, msg, fp);
 }
@@ -273,9 +327,8 @@ void gort_trace_thread_name(const char *name)
 
 INLINE uint8_t *block_event(gr_tthread *t, uint64_t now, uint64_t rid, uint64_t stk)
 {
-	uint8_t *p = gr_ev_at(t, GR_EV_GO_BLOCK, now);
-	p = gr_uv(p, rid);
-	return gr_uv(p, stk);
+	const uint64_t a[2] = { rid, stk };
+	return gr_put_ev(t->cur->pos, GR_EV_GO_BLOCK, gr_tick_dt(t->cur, now), 2, a);
 }
 
 static __attribute__((noinline)) void block_begin_slow(const char *reason, void *fp)
@@ -289,6 +342,7 @@ static __attribute__((noinline)) void block_begin_slow(const char *reason, void 
 		uint64_t stk = stack_id(t, fp, gen, 0);
 		gr_ev_done(t, block_event(t, gr_now(), rid, stk));
 		t->gstate = GR_GO_STATUS_WAITING;
+		fast_allow(t, gen);
 	}
 	gr_end(t);
 }
@@ -299,33 +353,31 @@ void gort_trace_block_begin(const char *reason)
 		return;
 	if (!reason || !*reason)
 		reason = "blocked";
-	uint64_t gen;
-	gr_tthread *t = fast_begin(&gen);
-	if (__builtin_expect(t != NULL, 1)) {
-		const gr_scache_ent *e;
-		if (__builtin_expect(t->gstate == GR_GO_STATUS_RUNNING, 1) &&
-		    (e = gr_scache_hit(t, gen, reason)) != NULL) {
-			gr_ev_done(t, block_event(t, fast_now(), e->id, 0));
-			t->gstate = GR_GO_STATUS_WAITING;
-			gr_end(t);
+	fast f;
+	if (__builtin_expect(fast_open(&f), 1)) {
+		uint64_t rid;
+		if (__builtin_expect(f.t->gstate == GR_GO_STATUS_RUNNING, 1) &&
+		    __builtin_expect(gr_scache_ro_hit(f.t, f.gen, reason, &rid), 1)) {
+			const uint64_t a[2] = { rid, 0 };
+			uint64_t dt = gr_tick_dt(f.b, fast_now());
+			f.t->gstate = GR_GO_STATUS_WAITING;
+			fast_close(&f, gr_put_ev(f.b->pos, GR_EV_GO_BLOCK, dt, 2, a));
 			return;
 		}
-		gr_end(t);
+		fast_abort(&f);
 	}
 	block_begin_slow(reason, FP);
 }
 
-/* GoUnblock (with its stack) and GoStart of the thread's G. */
-INLINE uint8_t *unblock_events(gr_tthread *t, uint64_t now, uint64_t stk)
+/* GoUnblock (with its stack) and GoStart of the thread's G, at p in b. */
+INLINE uint8_t *unblock_events(gr_tthread *t, gr_tbuf *b, uint8_t *p, uint64_t now, uint64_t stk)
 {
-	uint8_t *p = gr_ev_at(t, GR_EV_GO_UNBLOCK, now);
-	p = gr_uv(p, t->g);
-	p = gr_uv(p, ++t->gseq);
-	p = gr_uv(p, stk);
-	*p++ = GR_EV_GO_START;
-	p = gr_uv(p, 0);
-	p = gr_uv(p, t->g);
-	return gr_uv(p, ++t->gseq);
+	uint64_t seq = t->gseq;
+	t->gseq = seq + 2;
+	const uint64_t u[3] = { t->g, seq + 1, stk };
+	const uint64_t s[2] = { t->g, seq + 2 };
+	p = gr_put_ev(p, GR_EV_GO_UNBLOCK, gr_tick_dt(b, now), 3, u);
+	return gr_put_ev(p, GR_EV_GO_START, 0, 2, s);
 }
 
 static __attribute__((noinline)) void block_end_slow(void *fp)
@@ -336,10 +388,11 @@ static __attribute__((noinline)) void block_end_slow(void *fp)
 		return;
 	if (t->gstate == GR_GO_STATUS_WAITING) {
 		uint64_t stk = stack_id(t, fp, gen, 1);   /* GoUnblock always carries a stack */
-		gr_ev_done(t, unblock_events(t, gr_now(), stk));
+		gr_ev_done(t, unblock_events(t, t->cur, t->cur->pos, gr_now(), stk));
 		t->gstate = GR_GO_STATUS_RUNNING;
 		if (t->label_gen != gen)
 			_gr_tr_put_label(t, gen);
+		fast_allow(t, gen);
 	}
 	gr_end(t);
 }
@@ -348,17 +401,16 @@ void gort_trace_block_end(void)
 {
 	if (OFF())
 		return;
-	uint64_t gen;
-	gr_tthread *t = fast_begin(&gen);
-	if (__builtin_expect(t != NULL, 1)) {
-		if (__builtin_expect(t->gstate == GR_GO_STATUS_WAITING && t->label_gen == gen &&
-		                     t->pc1 == ((uintptr_t *)FP)[1] && t->pc1_gen == gen, 1)) {
-			gr_ev_done(t, unblock_events(t, fast_now(), t->pc1_id));
+	fast f;
+	if (__builtin_expect(fast_open(&f), 1)) {
+		gr_tthread *t = f.t;
+		if (__builtin_expect(t->gstate == GR_GO_STATUS_WAITING && t->label_gen == f.gen &&
+		                     t->pc1 == ((uintptr_t *)FP)[1] && t->pc1_gen == f.gen, 1)) {
 			t->gstate = GR_GO_STATUS_RUNNING;
-			gr_end(t);
+			fast_close(&f, unblock_events(t, f.b, f.b->pos, fast_now(), t->pc1_id));
 			return;
 		}
-		gr_end(t);
+		fast_abort(&f);
 	}
 	block_end_slow(FP);
 }

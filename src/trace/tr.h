@@ -63,14 +63,23 @@ typedef struct gr_tproc {
 	uint64_t status_gen;
 } gr_tproc;
 
+/* A string cache entry (32 bytes, 2 per cache line). tag is the generation
+** the id belongs to, with GR_SCACHE_RW set when the entry was made from a
+** pointer into writable memory; 0 = empty (no generation is 0). */
+#define GR_SCACHE_RW (1ull << 63)
 typedef struct gr_scache_ent {
 	const char *ptr;            /* never NULL once filled */
-	uint64_t gen;               /* 0 = empty (no generation is 0) */
+	uint64_t tag;
 	uint64_t id;
-	uint64_t w0, w1;            /* copy's head and tail words (see gr_scache_match) */
+	uint64_t w0;                /* read-only: the 8 bytes at ptr; writable: the copy's head word */
+} gr_scache_ent;
+
+/* What a writable entry compares besides w0 (see gr_scache_match). */
+typedef struct gr_scache_rw {
+	uint64_t w1;                /* the copy's tail word */
 	const char *copy;           /* the interned bytes, NUL-terminated unless truncated */
 	uint32_t n;                 /* bytes compared: length + the NUL when not truncated */
-} gr_scache_ent;
+} gr_scache_rw;
 
 typedef struct gr_tthread {
 	_Atomic uint32_t seq;       /* odd while in a section */
@@ -95,7 +104,10 @@ typedef struct gr_tthread {
 	bool cpuprof;               /* registered with the CPU profiler */
 	bool want_label;
 	char name[64];
-	gr_scache_ent scache[GR_SCACHE];
+	uint64_t fast_gen;          /* the API fast path may run in this generation
+	                               (TSC clock, stacks off, membarrier; api.c) */
+	gr_scache_ent scache[GR_SCACHE] __attribute__((aligned(64)));
+	gr_scache_rw scache_rw[GR_SCACHE];
 } gr_tthread;
 
 struct gr_tls {
@@ -161,6 +173,13 @@ struct gr_tr_state {
 };
 extern struct gr_tr_state gr_tr __attribute__((visibility("hidden")));
 
+
+/* Unroll the next loop fully (its count is a constant after inlining). */
+#if defined(__clang__)
+#define GR_UNROLL _Pragma("clang loop unroll(full)")
+#else
+#define GR_UNROLL _Pragma("GCC unroll 8")
+#endif
 
 /* ---- varint ---- */
 static inline uint8_t *gr_uv(uint8_t *p, uint64_t v)
@@ -246,25 +265,26 @@ static inline unsigned gr_scache_slot(uintptr_t k)
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Warray-bounds"
 #endif
-static inline __attribute__((always_inline)) bool gr_scache_match(const gr_scache_ent *e, const char *s)
+static inline __attribute__((always_inline)) bool gr_scache_match(const gr_scache_ent *e, const gr_scache_rw *r,
+                                                                   const char *s)
 {
-	uint32_t n = e->n;
+	uint32_t n = r->n;
 	if (GR_SCACHE_WORD_COMPARE && __builtin_expect(((uintptr_t)s & 4095) + n <= 4096, 1)) {
 		if (__builtin_expect(n >= 8, 0)) {
 			uint64_t x, y;
 			memcpy(&x, s, 8);
 			memcpy(&y, s + n - 8, 8);
-			return x == e->w0 && y == e->w1 && (n <= 16 || gr_bytes_eq(e->copy + 8, s + 8, n - 16));
+			return x == e->w0 && y == r->w1 && (n <= 16 || gr_bytes_eq(r->copy + 8, s + 8, n - 16));
 		}
 		if (n >= 4) {
 			uint32_t x, y;
 			memcpy(&x, s, 4);
 			memcpy(&y, s + n - 4, 4);
-			return x == (uint32_t)e->w0 && y == (uint32_t)e->w1;
+			return x == (uint32_t)e->w0 && y == (uint32_t)r->w1;
 		}
 	}
 	for (uint32_t i = 0; i < n; i++)
-		if (e->copy[i] != s[i])
+		if (r->copy[i] != s[i])
 			return false;
 	return true;
 }
@@ -272,21 +292,44 @@ static inline __attribute__((always_inline)) bool gr_scache_match(const gr_scach
 #pragma GCC diagnostic pop
 #endif
 
-/* Id of string s in generation gen through the thread's cache: a hit needs
-** the same pointer, generation and bytes (the NUL included), so a buffer
-** reused with other contents misses. An empty entry (gen 0) matches no
-** pointer, NULL included, since no generation is 0. */
-static inline __attribute__((always_inline)) const gr_scache_ent *gr_scache_hit(gr_tthread *t, uint64_t gen, const char *s)
+/* The thread's cache of string ids: an entry hits when it has the same
+** pointer and generation, and then:
+**  - an entry made from a pointer into a read-only segment of a loaded
+**    object (a string literal; table.c, scache_ro) compares only the 8 bytes
+**    at the pointer, which it recorded: read-only bytes cannot change while
+**    the object stays mapped, and the 8 bytes lie in one page and in that
+**    segment, so the read cannot fault even if the memory now holds
+**    something else. The word catches an object unloaded and another mapped
+**    at the same address within the generation, unless the new bytes agree
+**    in those 8 (see docs/trace.md, Strings and stacks);
+**  - any other entry (tag | GR_SCACHE_RW) compares the bytes, the NUL
+**    included, so a buffer reused with other contents misses.
+** An empty entry (tag 0) matches no generation.
+** gr_scache_ro_hit tries the first kind only (the API's fast path);
+** _gr_tr_string_cached both, then interns on a miss. */
+static inline __attribute__((always_inline)) bool gr_scache_ro_hit(gr_tthread *t, uint64_t gen, const char *s,
+                                                                   uint64_t *id)
 {
 	const gr_scache_ent *e = &t->scache[gr_scache_slot((uintptr_t)s)];
-	if (__builtin_expect(e->ptr == s && e->gen == gen, 1) && gr_scache_match(e, s))
-		return e;
-	return NULL;
+	if (__builtin_expect(e->ptr != s || e->tag != gen, 0))
+		return false;
+	const char *q = s;
+	uint64_t w;
+	__asm__("" : "+r"(q));   /* the 8 bytes may lie past a short literal's NUL */
+	memcpy(&w, q, 8);
+	*id = e->id;
+	return w == e->w0;
 }
 static inline uint64_t _gr_tr_string_cached(gr_tthread *t, uint64_t gen, const char *s)
 {
-	const gr_scache_ent *e = gr_scache_hit(t, gen, s);
-	return e ? e->id : _gr_tr_string_miss(t, gen, s);
+	uint64_t id;
+	if (gr_scache_ro_hit(t, gen, s, &id))
+		return id;
+	unsigned i = gr_scache_slot((uintptr_t)s);
+	const gr_scache_ent *e = &t->scache[i];
+	if (e->ptr == s && e->tag == (gen | GR_SCACHE_RW) && gr_scache_match(e, &t->scache_rw[i], s))
+		return e->id;
+	return _gr_tr_string_miss(t, gen, s);
 }
 uint64_t _gr_tr_stack(uint64_t gen, const uintptr_t *pcs, int n);
 /* Write gen's stack and string tables as batches (switcher only). */
@@ -408,6 +451,44 @@ static inline __attribute__((always_inline)) uint8_t *gr_ev_at(gr_tthread *t, ui
 	*p++ = type;
 	return gr_uv(p, dt);
 }
+/* Delta from b's last tick to now (0 if the clock is behind it); b->last
+** moves to now. */
+static inline __attribute__((always_inline)) uint64_t gr_tick_dt(gr_tbuf *b, uint64_t now)
+{
+	uint64_t last = b->last;
+	uint64_t dt = now > last ? now - last : 0;
+	b->last = last + dt;
+	return dt;
+}
+
+/* Write an event at p: type, dt and the n arguments a[] as varints; returns
+** the end. When dt and every argument are below 128 (one-byte varints: the
+** common case) the event is built in a register and written with one 8-byte
+** store (the buffer keeps GR_EV_MAX bytes free past pos; the bytes past the
+** event are overwritten by the next one or never sealed). n <= 6. */
+static inline __attribute__((always_inline)) uint8_t *gr_put_ev(uint8_t *p, uint8_t type, uint64_t dt, int n,
+                                                                const uint64_t *a)
+{
+	uint64_t any = dt;
+	GR_UNROLL
+	for (int i = 0; i < n; i++)
+		any |= a[i];
+	if (__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__ && n <= 6 && __builtin_expect(any < 0x80, 1)) {
+		uint64_t w = (uint64_t)type | dt << 8;
+		GR_UNROLL
+		for (int i = 0; i < n; i++)
+			w |= a[i] << (16 + 8 * i);
+		memcpy(p, &w, 8);
+		return p + 2 + n;
+	}
+	*p++ = type;
+	p = gr_uv(p, dt);
+	GR_UNROLL
+	for (int i = 0; i < n; i++)
+		p = gr_uv(p, a[i]);
+	return p;
+}
+
 static inline uint8_t *gr_ev(gr_tthread *t, uint8_t type)
 {
 	return gr_ev_at(t, type, gr_now());
