@@ -213,7 +213,10 @@ static __attribute__((noinline)) void region_slow(uint8_t type, uint64_t task, c
 	gr_end(t);
 }
 
-INLINE void region(uint8_t type, uint64_t task, const char *name, void *fp)
+/* Inlined into the exported function (always_inline), so FP at the slow
+** call is that function's frame; taken there, not on entry, so that the fast
+** path keeps no copy of it. */
+INLINE void region(uint8_t type, uint64_t task, const char *name)
 {
 	fast f;
 	if (__builtin_expect(fast_open(&f), 1)) {
@@ -227,19 +230,19 @@ INLINE void region(uint8_t type, uint64_t task, const char *name, void *fp)
 		}
 		fast_abort(&f);
 	}
-	region_slow(type, task, name, fp);
+	region_slow(type, task, name, FP);
 }
 
 void gort_trace_region_begin(uint64_t task, const char *type)
 {
 	if (!OFF())
-		region(GR_EV_USER_REGION_BEGIN, task, type, FP);
+		region(GR_EV_USER_REGION_BEGIN, task, type);
 }
 
 void gort_trace_region_end(uint64_t task, const char *type)
 {
 	if (!OFF())
-		region(GR_EV_USER_REGION_END, task, type, FP);
+		region(GR_EV_USER_REGION_END, task, type);
 }
 
 INLINE uint8_t *log_event(gr_tthread *t, uint64_t now, uint64_t task, uint64_t key, uint64_t val, uint64_t stk)
@@ -262,7 +265,8 @@ static __attribute__((noinline)) void user_log_slow(uint64_t task, const char *c
 	gr_end(t);
 }
 
-INLINE void user_log(uint64_t task, const char *cat, const char *msg, void *fp)
+/* Inlined into the exported function: FP as in region. */
+INLINE void user_log(uint64_t task, const char *cat, const char *msg)
 {
 	fast f;
 	if (__builtin_expect(fast_open(&f), 1)) {
@@ -277,13 +281,13 @@ INLINE void user_log(uint64_t task, const char *cat, const char *msg, void *fp)
 		}
 		fast_abort(&f);
 	}
-	user_log_slow(task, cat, msg, fp);
+	user_log_slow(task, cat, msg, FP);
 }
 
 void gort_trace_log(uint64_t task, const char *category, const char *message)
 {
 	if (!OFF())
-		user_log(task, category, message, FP);
+		user_log(task, category, message);
 }
 
 void gort_trace_logf(uint64_t task, const char *category, const char *fmt, ...)
@@ -298,7 +302,7 @@ void gort_trace_logf(uint64_t task, const char *category, const char *fmt, ...)
 	else
 		buf[0] = 0;
 	va_end(ap);
-	user_log(task, category, buf, FP);
+	user_log(task, category, buf);
 }
 
 void gort_trace_thread_name(const char *name)

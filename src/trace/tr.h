@@ -234,9 +234,20 @@ static inline __attribute__((always_inline)) bool gr_bytes_eq(const char *a, con
 	return true;
 }
 
+/* Slot of pointer k: Knuth's multiplicative hash of its low 32 bits (the
+** top 6 bits of the 32-bit product with 2^32/phi; one imul with an
+** immediate), so that nearby pointers (literals side by side) spread. */
 static inline unsigned gr_scache_slot(uintptr_t k)
 {
-	return (unsigned)(((uint64_t)k * 0x9e3779b97f4a7c15ULL) >> 58) & (GR_SCACHE - 1);
+	return ((uint32_t)k * 0x9e3779b1u) >> 26;
+}
+/* The entry of slot gr_scache_slot(k), computed as a byte offset (entries
+** are 32 bytes): imul, shift, and, then an indexed load. */
+_Static_assert(sizeof(gr_scache_ent) == 32 && GR_SCACHE == 64, "gr_scache_entry assumes 64 entries of 32 bytes");
+static inline __attribute__((always_inline)) const gr_scache_ent *gr_scache_entry(const gr_tthread *t, uintptr_t k)
+{
+	uint32_t off = ((uint32_t)k * 0x9e3779b1u) >> (26 - 5) & ((GR_SCACHE - 1) << 5);
+	return (const gr_scache_ent *)(const void *)((const char *)t->scache + off);
 }
 
 /* Whether s holds e's n bytes. The head and tail words of the copy live in
@@ -310,15 +321,13 @@ static inline __attribute__((always_inline)) bool gr_scache_match(const gr_scach
 static inline __attribute__((always_inline)) bool gr_scache_ro_hit(gr_tthread *t, uint64_t gen, const char *s,
                                                                    uint64_t *id)
 {
-	const gr_scache_ent *e = &t->scache[gr_scache_slot((uintptr_t)s)];
+	const gr_scache_ent *e = gr_scache_entry(t, (uintptr_t)s);
 	if (__builtin_expect(e->ptr != s || e->tag != gen, 0))
 		return false;
-	const char *q = s;
-	uint64_t w;
-	__asm__("" : "+r"(q));   /* the 8 bytes may lie past a short literal's NUL */
-	memcpy(&w, q, 8);
+	/* the 8 bytes may lie past a short literal's NUL (see above) */
+	typedef uint64_t __attribute__((may_alias, aligned(1))) u64_any;
 	*id = e->id;
-	return w == e->w0;
+	return *(const u64_any *)(const void *)s == e->w0;
 }
 static inline uint64_t _gr_tr_string_cached(gr_tthread *t, uint64_t gen, const char *s)
 {
@@ -456,30 +465,41 @@ static inline __attribute__((always_inline)) uint8_t *gr_ev_at(gr_tthread *t, ui
 static inline __attribute__((always_inline)) uint64_t gr_tick_dt(gr_tbuf *b, uint64_t now)
 {
 	uint64_t last = b->last;
-	uint64_t dt = now > last ? now - last : 0;
-	b->last = last + dt;
+	uint64_t dt = now - last;
+	if (__builtin_expect(now < last, 0)) {
+		dt = 0;
+		now = last;
+	}
+	b->last = now;
 	return dt;
 }
 
 /* Write an event at p: type, dt and the n arguments a[] as varints; returns
-** the end. When dt and every argument are below 128 (one-byte varints: the
-** common case) the event is built in a register and written with one 8-byte
-** store (the buffer keeps GR_EV_MAX bytes free past pos; the bytes past the
-** event are overwritten by the next one or never sealed). n <= 6. */
+** the end. When every argument is below 128 (one-byte varints: the common
+** case) they are packed in a register and written with one 8-byte store,
+** with the type and dt too when dt is also below 128 (back-to-back events);
+** a larger dt is written as a varint first. The buffer keeps GR_EV_MAX bytes
+** free past pos, so the store's bytes past the event stay inside it (they
+** are overwritten by the next event or never sealed). n <= 6. */
 static inline __attribute__((always_inline)) uint8_t *gr_put_ev(uint8_t *p, uint8_t type, uint64_t dt, int n,
                                                                 const uint64_t *a)
 {
-	uint64_t any = dt;
+	uint64_t any = 0, w = 0;
 	GR_UNROLL
-	for (int i = 0; i < n; i++)
+	for (int i = 0; i < n; i++) {
 		any |= a[i];
+		w |= a[i] << (8 * i);
+	}
 	if (__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__ && n <= 6 && __builtin_expect(any < 0x80, 1)) {
-		uint64_t w = (uint64_t)type | dt << 8;
-		GR_UNROLL
-		for (int i = 0; i < n; i++)
-			w |= a[i] << (16 + 8 * i);
+		if (__builtin_expect(dt < 0x80, 1)) {
+			w = w << 16 | dt << 8 | type;
+			memcpy(p, &w, 8);
+			return p + 2 + n;
+		}
+		*p++ = type;
+		p = gr_uv(p, dt);
 		memcpy(p, &w, 8);
-		return p + 2 + n;
+		return p + n;
 	}
 	*p++ = type;
 	p = gr_uv(p, dt);
