@@ -477,10 +477,9 @@ static inline __attribute__((always_inline)) uint64_t gr_tick_dt(gr_tbuf *b, uin
 /* Write an event at p: type, dt and the n arguments a[] as varints; returns
 ** the end. When every argument is below 128 (one-byte varints: the common
 ** case) they are packed in a register and written with one 8-byte store,
-** with the type and dt too when dt is also below 128 (back-to-back events);
-** a larger dt is written as a varint first. The buffer keeps GR_EV_MAX bytes
-** free past pos, so the store's bytes past the event stay inside it (they
-** are overwritten by the next event or never sealed). n <= 6. */
+** after dt as a varint. The buffer keeps GR_EV_MAX bytes free past pos, so
+** the store's bytes past the event stay inside it (they are overwritten by
+** the next event or never sealed). n <= 6. */
 static inline __attribute__((always_inline)) uint8_t *gr_put_ev(uint8_t *p, uint8_t type, uint64_t dt, int n,
                                                                 const uint64_t *a)
 {
@@ -490,23 +489,39 @@ static inline __attribute__((always_inline)) uint8_t *gr_put_ev(uint8_t *p, uint
 		any |= a[i];
 		w |= a[i] << (8 * i);
 	}
+	*p++ = type;
+	p = gr_uv(p, dt);
 	if (__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__ && n <= 6 && __builtin_expect(any < 0x80, 1)) {
-		if (__builtin_expect(dt < 0x80, 1)) {
-			w = w << 16 | dt << 8 | type;
-			memcpy(p, &w, 8);
-			return p + 2 + n;
-		}
-		*p++ = type;
-		p = gr_uv(p, dt);
 		memcpy(p, &w, 8);
 		return p + n;
 	}
-	*p++ = type;
-	p = gr_uv(p, dt);
 	GR_UNROLL
 	for (int i = 0; i < n; i++)
 		p = gr_uv(p, a[i]);
 	return p;
+}
+
+/* Write an event of tick now at p in b (b->pos or past it): gr_tick_dt and
+** gr_put_ev, with one test for the common case of back-to-back events: dt
+** (now - last, huge when the clock is behind) and every argument below 128,
+** so that the whole event is one 8-byte store. */
+static inline __attribute__((always_inline)) uint8_t *gr_put_ev_at(gr_tbuf *b, uint8_t *p, uint8_t type, uint64_t now,
+                                                                   int n, const uint64_t *a)
+{
+	uint64_t dt = now - b->last;
+	uint64_t any = dt, w = 0;
+	GR_UNROLL
+	for (int i = 0; i < n; i++) {
+		any |= a[i];
+		w |= a[i] << (8 * i);
+	}
+	if (__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__ && n <= 6 && __builtin_expect(any < 0x80, 1)) {
+		b->last = now;
+		w = w << 16 | dt << 8 | type;
+		memcpy(p, &w, 8);
+		return p + 2 + n;
+	}
+	return gr_put_ev(p, type, gr_tick_dt(b, now), n, a);
 }
 
 static inline uint8_t *gr_ev(gr_tthread *t, uint8_t type)
