@@ -116,7 +116,9 @@ INLINE bool fast_open(fast *f)
 	uint64_t g = atomic_load_explicit(&gr_tr.gen, memory_order_acquire);
 	if (__builtin_expect(g == t->fast_gen && g == t->cur_gen, 1)) {
 		gr_tbuf *b = t->cur;
-		if (__builtin_expect(b->pos + GR_EV_MAX <= b->end, 1)) {
+		/* pos as a relaxed load: dead after the test (fast_event loads it
+		** again), so the compiler keeps no register for it */
+		if (__builtin_expect(__atomic_load_n(&b->pos, __ATOMIC_RELAXED) + GR_EV_MAX <= b->end, 1)) {
 			*f = (fast){ t, s, g, b };
 			return true;
 		}
@@ -147,6 +149,55 @@ INLINE void fast_abort(const fast *f)
 #else
 #define fast_now() gr_now()
 #endif
+
+/* fast_event's general case, out of line (a tail call, so that the fast
+** path needs no saved registers): the event (type, dt, the n <= 3
+** arguments x, y, z, then stack id 0) in t's open fast section, which it
+** closes. */
+static __attribute__((noinline)) void fast_event_any(gr_tthread *t, uint8_t type, int n, uint64_t x, uint64_t y,
+                                                     uint64_t z)
+{
+	const uint64_t a[4] = { x, n > 1 ? y : 0, n > 2 ? z : 0, 0 };
+	gr_ev_done(t, gr_put_ev_at(t->cur, t->cur->pos, type, fast_now(), n + 1, a));
+	gr_end(t);
+}
+
+/* Write an event (type, dt, the n <= 3 arguments a[], then stack id 0) in a
+** fast section and close it. The arguments are packed before the clock
+** read: when they are all one-byte varints (the common case) only the packed
+** word, the buffer and the thread stay live across it, and an event within
+** 128 ns of the previous one (dt one byte too) is one 8-byte store; else dt
+** is a varint before the packed word. Other arguments: fast_event_any. */
+INLINE void fast_event(const fast *f, uint8_t type, int n, const uint64_t *a)
+{
+	gr_tbuf *b = f->b;
+	uint64_t any = 0, w = 0;
+	GR_UNROLL
+	for (int i = 0; i < n; i++) {
+		any |= a[i];
+		w |= a[i] << (8 * i);
+	}
+	if (__BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__ || n > 3 || __builtin_expect(any >= 0x80, 0)) {
+		fast_event_any(f->t, type, n, a[0], n > 1 ? a[1] : 0, n > 2 ? a[2] : 0);
+		return;
+	}
+	/* reloaded (not kept from fast_open's room check): one register less
+	** through the string lookups */
+	uint8_t *p = __atomic_load_n(&b->pos, __ATOMIC_RELAXED);
+	uint64_t now = fast_now();
+	uint64_t dt = now - b->last;   /* huge when the clock is behind last */
+	if (__builtin_expect(dt < 0x80, 1)) {
+		b->last = now;
+		w = w << 16 | dt << 8 | type;
+		memcpy(p, &w, 8);
+		fast_close(f, p + 2 + n + 1);
+		return;
+	}
+	*p++ = type;
+	p = gr_uv(p, gr_tick_dt(b, now));
+	memcpy(p, &w, 8);
+	fast_close(f, p + n + 1);
+}
 
 static inline bool g_running(gr_tthread *t)
 {
@@ -223,8 +274,8 @@ INLINE void region(uint8_t type, uint64_t task, const char *name)
 		uint64_t sid;
 		if (__builtin_expect(f.t->gstate == GR_GO_STATUS_RUNNING, 1) &&
 		    __builtin_expect(gr_scache_ro_hit(f.t, f.gen, name, &sid), 1)) {
-			const uint64_t a[3] = { task, sid, 0 };
-			fast_close(&f, gr_put_ev_at(f.b, f.b->pos, type, fast_now(), 3, a));
+			const uint64_t a[2] = { task, sid };
+			fast_event(&f, type, 2, a);
 			return;
 		}
 		fast_abort(&f);
@@ -273,8 +324,8 @@ INLINE void user_log(uint64_t task, const char *cat, const char *msg)
 		if (__builtin_expect(f.t->gstate == GR_GO_STATUS_RUNNING, 1) &&
 		    __builtin_expect(gr_scache_ro_hit(f.t, f.gen, cat, &key), 1) &&
 		    __builtin_expect(gr_scache_ro_hit(f.t, f.gen, msg, &val), 1)) {
-			const uint64_t a[4] = { task, key, val, 0 };
-			fast_close(&f, gr_put_ev_at(f.b, f.b->pos, GR_EV_USER_LOG, fast_now(), 4, a));
+			const uint64_t a[3] = { task, key, val };
+			fast_event(&f, GR_EV_USER_LOG, 3, a);
 			return;
 		}
 		fast_abort(&f);
@@ -360,9 +411,9 @@ void gort_trace_block_begin(const char *reason)
 		uint64_t rid;
 		if (__builtin_expect(f.t->gstate == GR_GO_STATUS_RUNNING, 1) &&
 		    __builtin_expect(gr_scache_ro_hit(f.t, f.gen, reason, &rid), 1)) {
-			const uint64_t a[2] = { rid, 0 };
+			const uint64_t a[1] = { rid };
 			f.t->gstate = GR_GO_STATUS_WAITING;
-			fast_close(&f, gr_put_ev_at(f.b, f.b->pos, GR_EV_GO_BLOCK, fast_now(), 2, a));
+			fast_event(&f, GR_EV_GO_BLOCK, 1, a);
 			return;
 		}
 		fast_abort(&f);
