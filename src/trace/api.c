@@ -10,9 +10,12 @@
 ** G to be running: between block_begin and block_end they are dropped.
 **
 ** The frequent events (regions, logs, block/unblock) have a fast path for the
-** common case (thread in the trace, stacks off, strings in the thread's
-** cache): it makes no call, so it needs no saved registers; anything else
-** closes the section it opened and takes the general path, out of line.
+** common case (thread in the trace, TSC clock, stacks off, membarrier, all
+** recorded as t->fast_gen == the generation by the general path; strings
+** are literals in the thread's cache): it makes no call and keeps few values
+** live, so the compiler gives it no frame and no saved registers; anything
+** else closes the section it opened and takes the general path, out of line
+** (a tail call).
 */
 #include <stdarg.h>
 #include <stdio.h>
@@ -457,7 +460,7 @@ void gort_trace_block_end(void)
 	if (__builtin_expect(fast_open(&f), 1)) {
 		gr_tthread *t = f.t;
 		if (__builtin_expect(t->gstate == GR_GO_STATUS_WAITING && t->label_gen == f.gen &&
-		                     t->pc1 == ((uintptr_t *)FP)[1] && t->pc1_gen == f.gen, 1)) {
+		                     t->pc1 == (uintptr_t)__builtin_return_address(0) && t->pc1_gen == f.gen, 1)) {
 			t->gstate = GR_GO_STATUS_RUNNING;
 			fast_close(&f, unblock_events(t, f.b, f.b->pos, fast_now(), t->pc1_id));
 			return;
