@@ -169,8 +169,9 @@ static __attribute__((noinline)) void fast_event_any(gr_tthread *t, uint8_t type
 ** fast section and close it. The arguments are packed before the clock
 ** read: when they are all one-byte varints (the common case) only the packed
 ** word, the buffer and the thread stay live across it, and an event within
-** 128 ns of the previous one (dt one byte too) is one 8-byte store; else dt
-** is a varint before the packed word. Other arguments: fast_event_any. */
+** 16 us of the previous one (dt a one- or two-byte varint) is one 8-byte
+** store; else dt is a varint before the packed word. Other arguments:
+** fast_event_any. */
 INLINE void fast_event(const fast *f, uint8_t type, int n, const uint64_t *a)
 {
 	gr_tbuf *b = f->b;
@@ -194,6 +195,13 @@ INLINE void fast_event(const fast *f, uint8_t type, int n, const uint64_t *a)
 		w = w << 16 | dt << 8 | type;
 		memcpy(p, &w, 8);
 		fast_close(f, p + 2 + n + 1);
+		return;
+	}
+	if (__builtin_expect(dt < 0x4000, 1)) {   /* two-byte dt: events 128 ns - 16 us apart */
+		b->last = now;
+		w = w << 24 | ((dt & 0x7f) | 0x80 | (dt << 1 & 0x7f00)) << 8 | type;
+		memcpy(p, &w, 8);
+		fast_close(f, p + 3 + n + 1);
 		return;
 	}
 	*p++ = type;
