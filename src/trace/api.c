@@ -117,7 +117,7 @@ INLINE bool fast_open(fast *f)
 	atomic_store_explicit(&t->seq, s + 1, memory_order_relaxed);
 	atomic_signal_fence(memory_order_seq_cst);
 	uint64_t g = atomic_load_explicit(&gr_tr.gen, memory_order_acquire);
-	if (__builtin_expect(g == t->fast_gen && g == t->cur_gen, 1)) {
+	if (__builtin_expect(g == t->fast_gen, 1)) {   /* implies g == t->cur_gen */
 		gr_tbuf *b = t->cur;
 		/* pos as a relaxed load: dead after the test (fast_event loads it
 		** again), so the compiler keeps no register for it */

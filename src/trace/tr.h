@@ -105,7 +105,15 @@ typedef struct gr_tthread {
 	bool want_label;
 	char name[64];
 	uint64_t fast_gen;          /* the API fast path may run in this generation
-	                               (TSC clock, stacks off, membarrier; api.c) */
+	                               (TSC clock, stacks off, membarrier; api.c).
+	                               Set only by a general-path event (then
+	                               cur_gen == fast_gen, cur valid), cleared by
+	                               gr_begin_at: the only way within a
+	                               generation to a section that may drop cur
+	                               (failed refill, thread exit); entering a
+	                               trace happens in a new session, whose
+	                               generations are all newer. So fast_gen == gen
+	                               implies cur_gen == gen. */
 	gr_scache_ent scache[GR_SCACHE] __attribute__((aligned(64)));
 	gr_scache_rw scache_rw[GR_SCACHE];
 } gr_tthread;
@@ -437,6 +445,8 @@ static inline __attribute__((always_inline)) bool gr_try_open(gr_tthread *t, uin
 static inline __attribute__((always_inline)) gr_tthread *gr_begin_at(uint64_t *gen, void *api_fp)
 {
 	gr_tthread *t = _gr_tl.t;
+	if (t)
+		t->fast_gen = 0;   /* see gr_tthread.fast_gen */
 	if (__builtin_expect(t != NULL, 1) && gr_try_open(t, gen))
 		return t;
 	return _gr_tr_begin_slow(gen, api_fp);
