@@ -161,7 +161,15 @@ static __attribute__((noinline)) void fast_event_any(gr_tthread *t, uint8_t type
                                                      uint64_t z)
 {
 	const uint64_t a[4] = { x, n > 1 ? y : 0, n > 2 ? z : 0, 0 };
-	gr_ev_done(t, gr_put_ev_at(t->cur, t->cur->pos, type, fast_now(), n + 1, a));
+	gr_tbuf *b = t->cur;
+	uint64_t now = fast_now();
+	/* constant counts, so that the writer's loops unroll */
+	if (n == 1)
+		b->pos = gr_put_ev_at(b, b->pos, type, now, 2, a);
+	else if (n == 2)
+		b->pos = gr_put_ev_at(b, b->pos, type, now, 3, a);
+	else
+		b->pos = gr_put_ev_at(b, b->pos, type, now, 4, a);
 	gr_end(t);
 }
 
