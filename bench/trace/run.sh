@@ -62,7 +62,7 @@ MODEL=$(lscpu | sed -n 's/^Model name:[[:space:]]*//p' | head -1)
 			}
 		}' | sort
 	if [ -n "$BEFORE" ]; then
-		ROUNDS=$REPS
+		ROUNDS=$((2 * REPS + 1))
 		BA=$(mktemp)
 		r=0
 		while [ $r -lt $ROUNDS ]; do
@@ -78,20 +78,27 @@ MODEL=$(lscpu | sed -n 's/^Model name:[[:space:]]*//p' | head -1)
 		IC_AFTER=$("$HERE/icount.sh" "$BIN")
 		echo
 		echo "Before/after in the same run: \`$BEFORE\` (before) and this build (after), run"
-		echo "alternately, $ROUNDS rounds of $ITERS iterations, 1 thread, tracing on without stacks;"
-		echo "medians (ns/event), ratio to the floor of the same binary, instructions/event (callgrind):"
+		echo "alternately, $ROUNDS rounds of $ITERS iterations (after a warm-up run), 1 thread, tracing"
+		echo "on without stacks; medians (ns/event), ratio to the floor (the median of both binaries'"
+		echo "floor runs: the same loop), ratio of the minimum to the floor's minimum, instructions/event"
+		echo "(callgrind)"
 		echo
-		echo "| operation | before ns | after ns | before / floor | after / floor | before instr | after instr |"
-		echo "|---|---|---|---|---|---|---|"
+		echo "(min = the fastest round: interference from other processes only adds time)."
+		echo
+		echo "| operation | before ns | after ns | before / floor | after / floor | min before / floor | min after / floor | before instr | after instr |"
+		echo "|---|---|---|---|---|---|---|---|---|"
+		med() { sort -n | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'; }
+		fmed=$(awk '$1 == "floor" { print $3 }' "$BA" | med)
+		fmin=$(awk '$1 == "floor" { print $3 }' "$BA" | sort -n | head -1)
 		for op in region log block floor; do
-			mb=$(awk -v op=$op '$1 == op && $2 == "before" { print $3 }' "$BA" | sort -n | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }')
-			ma=$(awk -v op=$op '$1 == op && $2 == "after" { print $3 }' "$BA" | sort -n | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }')
-			fb=$(awk '$1 == "floor" && $2 == "before" { print $3 }' "$BA" | sort -n | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }')
-			fa=$(awk '$1 == "floor" && $2 == "after" { print $3 }' "$BA" | sort -n | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }')
+			mb=$(awk -v op=$op '$1 == op && $2 == "before" { print $3 }' "$BA" | med)
+			ma=$(awk -v op=$op '$1 == op && $2 == "after" { print $3 }' "$BA" | med)
+			nb=$(awk -v op=$op '$1 == op && $2 == "before" { print $3 }' "$BA" | sort -n | head -1)
+			na=$(awk -v op=$op '$1 == op && $2 == "after" { print $3 }' "$BA" | sort -n | head -1)
 			ib=$(echo "$IC_BEFORE" | awk -F' [|] ' -v op=$op '$1 == op { print $2 }')
 			ia=$(echo "$IC_AFTER" | awk -F' [|] ' -v op=$op '$1 == op { print $2 }')
-			awk -v op=$op -v mb="$mb" -v ma="$ma" -v fb="$fb" -v fa="$fa" -v ib="$ib" -v ia="$ia" \
-				'BEGIN { printf "| %s | %.2f | %.2f | %.2fx | %.2fx | %s | %s |\n", op, mb, ma, mb / fb, ma / fa, ib, ia }'
+			awk -v op=$op -v mb="$mb" -v ma="$ma" -v nb="$nb" -v na="$na" -v f="$fmed" -v fm="$fmin" -v ib="$ib" -v ia="$ia" \
+				'BEGIN { printf "| %s | %.2f | %.2f | %.2fx | %.2fx | %.2fx | %.2fx | %s | %s |\n", op, mb, ma, mb / f, ma / f, nb / fm, na / fm, ib, ia }'
 		done
 		rm -f "$BA"
 	fi
