@@ -91,11 +91,10 @@ static inline void fast_allow(gr_tthread *t, uint64_t gen)
 #endif
 }
 
-/* An open fast section: the thread, its seq before the section, the
-** generation and the buffer, which has room for one event. */
+/* An open fast section: the thread, the generation and the buffer, which
+** has room for one event. */
 typedef struct fast {
 	gr_tthread *t;
-	uint32_t seq;
 	uint64_t gen;
 	gr_tbuf *b;
 } fast;
@@ -122,7 +121,7 @@ INLINE bool fast_open(fast *f)
 		/* pos as a relaxed load: dead after the test (fast_event loads it
 		** again), so the compiler keeps no register for it */
 		if (__builtin_expect(__atomic_load_n(&b->pos, __ATOMIC_RELAXED) + GR_EV_MAX <= b->end, 1)) {
-			*f = (fast){ t, s, g, b };
+			*f = (fast){ t, g, b };
 			return true;
 		}
 	}
