@@ -462,9 +462,79 @@ static __attribute__((noinline)) void block_end_slow(void *fp)
 		t->gstate = GR_GO_STATUS_RUNNING;
 		if (t->label_gen != gen)
 			_gr_tr_put_label(t, gen);
+		if (!t->name[0])
+			t->label_gen = gen;   /* no label to write in gen: block_end's fast path may run */
 		fast_allow(t, gen);
 	}
 	gr_end(t);
+}
+
+/* unblock_events in a fast section, out of line (a tail call: see
+** fast_event_any), closing it. */
+static __attribute__((noinline)) void fast_unblock_any(gr_tthread *t, uint64_t stk)
+{
+	gr_tbuf *b = t->cur;
+	b->pos = unblock_events(t, b, b->pos, fast_now(), stk);
+	gr_end(t);
+}
+
+/* v < 2^21 as a varint in the low bytes of the result; *len = its bytes. */
+INLINE uint64_t uv3(uint64_t v, unsigned *len)
+{
+	if (v < 0x80) {
+		*len = 1;
+		return v;
+	}
+	uint64_t lo = (v & 0x7f) | 0x80 | (v << 1 & 0x7f00);
+	if (v < 0x4000) {
+		*len = 2;
+		return lo;
+	}
+	*len = 3;
+	return lo | 0x8000 | (v << 2 & 0x7f0000);
+}
+
+/* unblock_events in a fast section, closing it: with a one-byte G id and
+** stack id and sequence numbers below 2^21, the two events are built in
+** registers before the clock read (GoUnblock's fields after dt, and all of
+** GoStart) and written with two 8-byte stores, as in fast_event. */
+INLINE void fast_unblock(const fast *f, uint64_t stk)
+{
+	gr_tthread *t = f->t;
+	gr_tbuf *b = f->b;
+	uint64_t g = t->g, seq = t->gseq;
+	if (__BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__ || __builtin_expect((g | stk) >= 0x80 || seq + 2 >= (1u << 21), 0)) {
+		fast_unblock_any(t, stk);
+		return;
+	}
+	t->gseq = seq + 2;
+	unsigned l1, l2;
+	uint64_t v1 = uv3(seq + 1, &l1), v2 = uv3(seq + 2, &l2);
+	uint64_t u = g | v1 << 8 | stk << (8 + 8 * l1);                             /* 2 + l1 bytes */
+	uint64_t st = GR_EV_GO_START | g << 16 | v2 << 24;                          /* 3 + l2 bytes, dt 0 */
+	unsigned len = (2 + l1) | (3 + l2) << 8;
+	uint8_t *p = __atomic_load_n(&b->pos, __ATOMIC_RELAXED);
+	uint64_t now = fast_now();
+	uint64_t dt = now - b->last;   /* huge when the clock is behind last */
+	uint64_t w;
+	if (__builtin_expect(dt < 0x80, 1)) {
+		b->last = now;
+		w = u << 16 | dt << 8 | GR_EV_GO_UNBLOCK;
+		memcpy(p, &w, 8);
+		p += 2;
+	} else if (__builtin_expect(dt < 0x4000, 1)) {
+		b->last = now;
+		w = u << 24 | ((dt & 0x7f) | 0x80 | (dt << 1 & 0x7f00)) << 8 | GR_EV_GO_UNBLOCK;
+		memcpy(p, &w, 8);
+		p += 3;
+	} else {
+		*p++ = GR_EV_GO_UNBLOCK;
+		p = gr_uv(p, gr_tick_dt(b, now));
+		memcpy(p, &u, 8);
+	}
+	p += len & 0xff;
+	memcpy(p, &st, 8);
+	fast_close(f, p + (len >> 8));
 }
 
 void gort_trace_block_end(void)
@@ -477,7 +547,7 @@ void gort_trace_block_end(void)
 		if (__builtin_expect(t->gstate == GR_GO_STATUS_WAITING && t->label_gen == f.gen &&
 		                     t->pc1 == (uintptr_t)__builtin_return_address(0) && t->pc1_gen == f.gen, 1)) {
 			t->gstate = GR_GO_STATUS_RUNNING;
-			fast_close(&f, unblock_events(t, f.b, f.b->pos, fast_now(), t->pc1_id));
+			fast_unblock(&f, t->pc1_id);
 			return;
 		}
 		fast_abort(&f);
