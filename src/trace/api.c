@@ -80,15 +80,20 @@ INLINE uint64_t stack_id(gr_tthread *t, void *fp, uint64_t gen, int min)
 ** changes within a generation: the clock is calibrated once, stack_depth and
 ** use_membarrier are set before a session's first generation (a forked child
 ** starts over with new generation numbers). */
-static inline void fast_allow(gr_tthread *t, uint64_t gen)
+static inline bool fast_ok(void)
 {
 #ifdef GR_HAVE_NOW_TSC
-	t->fast_gen = _gr_clk.tsc && atomic_load_explicit(&gr_tr.stack_depth, memory_order_relaxed) == 0 &&
-	              atomic_load_explicit(&gr_tr.use_membarrier, memory_order_relaxed) ? gen : 0;
+	return _gr_clk.tsc && atomic_load_explicit(&gr_tr.stack_depth, memory_order_relaxed) == 0 &&
+	       atomic_load_explicit(&gr_tr.use_membarrier, memory_order_relaxed);
 #else
-	(void)t;
-	(void)gen;
+	return false;
 #endif
+}
+
+/* After a general-path event of gen that left the G running. */
+static inline void fast_allow(gr_tthread *t, uint64_t gen)
+{
+	t->fast_gen = fast_ok() ? gen : 0;
 }
 
 /* An open fast section: the thread, the generation and the buffer, which
@@ -101,10 +106,11 @@ typedef struct fast {
 
 /* Open a fast section on the calling thread: true if the fast path may run
 ** (f filled), else false with no section open. Like gr_try_open, but one
-** compare (fast_gen) stands for the clock, stack and fence checks, and the
-** fence is only a compiler fence: if membarrier is not in use, fast_gen never
-** matches and the section is closed before anything is written. */
-INLINE bool fast_open(fast *f)
+** compare (fast_gen, or wait_gen for block_end: waiting) stands for the
+** clock, stack, fence and G state checks, and the fence is only a compiler
+** fence: if membarrier is not in use, neither ever matches and the section is
+** closed before anything is written. */
+INLINE bool fast_open(fast *f, bool waiting)
 {
 #ifdef GR_HAVE_NOW_TSC
 	gr_tthread *t = _gr_tl.t;
@@ -116,7 +122,7 @@ INLINE bool fast_open(fast *f)
 	atomic_store_explicit(&t->seq, s + 1, memory_order_relaxed);
 	atomic_signal_fence(memory_order_seq_cst);
 	uint64_t g = atomic_load_explicit(&gr_tr.gen, memory_order_acquire);
-	if (__builtin_expect(g == t->fast_gen, 1)) {   /* implies g == t->cur_gen */
+	if (__builtin_expect(g == (waiting ? t->wait_gen : t->fast_gen), 1)) {   /* implies g == t->cur_gen */
 		gr_tbuf *b = t->cur;
 		/* pos as a relaxed load: dead after the test (fast_event loads it
 		** again), so the compiler keeps no register for it */
@@ -128,6 +134,7 @@ INLINE bool fast_open(fast *f)
 	atomic_store_explicit(&t->seq, s, memory_order_relaxed);
 #else
 	(void)f;
+	(void)waiting;
 #endif
 	return false;
 }
@@ -288,10 +295,9 @@ static __attribute__((noinline)) void region_slow(uint8_t type, uint64_t task, c
 INLINE void region(uint8_t type, uint64_t task, const char *name)
 {
 	fast f;
-	if (__builtin_expect(fast_open(&f), 1)) {
+	if (__builtin_expect(fast_open(&f, false), 1)) {   /* the G is running */
 		uint64_t sid;
-		if (__builtin_expect(f.t->gstate == GR_GO_STATUS_RUNNING, 1) &&
-		    __builtin_expect(gr_scache_ro_hit(f.t, f.gen, name, &sid), 1)) {
+		if (__builtin_expect(gr_scache_ro_hit(f.t, f.gen, name, &sid), 1)) {
 			const uint64_t a[2] = { task, sid };
 			fast_event(&f, type, 2, a);
 			return;
@@ -337,10 +343,9 @@ static __attribute__((noinline)) void user_log_slow(uint64_t task, const char *c
 INLINE void user_log(uint64_t task, const char *cat, const char *msg)
 {
 	fast f;
-	if (__builtin_expect(fast_open(&f), 1)) {
+	if (__builtin_expect(fast_open(&f, false), 1)) {   /* the G is running */
 		uint64_t key, val;
-		if (__builtin_expect(f.t->gstate == GR_GO_STATUS_RUNNING, 1) &&
-		    __builtin_expect(gr_scache_ro_hit(f.t, f.gen, cat, &key), 1) &&
+		if (__builtin_expect(gr_scache_ro_hit(f.t, f.gen, cat, &key), 1) &&
 		    __builtin_expect(gr_scache_ro_hit(f.t, f.gen, msg, &val), 1)) {
 			const uint64_t a[3] = { task, key, val };
 			fast_event(&f, GR_EV_USER_LOG, 3, a);
@@ -413,7 +418,7 @@ static __attribute__((noinline)) void block_begin_slow(const char *reason, void 
 		uint64_t stk = stack_id(t, fp, gen, 0);
 		gr_ev_done(t, block_event(t, gr_now(), rid, stk));
 		t->gstate = GR_GO_STATUS_WAITING;
-		fast_allow(t, gen);
+		t->wait_gen = fast_ok() ? gen : 0;
 	}
 	gr_end(t);
 }
@@ -425,12 +430,13 @@ void gort_trace_block_begin(const char *reason)
 	if (!reason || !*reason)
 		reason = "blocked";
 	fast f;
-	if (__builtin_expect(fast_open(&f), 1)) {
+	if (__builtin_expect(fast_open(&f, false), 1)) {   /* the G is running */
 		uint64_t rid;
-		if (__builtin_expect(f.t->gstate == GR_GO_STATUS_RUNNING, 1) &&
-		    __builtin_expect(gr_scache_ro_hit(f.t, f.gen, reason, &rid), 1)) {
+		if (__builtin_expect(gr_scache_ro_hit(f.t, f.gen, reason, &rid), 1)) {
 			const uint64_t a[1] = { rid };
 			f.t->gstate = GR_GO_STATUS_WAITING;
+			f.t->fast_gen = 0;
+			f.t->wait_gen = f.gen;
 			fast_event(&f, GR_EV_GO_BLOCK, 1, a);
 			return;
 		}
@@ -542,11 +548,13 @@ void gort_trace_block_end(void)
 	if (OFF())
 		return;
 	fast f;
-	if (__builtin_expect(fast_open(&f), 1)) {
+	if (__builtin_expect(fast_open(&f, true), 1)) {   /* the G is waiting */
 		gr_tthread *t = f.t;
-		if (__builtin_expect(t->gstate == GR_GO_STATUS_WAITING && t->label_gen == f.gen &&
-		                     t->pc1 == (uintptr_t)__builtin_return_address(0) && t->pc1_gen == f.gen, 1)) {
+		if (__builtin_expect(t->label_gen == f.gen && t->pc1 == (uintptr_t)__builtin_return_address(0) &&
+		                     t->pc1_gen == f.gen, 1)) {
 			t->gstate = GR_GO_STATUS_RUNNING;
+			t->wait_gen = 0;
+			t->fast_gen = f.gen;
 			fast_unblock(&f, t->pc1_id);
 			return;
 		}

@@ -113,7 +113,14 @@ typedef struct gr_tthread {
 	                               (failed refill, thread exit); entering a
 	                               trace happens in a new session, whose
 	                               generations are all newer. So fast_gen == gen
-	                               implies cur_gen == gen. */
+	                               implies cur_gen == gen. It also implies the
+	                               G is running: every move away from running
+	                               clears it (block_begin's fast path; the
+	                               others go through gr_begin_at). */
+	uint64_t wait_gen;          /* the same for block_end's fast path: set when
+	                               block_begin leaves the G waiting with the
+	                               fast conditions true, cleared with fast_gen
+	                               by gr_begin_at and by block_end */
 	gr_scache_ent scache[GR_SCACHE] __attribute__((aligned(64)));
 	gr_scache_rw scache_rw[GR_SCACHE];
 } gr_tthread;
@@ -446,7 +453,7 @@ static inline __attribute__((always_inline)) gr_tthread *gr_begin_at(uint64_t *g
 {
 	gr_tthread *t = _gr_tl.t;
 	if (t)
-		t->fast_gen = 0;   /* see gr_tthread.fast_gen */
+		t->fast_gen = t->wait_gen = 0;   /* see gr_tthread.fast_gen */
 	if (__builtin_expect(t != NULL, 1) && gr_try_open(t, gen))
 		return t;
 	return _gr_tr_begin_slow(gen, api_fp);
