@@ -186,9 +186,9 @@ static __attribute__((noinline)) void fast_event_any(gr_tthread *t, uint8_t type
 ** 16 us of the previous one (dt a one- or two-byte varint) is one 8-byte
 ** store; else dt is a varint before the packed word. Other arguments:
 ** fast_event_any. */
+INLINE void fast_event_w(const fast *f, uint8_t type, int n, uint64_t w);
 INLINE void fast_event(const fast *f, uint8_t type, int n, const uint64_t *a)
 {
-	gr_tbuf *b = f->b;
 	uint64_t any = 0, w = 0;
 	GR_UNROLL
 	for (int i = 0; i < n; i++) {
@@ -199,6 +199,14 @@ INLINE void fast_event(const fast *f, uint8_t type, int n, const uint64_t *a)
 		fast_event_any(f->t, type, n, a[0], n > 1 ? a[1] : 0, n > 2 ? a[2] : 0);
 		return;
 	}
+	fast_event_w(f, type, n, w);
+}
+
+/* fast_event with the n arguments already packed in w, one byte each (all
+** below 128; little-endian). */
+INLINE void fast_event_w(const fast *f, uint8_t type, int n, uint64_t w)
+{
+	gr_tbuf *b = f->b;
 	/* reloaded (not kept from fast_open's room check): one register less
 	** through the string lookups */
 	uint8_t *p = __atomic_load_n(&b->pos, __ATOMIC_RELAXED);
@@ -339,21 +347,69 @@ static __attribute__((noinline)) void user_log_slow(uint64_t task, const char *c
 	gr_end(t);
 }
 
-/* Inlined into the exported function: FP as in region. */
-INLINE void user_log(uint64_t task, const char *cat, const char *msg)
+/* The pair cache entry of (cat, msg): one cache line (64 bytes) of
+** t->lcache, by a multiplicative hash of cat * 2 + msg. */
+_Static_assert(sizeof(gr_lcache_ent) == 64 && GR_LCACHE == 16, "lcache_entry assumes 16 entries of 64 bytes");
+INLINE gr_lcache_ent *lcache_entry(gr_tthread *t, const char *cat, const char *msg)
 {
-	fast f;
-	if (__builtin_expect(fast_open(&f, false), 1)) {   /* the G is running */
+	uint32_t k = (uint32_t)((uintptr_t)cat * 2 + (uintptr_t)msg);
+	uint32_t off = (k * 0x9e3779b1u) >> (28 - 6) & ((GR_LCACHE - 1) << 6);
+	return (gr_lcache_ent *)(void *)((char *)t->lcache + off);
+}
+
+/* Everything but user_log's pair cache hit, out of line (one call site, so
+** that the hit path needs no frame). With t set, t has a fast section of gen
+** open and the pair missed: the string cache's read-only hits fill the pair's
+** entry (ids below 128) and the event is written. Anything else closes the
+** section and takes the general path (fp: the exported function's frame). */
+static __attribute__((noinline)) void user_log_miss(uint64_t task, const char *cat, const char *msg, void *fp,
+                                                    gr_tthread *t, uint64_t gen)
+{
+	typedef uint64_t __attribute__((may_alias, aligned(1))) u64_any;
+	if (t) {
 		uint64_t key, val;
-		if (__builtin_expect(gr_scache_ro_hit(f.t, f.gen, cat, &key), 1) &&
-		    __builtin_expect(gr_scache_ro_hit(f.t, f.gen, msg, &val), 1)) {
+		if (gr_scache_ro_hit(t, gen, cat, &key) && gr_scache_ro_hit(t, gen, msg, &val)) {
+			if ((key | val) < 0x80)
+				*lcache_entry(t, cat, msg) =
+					(gr_lcache_ent){ cat, msg, gen, *(const u64_any *)(const void *)cat,
+				                         *(const u64_any *)(const void *)msg, key | val << 8, { 0, 0 } };
+			const fast f = { t, gen, t->cur };
 			const uint64_t a[3] = { task, key, val };
 			fast_event(&f, GR_EV_USER_LOG, 3, a);
 			return;
 		}
-		fast_abort(&f);
+		gr_end(t);
 	}
-	user_log_slow(task, cat, msg, FP);
+	user_log_slow(task, cat, msg, fp);
+}
+
+/* Inlined into the exported function: FP as in region. The pair cache
+** (gr_lcache_ent) answers the usual log, two literals from one call site,
+** with one lookup; it holds only pairs that hit the string cache as
+** read-only strings, with the same checks (pointers, generation, the 8 bytes
+** at each), and is filled from those hits (user_log_miss). */
+INLINE void user_log(uint64_t task, const char *cat, const char *msg)
+{
+	typedef uint64_t __attribute__((may_alias, aligned(1))) u64_any;
+	fast f;
+	gr_tthread *t = NULL;
+	uint64_t gen = 0;
+	if (__builtin_expect(fast_open(&f, false), 1)) {   /* the G is running */
+		const gr_lcache_ent *e = lcache_entry(f.t, cat, msg);
+		if (__builtin_expect(e->cat == cat && e->msg == msg && e->tag == f.gen &&
+		                     *(const u64_any *)(const void *)cat == e->wc &&
+		                     *(const u64_any *)(const void *)msg == e->wm, 1)) {
+			uint64_t kv = e->kv;
+			if (__BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__ || __builtin_expect(task >= 0x80, 0))
+				fast_event_any(f.t, GR_EV_USER_LOG, 3, task, kv & 0xff, kv >> 8);
+			else
+				fast_event_w(&f, GR_EV_USER_LOG, 3, task | kv << 8);
+			return;
+		}
+		t = f.t;
+		gen = f.gen;
+	}
+	user_log_miss(task, cat, msg, FP, t, gen);
 }
 
 void gort_trace_log(uint64_t task, const char *category, const char *message)

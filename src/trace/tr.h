@@ -39,6 +39,7 @@
 #define GR_NOTHREAD     UINT64_MAX
 #define GR_MAX_STACK    128
 #define GR_SCACHE       64                 /* per-thread string cache entries */
+#define GR_LCACHE       16                 /* per-thread log (category, message) pairs */
 
 typedef struct gr_tbuf {
 	struct gr_tbuf *next;       /* queue link */
@@ -73,6 +74,17 @@ typedef struct gr_scache_ent {
 	uint64_t id;
 	uint64_t w0;                /* read-only: the 8 bytes at ptr; writable: the copy's head word */
 } gr_scache_ent;
+
+/* A log's (category, message) pair of read-only strings (api.c, user_log):
+** both pointers, the generation (0 = empty), the 8 bytes at each pointer and
+** the two ids packed as key | val << 8 (both below 128). One cache line. */
+typedef struct gr_lcache_ent {
+	const char *cat, *msg;
+	uint64_t tag;
+	uint64_t wc, wm;
+	uint64_t kv;
+	uint64_t pad[2];
+} gr_lcache_ent;
 
 /* What a writable entry compares besides w0 (see gr_scache_match). */
 typedef struct gr_scache_rw {
@@ -123,6 +135,7 @@ typedef struct gr_tthread {
 	                               by gr_begin_at and by block_end */
 	gr_scache_ent scache[GR_SCACHE] __attribute__((aligned(64)));
 	gr_scache_rw scache_rw[GR_SCACHE];
+	gr_lcache_ent lcache[GR_LCACHE] __attribute__((aligned(64)));
 } gr_tthread;
 
 struct gr_tls {

@@ -9,7 +9,9 @@
 ** unloaded and another loaded at the same address with a different literal
 ** there, in one generation, reads back the new literal (its first 8 bytes
 ** differ; see docs/trace.md, Strings and stacks). Each annotation is read
-** back with gort's parser; Go's validator checks the trace.
+** back with gort's parser; Go's validator checks the trace. All of it runs
+** with stacks off (the annotations' fast path, with its (category, message)
+** pair cache) and with stacks on (the general path).
 */
 #include "testhelper.h"
 
@@ -73,10 +75,14 @@ static void module_once(const char *path, const char *expect, const void **addr)
 	dlclose(h);
 }
 
-static void test_ro_and_writable(void)
+static void run(const char *depth)
 {
 	const char *mod_a = getenv("STRMOD_A"), *mod_b = getenv("STRMOD_B");
-	const char *path = gort_test_path("strings_ro.trace");
+	char name[64];
+	snprintf(name, sizeof name, "strings_ro_%s.trace", depth);
+	const char *path = gort_test_path(name);
+	nwant = 0;
+	setenv("GORT_TRACE_STACK_DEPTH", depth, 1);
 	CHECK(gort_trace_start_file(path) == 0);
 
 	log_one("a-literal-string", "a-literal-string");
@@ -136,8 +142,19 @@ static void test_ro_and_writable(void)
 	CHECKF(v == 0, "Go rejects the trace: %s", msg);
 }
 
+static void test_fast_path(void)
+{
+	run("0");
+}
+
+static void test_general_path(void)
+{
+	run("32");
+}
+
 int main(void)
 {
-	RUN(test_ro_and_writable);
+	RUN(test_fast_path);
+	RUN(test_general_path);
 	return gort_test_summary();
 }
