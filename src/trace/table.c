@@ -229,11 +229,7 @@ uint64_t _gr_tr_string_miss(gr_tthread *th, uint64_t gen, const char *s)
 	uint32_t cmp = (uint32_t)(len + (len < GR_GO122_MAX_STRING_SIZE));
 	e->ptr = s;
 	e->id = n->id;
-	if (scache_ro(s, cmp)) {
-		memcpy(&e->w0, s, 8);
-		e->tag = gen;
-		return n->id;
-	}
+	r->checked = 0;
 	e->w0 = r->w1 = 0;
 	if (cmp >= 8) {
 		memcpy(&e->w0, c, 8);
@@ -249,6 +245,21 @@ uint64_t _gr_tr_string_miss(gr_tthread *th, uint64_t gen, const char *s)
 	r->copy = c;
 	r->n = cmp;
 	return n->id;
+}
+
+/* A string is classified at its entry's first hit, not at the miss: a
+** workload whose strings miss every time (more than the cache holds, in
+** turn) then pays no classification. */
+uint64_t _gr_tr_string_reused(gr_tthread *th, unsigned i, uint64_t gen, const char *s)
+{
+	gr_scache_ent *e = &th->scache[i];
+	gr_scache_rw *r = &th->scache_rw[i];
+	r->checked = 1;
+	if (scache_ro(s, r->n)) {
+		memcpy(&e->w0, s, 8);
+		e->tag = gen;
+	}
+	return e->id;
 }
 
 /* The calling thread's last stacks per call site (see the top of the file):

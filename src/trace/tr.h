@@ -91,6 +91,7 @@ typedef struct gr_scache_rw {
 	uint64_t w1;                /* the copy's tail word */
 	const char *copy;           /* the interned bytes, NUL-terminated unless truncated */
 	uint32_t n;                 /* bytes compared: length + the NUL when not truncated */
+	uint32_t checked;           /* classified as writable (see _gr_tr_string_reused) */
 } gr_scache_rw;
 
 typedef struct gr_tthread {
@@ -230,6 +231,9 @@ void _gr_tr_buf_seal(gr_tbuf *b);         /* patch the size field */
 /* ---- table.c: per-generation string and stack tables ---- */
 uint64_t _gr_tr_string(uint64_t gen, const char *s, size_t len);
 uint64_t _gr_tr_string_miss(gr_tthread *t, uint64_t gen, const char *s);
+/* A byte-compared entry (slot i, for s in gen) hit for the first time: if s
+** is a read-only string, the entry becomes a read-only one; its id. */
+uint64_t _gr_tr_string_reused(gr_tthread *t, unsigned i, uint64_t gen, const char *s);
 
 /* a[0..n) == b[0..n), for n >= 1, with few unaligned loads (both objects
 ** have at least n bytes). */
@@ -333,8 +337,9 @@ static inline __attribute__((always_inline)) bool gr_scache_match(const gr_scach
 
 /* The thread's cache of string ids: an entry hits when it has the same
 ** pointer and generation, and then:
-**  - an entry made from a pointer into a read-only segment of a loaded
-**    object (a string literal; table.c, scache_ro) compares only the 8 bytes
+**  - an entry for a pointer into a read-only segment of a loaded object (a
+**    string literal; table.c, scache_ro, checked at the entry's first hit,
+**    so that strings that miss every time pay no check) compares only the 8 bytes
 **    at the pointer, which it recorded: read-only bytes cannot change while
 **    the object stays mapped, and the 8 bytes lie in one page and in that
 **    segment, so the read cannot fault even if the memory now holds
@@ -365,7 +370,7 @@ static inline uint64_t _gr_tr_string_cached(gr_tthread *t, uint64_t gen, const c
 	unsigned i = gr_scache_slot((uintptr_t)s);
 	const gr_scache_ent *e = &t->scache[i];
 	if (e->ptr == s && e->tag == (gen | GR_SCACHE_RW) && gr_scache_match(e, &t->scache_rw[i], s))
-		return e->id;
+		return __builtin_expect(t->scache_rw[i].checked, 1) ? e->id : _gr_tr_string_reused(t, i, gen, s);
 	return _gr_tr_string_miss(t, gen, s);
 }
 uint64_t _gr_tr_stack(uint64_t gen, const uintptr_t *pcs, int n);
