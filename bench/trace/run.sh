@@ -1,16 +1,23 @@
 #!/bin/sh
-# bench/trace/run.sh [--quick] [BUILD_DIR]: cost (ns) and size (bytes) per
-# trace event for a region begin/end pair, a log and a block/unblock pair,
-# on 1 and 2 threads, tracing off / on / on with stacks; medians over
-# repetitions. Writes bench/results/trace.md.
+# bench/trace/run.sh [--quick] [--before OLD_BENCH_TRACE] [BUILD_DIR]: cost
+# (ns) and size (bytes) per trace event for a region begin/end pair, a log
+# and a block/unblock pair, on 1 and 2 threads, tracing off / on / on with
+# stacks; medians over repetitions. Writes bench/results/trace.md.
+# --before: also time another bench_trace binary (e.g. built from main)
+# against this one, round by round in the same run (1 thread, tracing on, no
+# stacks, and the floor), and count its instructions: a before/after table.
 set -eu
 HERE=$(cd "$(dirname "$0")" && pwd)
 SRC=$(cd "$HERE/../.." && pwd)
 QUICK=0
 BUILD=""
+BEFORE=""
+next_before=0
 for a in "$@"; do
+	if [ $next_before = 1 ]; then BEFORE=$a; next_before=0; continue; fi
 	case $a in
 	--quick) QUICK=1 ;;
+	--before) next_before=1 ;;
 	*) BUILD=$a ;;
 	esac
 done
@@ -54,6 +61,47 @@ MODEL=$(lscpu | sed -n 's/^Model name:[[:space:]]*//p' | head -1)
 				printf "- %s: %.1fx the floor (%.2f ns); 2 threads / 1 thread = %.2f\n", op, one / f, f, two / one
 			}
 		}' | sort
+	if [ -n "$BEFORE" ]; then
+		ROUNDS=$((2 * REPS + 1))
+		BA=$(mktemp)
+		r=0
+		while [ $r -lt $ROUNDS ]; do
+			for op in region log block floor; do
+				for which in before after; do
+					if [ $which = before ]; then b=$BEFORE; else b=$BIN; fi
+					"$b" $ITERS 1 $op | awk -F' [|] ' -v op=$op -v w=$which '{ print op, w, $4 }' >> "$BA"
+				done
+			done
+			r=$((r + 1))
+		done
+		IC_BEFORE=$("$HERE/icount.sh" "$BEFORE")
+		IC_AFTER=$("$HERE/icount.sh" "$BIN")
+		echo
+		echo "Before/after in the same run: \`$BEFORE\` (before) and this build (after), run"
+		echo "alternately, $ROUNDS rounds of $ITERS iterations (after a warm-up run), 1 thread, tracing"
+		echo "on without stacks; medians (ns/event), ratio to the floor (the median of both binaries'"
+		echo "floor runs: the same loop), ratio of the minimum to the floor's minimum, instructions/event"
+		echo "(callgrind)"
+		echo
+		echo "(min = the fastest round: interference from other processes only adds time)."
+		echo
+		echo "| operation | before ns | after ns | before / floor | after / floor | min before / floor | min after / floor | before instr | after instr |"
+		echo "|---|---|---|---|---|---|---|---|---|"
+		med() { sort -n | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'; }
+		fmed=$(awk '$1 == "floor" { print $3 }' "$BA" | med)
+		fmin=$(awk '$1 == "floor" { print $3 }' "$BA" | sort -n | head -1)
+		for op in region log block floor; do
+			mb=$(awk -v op=$op '$1 == op && $2 == "before" { print $3 }' "$BA" | med)
+			ma=$(awk -v op=$op '$1 == op && $2 == "after" { print $3 }' "$BA" | med)
+			nb=$(awk -v op=$op '$1 == op && $2 == "before" { print $3 }' "$BA" | sort -n | head -1)
+			na=$(awk -v op=$op '$1 == op && $2 == "after" { print $3 }' "$BA" | sort -n | head -1)
+			ib=$(echo "$IC_BEFORE" | awk -F' [|] ' -v op=$op '$1 == op { print $2 }')
+			ia=$(echo "$IC_AFTER" | awk -F' [|] ' -v op=$op '$1 == op { print $2 }')
+			awk -v op=$op -v mb="$mb" -v ma="$ma" -v nb="$nb" -v na="$na" -v f="$fmed" -v fm="$fmin" -v ib="$ib" -v ia="$ia" \
+				'BEGIN { printf "| %s | %.2f | %.2f | %.2fx | %.2fx | %.2fx | %.2fx | %s | %s |\n", op, mb, ma, mb / f, ma / f, nb / fm, na / fm, ib, ia }'
+		done
+		rm -f "$BA"
+	fi
 	ICOUNT=$("$HERE/icount.sh" "$BIN")
 	if [ -n "$ICOUNT" ]; then
 		echo

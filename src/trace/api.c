@@ -10,9 +10,12 @@
 ** G to be running: between block_begin and block_end they are dropped.
 **
 ** The frequent events (regions, logs, block/unblock) have a fast path for the
-** common case (thread in the trace, stacks off, strings in the thread's
-** cache): it makes no call, so it needs no saved registers; anything else
-** closes the section it opened and takes the general path, out of line.
+** common case (thread in the trace, TSC clock, stacks off, membarrier, all
+** recorded as t->fast_gen == the generation by the general path; strings
+** are literals in the thread's cache): it makes no call and keeps few values
+** live, so the compiler gives it no frame and no saved registers; anything
+** else closes the section it opened and takes the general path, out of line
+** (a tail call).
 */
 #include <stdarg.h>
 #include <stdio.h>
@@ -63,28 +66,165 @@ INLINE uint64_t stack_id(gr_tthread *t, void *fp, uint64_t gen, int min)
 	return d > 0 ? stack_of(fp, gen, d) : 0;
 }
 
-/* Fast path: a section opened on a thread in the trace with stacks off and
-** the TSC clock (then the thread, *gen set), else NULL with no section open.
-** fast_now is the clock then: inline, no call. */
-INLINE gr_tthread *fast_begin(uint64_t *gen)
+/* The fast path (see the top of the file) may run on t in generation gen:
+** the TSC clock, stacks off and membarrier in use (so the section needs only
+** a compiler fence). Checked by the slow paths, which record the answer in
+** t->fast_gen; each generation's first event on a thread takes a slow path
+** (its buffer for the generation is not open yet), and nothing checked here
+** changes within a generation: the clock is calibrated once, stack_depth and
+** use_membarrier are set before a session's first generation (a forked child
+** starts over with new generation numbers). */
+static inline bool fast_ok(void)
 {
-	gr_tthread *t = _gr_tl.t;
 #ifdef GR_HAVE_NOW_TSC
-	if (__builtin_expect(t != NULL, 1) && __builtin_expect(_gr_clk.tsc, 1) &&
-	    __builtin_expect(atomic_load_explicit(&gr_tr.stack_depth, memory_order_relaxed) == 0, 1) &&
-	    gr_try_open(t, gen))
-		return t;
+	return _gr_clk.tsc && atomic_load_explicit(&gr_tr.stack_depth, memory_order_relaxed) == 0 &&
+	       atomic_load_explicit(&gr_tr.use_membarrier, memory_order_relaxed);
 #else
-	(void)t;
-	(void)gen;
+	return false;
 #endif
-	return NULL;
 }
+
+/* After a general-path event of gen that left the G running. */
+static inline void fast_allow(gr_tthread *t, uint64_t gen)
+{
+	t->fast_gen = fast_ok() ? gen : 0;
+}
+
+/* An open fast section: the thread, the generation and the buffer, which
+** has room for one event. */
+typedef struct fast {
+	gr_tthread *t;
+	uint64_t gen;
+	gr_tbuf *b;
+} fast;
+
+/* Open a fast section on the calling thread: true if the fast path may run
+** (f filled), else false with no section open. Like gr_try_open, but one
+** compare (fast_gen, or wait_gen for block_end: waiting) stands for the
+** clock, stack, fence and G state checks, and the fence is only a compiler
+** fence: if membarrier is not in use, neither ever matches and the section is
+** closed before anything is written. */
+INLINE bool fast_open(fast *f, bool waiting)
+{
+#ifdef GR_HAVE_NOW_TSC
+	gr_tthread *t = _gr_tl.t;
+	if (__builtin_expect(t == NULL, 0))
+		return false;
+	uint32_t s = atomic_load_explicit(&t->seq, memory_order_relaxed);
+	if (__builtin_expect(s & 1, 0))
+		return false;
+	atomic_store_explicit(&t->seq, s + 1, memory_order_relaxed);
+	atomic_signal_fence(memory_order_seq_cst);
+	uint64_t g = atomic_load_explicit(&gr_tr.gen, memory_order_acquire);
+	if (__builtin_expect(g == (waiting ? t->wait_gen : t->fast_gen), 1)) {   /* implies g == t->cur_gen */
+		gr_tbuf *b = t->cur;
+		/* pos as a relaxed load: dead after the test (fast_event loads it
+		** again), so the compiler keeps no register for it */
+		if (__builtin_expect(__atomic_load_n(&b->pos, __ATOMIC_RELAXED) + GR_EV_MAX <= b->end, 1)) {
+			*f = (fast){ t, g, b };
+			return true;
+		}
+	}
+	atomic_store_explicit(&t->seq, s, memory_order_relaxed);
+#else
+	(void)f;
+	(void)waiting;
+#endif
+	return false;
+}
+
+/* Close a fast section after writing up to p (release: the switcher that
+** sees seq even sees the bytes). */
+INLINE void fast_close(const fast *f, uint8_t *p)
+{
+	f->b->pos = p;
+	gr_end(f->t);   /* seq reloaded: one register less across the clock read */
+}
+
+/* Close a fast section that wrote nothing. */
+INLINE void fast_abort(const fast *f)
+{
+	gr_end(f->t);
+}
+
 #ifdef GR_HAVE_NOW_TSC
 #define fast_now() gr_now_tsc()
 #else
 #define fast_now() gr_now()
 #endif
+
+/* fast_event's general case, out of line (a tail call, so that the fast
+** path needs no saved registers): the event (type, dt, the n <= 3
+** arguments x, y, z, then stack id 0) in t's open fast section, which it
+** closes. */
+static __attribute__((noinline)) void fast_event_any(gr_tthread *t, uint8_t type, int n, uint64_t x, uint64_t y,
+                                                     uint64_t z)
+{
+	const uint64_t a[4] = { x, n > 1 ? y : 0, n > 2 ? z : 0, 0 };
+	gr_tbuf *b = t->cur;
+	uint64_t now = fast_now();
+	/* constant counts, so that the writer's loops unroll */
+	if (n == 1)
+		b->pos = gr_put_ev_at(b, b->pos, type, now, 2, a);
+	else if (n == 2)
+		b->pos = gr_put_ev_at(b, b->pos, type, now, 3, a);
+	else
+		b->pos = gr_put_ev_at(b, b->pos, type, now, 4, a);
+	gr_end(t);
+}
+
+/* Write an event (type, dt, the n <= 3 arguments a[], then stack id 0) in a
+** fast section and close it. The arguments are packed before the clock
+** read: when they are all one-byte varints (the common case) only the packed
+** word, the buffer and the thread stay live across it, and an event within
+** 16 us of the previous one (dt a one- or two-byte varint) is one 8-byte
+** store; else dt is a varint before the packed word. Other arguments:
+** fast_event_any. */
+INLINE void fast_event_w(const fast *f, uint8_t type, int n, uint64_t w);
+INLINE void fast_event(const fast *f, uint8_t type, int n, const uint64_t *a)
+{
+	uint64_t any = 0, w = 0;
+	GR_UNROLL
+	for (int i = 0; i < n; i++) {
+		any |= a[i];
+		w |= a[i] << (8 * i);
+	}
+	if (__BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__ || n > 3 || __builtin_expect(any >= 0x80, 0)) {
+		fast_event_any(f->t, type, n, a[0], n > 1 ? a[1] : 0, n > 2 ? a[2] : 0);
+		return;
+	}
+	fast_event_w(f, type, n, w);
+}
+
+/* fast_event with the n arguments already packed in w, one byte each (all
+** below 128; little-endian). */
+INLINE void fast_event_w(const fast *f, uint8_t type, int n, uint64_t w)
+{
+	gr_tbuf *b = f->b;
+	/* reloaded (not kept from fast_open's room check): one register less
+	** through the string lookups */
+	uint8_t *p = __atomic_load_n(&b->pos, __ATOMIC_RELAXED);
+	uint64_t now = fast_now();
+	uint64_t dt = now - b->last;   /* huge when the clock is behind last */
+	if (__builtin_expect(dt < 0x80, 1)) {
+		b->last = now;
+		w = w << 16 | dt << 8 | type;
+		memcpy(p, &w, 8);
+		fast_close(f, p + 2 + n + 1);
+		return;
+	}
+	if (__builtin_expect(dt < 0x4000, 1)) {   /* two-byte dt: events 128 ns - 16 us apart */
+		b->last = now;
+		w = w << 24 | ((dt & 0x7f) | 0x80 | (dt << 1 & 0x7f00)) << 8 | type;
+		memcpy(p, &w, 8);
+		fast_close(f, p + 3 + n + 1);
+		return;
+	}
+	*p++ = type;
+	p = gr_uv(p, gr_tick_dt(b, now));
+	memcpy(p, &w, 8);
+	fast_close(f, p + n + 1);
+}
 
 static inline bool g_running(gr_tthread *t)
 {
@@ -134,10 +274,8 @@ void gort_trace_task_end(uint64_t task)
 
 INLINE uint8_t *region_event(gr_tthread *t, uint8_t type, uint64_t now, uint64_t task, uint64_t sid, uint64_t stk)
 {
-	uint8_t *p = gr_ev_at(t, type, now);
-	p = gr_uv(p, task);
-	p = gr_uv(p, sid);
-	return gr_uv(p, stk);
+	const uint64_t a[3] = { task, sid, stk };
+	return gr_put_ev(t->cur->pos, type, gr_tick_dt(t->cur, now), 3, a);
 }
 
 static __attribute__((noinline)) void region_slow(uint8_t type, uint64_t task, const char *name, void *fp)
@@ -149,45 +287,44 @@ static __attribute__((noinline)) void region_slow(uint8_t type, uint64_t task, c
 	uint64_t sid = _gr_tr_string_cached(t, gen, name);
 	uint64_t stk = stack_id(t, fp, gen, 0);
 	gr_ev_done(t, region_event(t, type, gr_now(), task, sid, stk));
+	fast_allow(t, gen);
 	gr_end(t);
 }
 
-INLINE void region(uint8_t type, uint64_t task, const char *name, void *fp)
+/* Inlined into the exported function (always_inline), so FP at the slow
+** call is that function's frame; taken there, not on entry, so that the fast
+** path keeps no copy of it. */
+INLINE void region(uint8_t type, uint64_t task, const char *name)
 {
-	uint64_t gen;
-	gr_tthread *t = fast_begin(&gen);
-	if (__builtin_expect(t != NULL, 1)) {
-		const gr_scache_ent *e;
-		if (__builtin_expect(t->gstate == GR_GO_STATUS_RUNNING, 1) &&
-		    (e = gr_scache_hit(t, gen, name)) != NULL) {
-			gr_ev_done(t, region_event(t, type, fast_now(), task, e->id, 0));
-			gr_end(t);
+	fast f;
+	if (__builtin_expect(fast_open(&f, false), 1)) {   /* the G is running */
+		uint64_t sid;
+		if (__builtin_expect(gr_scache_ro_hit(f.t, f.gen, name, &sid), 1)) {
+			const uint64_t a[2] = { task, sid };
+			fast_event(&f, type, 2, a);
 			return;
 		}
-		gr_end(t);
+		fast_abort(&f);
 	}
-	region_slow(type, task, name, fp);
+	region_slow(type, task, name, FP);
 }
 
 void gort_trace_region_begin(uint64_t task, const char *type)
 {
 	if (!OFF())
-		region(GR_EV_USER_REGION_BEGIN, task, type, FP);
+		region(GR_EV_USER_REGION_BEGIN, task, type);
 }
 
 void gort_trace_region_end(uint64_t task, const char *type)
 {
 	if (!OFF())
-		region(GR_EV_USER_REGION_END, task, type, FP);
+		region(GR_EV_USER_REGION_END, task, type);
 }
 
 INLINE uint8_t *log_event(gr_tthread *t, uint64_t now, uint64_t task, uint64_t key, uint64_t val, uint64_t stk)
 {
-	uint8_t *p = gr_ev_at(t, GR_EV_USER_LOG, now);
-	p = gr_uv(p, task);
-	p = gr_uv(p, key);
-	p = gr_uv(p, val);
-	return gr_uv(p, stk);
+	const uint64_t a[4] = { task, key, val, stk };
+	return gr_put_ev(t->cur->pos, GR_EV_USER_LOG, gr_tick_dt(t->cur, now), 4, a);
 }
 
 static __attribute__((noinline)) void user_log_slow(uint64_t task, const char *cat, const char *msg, void *fp)
@@ -200,19 +337,39 @@ static __attribute__((noinline)) void user_log_slow(uint64_t task, const char *c
 	uint64_t val = _gr_tr_string_cached(t, gen, msg);
 	uint64_t stk = stack_id(t, fp, gen, 0);
 	gr_ev_done(t, log_event(t, gr_now(), task, key, val, stk));
+	fast_allow(t, gen);
 	gr_end(t);
 }
 
-INLINE void user_log(uint64_t task, const char *cat, const char *msg, void *fp)
+/* The pair cache entry of (cat, msg): one cache line (64 bytes) of
+** t->lcache, by a multiplicative hash of cat * 2 + msg. */
+_Static_assert(sizeof(gr_lcache_ent) == 64 && GR_LCACHE == 16, "lcache_entry assumes 16 entries of 64 bytes");
+INLINE gr_lcache_ent *lcache_entry(gr_tthread *t, const char *cat, const char *msg)
 {
-	uint64_t gen;
-	gr_tthread *t = fast_begin(&gen);
-	if (__builtin_expect(t != NULL, 1)) {
-		const gr_scache_ent *k, *v;
-		if (__builtin_expect(t->gstate == GR_GO_STATUS_RUNNING, 1) &&
-		    (k = gr_scache_hit(t, gen, cat)) != NULL && (v = gr_scache_hit(t, gen, msg)) != NULL) {
-			gr_ev_done(t, log_event(t, fast_now(), task, k->id, v->id, 0));
-			gr_end(t);
+	uint32_t k = (uint32_t)((uintptr_t)cat * 2 + (uintptr_t)msg);
+	uint32_t off = (k * 0x9e3779b1u) >> (28 - 6) & ((GR_LCACHE - 1) << 6);
+	return (gr_lcache_ent *)(void *)((char *)t->lcache + off);
+}
+
+/* Everything but user_log's pair cache hit, out of line (one call site, so
+** that the hit path needs no frame). With t set, t has a fast section of gen
+** open and the pair missed: the string cache's read-only hits fill the pair's
+** entry (ids below 128) and the event is written. Anything else closes the
+** section and takes the general path (fp: the exported function's frame). */
+static __attribute__((noinline)) void user_log_miss(uint64_t task, const char *cat, const char *msg, void *fp,
+                                                    gr_tthread *t, uint64_t gen)
+{
+	typedef uint64_t __attribute__((may_alias, aligned(1))) u64_any;
+	if (t) {
+		uint64_t key, val;
+		if (gr_scache_ro_hit(t, gen, cat, &key) && gr_scache_ro_hit(t, gen, msg, &val)) {
+			if ((key | val) < 0x80)
+				*lcache_entry(t, cat, msg) =
+					(gr_lcache_ent){ cat, msg, gen, *(const u64_any *)(const void *)cat,
+				                         *(const u64_any *)(const void *)msg, key | val << 8, { 0, 0 } };
+			const fast f = { t, gen, t->cur };
+			const uint64_t a[3] = { task, key, val };
+			fast_event(&f, GR_EV_USER_LOG, 3, a);
 			return;
 		}
 		gr_end(t);
@@ -220,10 +377,39 @@ INLINE void user_log(uint64_t task, const char *cat, const char *msg, void *fp)
 	user_log_slow(task, cat, msg, fp);
 }
 
+/* Inlined into the exported function: FP as in region. The pair cache
+** (gr_lcache_ent) answers the usual log, two literals from one call site,
+** with one lookup; it holds only pairs that hit the string cache as
+** read-only strings, with the same checks (pointers, generation, the 8 bytes
+** at each), and is filled from those hits (user_log_miss). */
+INLINE void user_log(uint64_t task, const char *cat, const char *msg)
+{
+	typedef uint64_t __attribute__((may_alias, aligned(1))) u64_any;
+	fast f;
+	gr_tthread *t = NULL;
+	uint64_t gen = 0;
+	if (__builtin_expect(fast_open(&f, false), 1)) {   /* the G is running */
+		const gr_lcache_ent *e = lcache_entry(f.t, cat, msg);
+		if (__builtin_expect(e->cat == cat && e->msg == msg && e->tag == f.gen &&
+		                     *(const u64_any *)(const void *)cat == e->wc &&
+		                     *(const u64_any *)(const void *)msg == e->wm, 1)) {
+			uint64_t kv = e->kv;
+			if (__BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__ || __builtin_expect(task >= 0x80, 0))
+				fast_event_any(f.t, GR_EV_USER_LOG, 3, task, kv & 0xff, kv >> 8);
+			else
+				fast_event_w(&f, GR_EV_USER_LOG, 3, task | kv << 8);
+			return;
+		}
+		t = f.t;
+		gen = f.gen;
+	}
+	user_log_miss(task, cat, msg, FP, t, gen);
+}
+
 void gort_trace_log(uint64_t task, const char *category, const char *message)
 {
 	if (!OFF())
-		user_log(task, category, message, FP);
+		user_log(task, category, message);
 }
 
 void gort_trace_logf(uint64_t task, const char *category, const char *fmt, ...)
@@ -238,7 +424,7 @@ void gort_trace_logf(uint64_t task, const char *category, const char *fmt, ...)
 	else
 		buf[0] = 0;
 	va_end(ap);
-	user_log(task, category, buf, FP);
+	user_log(task, category, buf);
 }
 
 void gort_trace_thread_name(const char *name)
@@ -267,9 +453,8 @@ void gort_trace_thread_name(const char *name)
 
 INLINE uint8_t *block_event(gr_tthread *t, uint64_t now, uint64_t rid, uint64_t stk)
 {
-	uint8_t *p = gr_ev_at(t, GR_EV_GO_BLOCK, now);
-	p = gr_uv(p, rid);
-	return gr_uv(p, stk);
+	const uint64_t a[2] = { rid, stk };
+	return gr_put_ev(t->cur->pos, GR_EV_GO_BLOCK, gr_tick_dt(t->cur, now), 2, a);
 }
 
 static __attribute__((noinline)) void block_begin_slow(const char *reason, void *fp)
@@ -283,6 +468,7 @@ static __attribute__((noinline)) void block_begin_slow(const char *reason, void 
 		uint64_t stk = stack_id(t, fp, gen, 0);
 		gr_ev_done(t, block_event(t, gr_now(), rid, stk));
 		t->gstate = GR_GO_STATUS_WAITING;
+		t->wait_gen = fast_ok() ? gen : 0;
 	}
 	gr_end(t);
 }
@@ -293,33 +479,31 @@ void gort_trace_block_begin(const char *reason)
 		return;
 	if (!reason || !*reason)
 		reason = "blocked";
-	uint64_t gen;
-	gr_tthread *t = fast_begin(&gen);
-	if (__builtin_expect(t != NULL, 1)) {
-		const gr_scache_ent *e;
-		if (__builtin_expect(t->gstate == GR_GO_STATUS_RUNNING, 1) &&
-		    (e = gr_scache_hit(t, gen, reason)) != NULL) {
-			gr_ev_done(t, block_event(t, fast_now(), e->id, 0));
-			t->gstate = GR_GO_STATUS_WAITING;
-			gr_end(t);
+	fast f;
+	if (__builtin_expect(fast_open(&f, false), 1)) {   /* the G is running */
+		uint64_t rid;
+		if (__builtin_expect(gr_scache_ro_hit(f.t, f.gen, reason, &rid), 1)) {
+			const uint64_t a[1] = { rid };
+			f.t->gstate = GR_GO_STATUS_WAITING;
+			f.t->fast_gen = 0;
+			f.t->wait_gen = f.gen;
+			fast_event(&f, GR_EV_GO_BLOCK, 1, a);
 			return;
 		}
-		gr_end(t);
+		fast_abort(&f);
 	}
 	block_begin_slow(reason, FP);
 }
 
-/* GoUnblock (with its stack) and GoStart of the thread's G. */
-INLINE uint8_t *unblock_events(gr_tthread *t, uint64_t now, uint64_t stk)
+/* GoUnblock (with its stack) and GoStart of the thread's G, at p in b. */
+INLINE uint8_t *unblock_events(gr_tthread *t, gr_tbuf *b, uint8_t *p, uint64_t now, uint64_t stk)
 {
-	uint8_t *p = gr_ev_at(t, GR_EV_GO_UNBLOCK, now);
-	p = gr_uv(p, t->g);
-	p = gr_uv(p, ++t->gseq);
-	p = gr_uv(p, stk);
-	*p++ = GR_EV_GO_START;
-	p = gr_uv(p, 0);
-	p = gr_uv(p, t->g);
-	return gr_uv(p, ++t->gseq);
+	uint64_t seq = t->gseq;
+	t->gseq = seq + 2;
+	const uint64_t u[3] = { t->g, seq + 1, stk };
+	const uint64_t s[2] = { t->g, seq + 2 };
+	p = gr_put_ev_at(b, p, GR_EV_GO_UNBLOCK, now, 3, u);
+	return gr_put_ev(p, GR_EV_GO_START, 0, 2, s);
 }
 
 static __attribute__((noinline)) void block_end_slow(void *fp)
@@ -330,29 +514,101 @@ static __attribute__((noinline)) void block_end_slow(void *fp)
 		return;
 	if (t->gstate == GR_GO_STATUS_WAITING) {
 		uint64_t stk = stack_id(t, fp, gen, 1);   /* GoUnblock always carries a stack */
-		gr_ev_done(t, unblock_events(t, gr_now(), stk));
+		gr_ev_done(t, unblock_events(t, t->cur, t->cur->pos, gr_now(), stk));
 		t->gstate = GR_GO_STATUS_RUNNING;
 		if (t->label_gen != gen)
 			_gr_tr_put_label(t, gen);
+		if (!t->name[0])
+			t->label_gen = gen;   /* no label to write in gen: block_end's fast path may run */
+		fast_allow(t, gen);
 	}
 	gr_end(t);
+}
+
+/* unblock_events in a fast section, out of line (a tail call: see
+** fast_event_any), closing it. */
+static __attribute__((noinline)) void fast_unblock_any(gr_tthread *t, uint64_t stk)
+{
+	gr_tbuf *b = t->cur;
+	b->pos = unblock_events(t, b, b->pos, fast_now(), stk);
+	gr_end(t);
+}
+
+/* v < 2^21 as a varint in the low bytes of the result; *len = its bytes. */
+INLINE uint64_t uv3(uint64_t v, unsigned *len)
+{
+	if (v < 0x80) {
+		*len = 1;
+		return v;
+	}
+	uint64_t lo = (v & 0x7f) | 0x80 | (v << 1 & 0x7f00);
+	if (v < 0x4000) {
+		*len = 2;
+		return lo;
+	}
+	*len = 3;
+	return lo | 0x8000 | (v << 2 & 0x7f0000);
+}
+
+/* unblock_events in a fast section, closing it: with a one-byte G id and
+** stack id and sequence numbers below 2^21, the two events are built in
+** registers before the clock read (GoUnblock's fields after dt, and all of
+** GoStart) and written with two 8-byte stores, as in fast_event. */
+INLINE void fast_unblock(const fast *f, uint64_t stk)
+{
+	gr_tthread *t = f->t;
+	gr_tbuf *b = f->b;
+	uint64_t g = t->g, seq = t->gseq;
+	if (__BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__ || __builtin_expect((g | stk) >= 0x80 || seq + 2 >= (1u << 21), 0)) {
+		fast_unblock_any(t, stk);
+		return;
+	}
+	t->gseq = seq + 2;
+	unsigned l1, l2;
+	uint64_t v1 = uv3(seq + 1, &l1), v2 = uv3(seq + 2, &l2);
+	uint64_t u = g | v1 << 8 | stk << (8 + 8 * l1);                             /* 2 + l1 bytes */
+	uint64_t st = GR_EV_GO_START | g << 16 | v2 << 24;                          /* 3 + l2 bytes, dt 0 */
+	unsigned len = (2 + l1) | (3 + l2) << 8;
+	uint8_t *p = __atomic_load_n(&b->pos, __ATOMIC_RELAXED);
+	uint64_t now = fast_now();
+	uint64_t dt = now - b->last;   /* huge when the clock is behind last */
+	uint64_t w;
+	if (__builtin_expect(dt < 0x80, 1)) {
+		b->last = now;
+		w = u << 16 | dt << 8 | GR_EV_GO_UNBLOCK;
+		memcpy(p, &w, 8);
+		p += 2;
+	} else if (__builtin_expect(dt < 0x4000, 1)) {
+		b->last = now;
+		w = u << 24 | ((dt & 0x7f) | 0x80 | (dt << 1 & 0x7f00)) << 8 | GR_EV_GO_UNBLOCK;
+		memcpy(p, &w, 8);
+		p += 3;
+	} else {
+		*p++ = GR_EV_GO_UNBLOCK;
+		p = gr_uv(p, gr_tick_dt(b, now));
+		memcpy(p, &u, 8);
+	}
+	p += len & 0xff;
+	memcpy(p, &st, 8);
+	fast_close(f, p + (len >> 8));
 }
 
 void gort_trace_block_end(void)
 {
 	if (OFF())
 		return;
-	uint64_t gen;
-	gr_tthread *t = fast_begin(&gen);
-	if (__builtin_expect(t != NULL, 1)) {
-		if (__builtin_expect(t->gstate == GR_GO_STATUS_WAITING && t->label_gen == gen &&
-		                     t->pc1 == ((uintptr_t *)FP)[1] && t->pc1_gen == gen, 1)) {
-			gr_ev_done(t, unblock_events(t, fast_now(), t->pc1_id));
+	fast f;
+	if (__builtin_expect(fast_open(&f, true), 1)) {   /* the G is waiting */
+		gr_tthread *t = f.t;
+		if (__builtin_expect(t->label_gen == f.gen && t->pc1 == (uintptr_t)__builtin_return_address(0) &&
+		                     t->pc1_gen == f.gen, 1)) {
 			t->gstate = GR_GO_STATUS_RUNNING;
-			gr_end(t);
+			t->wait_gen = 0;
+			t->fast_gen = f.gen;
+			fast_unblock(&f, t->pc1_id);
 			return;
 		}
-		gr_end(t);
+		fast_abort(&f);
 	}
 	block_end_slow(FP);
 }

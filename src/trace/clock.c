@@ -5,7 +5,8 @@
 ** exactly 1e9 and Go's per-delta conversion (1e9/freq = 1) never rounds.
 ** With an invariant TSC (CPUID 0x80000007 EDX bit 8) the nanoseconds come from
 ** RDTSC scaled by a multiplier calibrated once per process against
-** CLOCK_MONOTONIC (about 20 ms, at the first trace start); otherwise from
+** CLOCK_MONOTONIC (about 20 ms, at the first trace start), plus an offset
+** that makes the two agree at calibration; otherwise from
 ** clock_gettime. The state is written once, before any trace starts, and
 ** read-only afterwards.
 */
@@ -76,7 +77,6 @@ void _gr_clock_init(void)
 
 void _gr_clock_calibrate(void)
 {
-	_gr_clk.base_ns = 0;
 	_gr_clk.tsc = false;
 #ifdef GR_HAVE_TSC
 	const char *force = getenv("GORT_TRACE_CLOCK");
@@ -97,8 +97,8 @@ void _gr_clock_calibrate(void)
 	if (m == 0 || m > UINT32_MAX * (unsigned __int128)64)
 		return;
 	_gr_clk.mult = (uint64_t)m;
-	_gr_clk.base_tsc = t0;
-	_gr_clk.base_ns = n0;
+	/* n0 = (t0 * mult >> 32) + off: the scaled TSC meets CLOCK_MONOTONIC at t0 */
+	_gr_clk.off = n0 - (uint64_t)(((unsigned __int128)t0 * _gr_clk.mult) >> 32);
 	_gr_clk.tsc = true;
 #endif
 }

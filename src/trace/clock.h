@@ -18,9 +18,8 @@
 
 struct gr_clock {
 	bool tsc;            /* use RDTSC */
-	uint64_t base_tsc;   /* TSC at calibration */
-	uint64_t base_ns;    /* CLOCK_MONOTONIC ns at base_tsc */
 	uint64_t mult;       /* ns per TSC tick, 32.32 fixed point */
+	uint64_t off;        /* ns = (tsc * mult >> 32) + off (mod 2^64) */
 };
 extern struct gr_clock _gr_clk __attribute__((visibility("hidden")));
 
@@ -29,13 +28,14 @@ void _gr_clock_calibrate(void);
 uint64_t _gr_clock_mono(void);
 
 #if defined(__x86_64__) || defined(__i386__)
-/* The clock when _gr_clk.tsc is set (RDTSC scaled): no call. */
+/* The clock when _gr_clk.tsc is set (RDTSC scaled): no call. The whole
+** TSC is scaled (a 128-bit product: no overflow for any 64-bit TSC) and the
+** offset added, so there is no subtraction to clamp: a TSC read slightly
+** behind another CPU's gives a slightly smaller time, which the writer's
+** delta clamps to 0 like any other. */
 static inline __attribute__((always_inline)) uint64_t gr_now_tsc(void)
 {
-	uint64_t d = __rdtsc() - _gr_clk.base_tsc;
-	if ((int64_t)d < 0)
-		d = 0;
-	return _gr_clk.base_ns + (uint64_t)(((unsigned __int128)d * _gr_clk.mult) >> 32);
+	return (uint64_t)(((unsigned __int128)__rdtsc() * _gr_clk.mult) >> 32) + _gr_clk.off;
 }
 #define GR_HAVE_NOW_TSC 1
 #endif

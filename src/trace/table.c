@@ -17,6 +17,8 @@
 ** section of gen, so a node of gen is still in place when the entry's gen
 ** matches. The forking thread's entry is cleared with the tables in a child.
 */
+#include <dlfcn.h>
+#include <link.h>
 #include <stdatomic.h>
 #include <sys/mman.h>
 
@@ -173,35 +175,91 @@ uint64_t _gr_tr_string(uint64_t gen, const char *s, size_t len)
 	return n ? n->id : 0;
 }
 
+/* Whether the string cache may treat s as read-only (gr_scache_id): the 8
+** bytes at s lie in one page, and they and the n bytes of the string lie in
+** one PT_LOAD segment without PF_W of a loaded object, as string literals
+** do. Found with _dl_find_object (no lock,
+** async-signal-safe, so a miss in a signal handler is fine) and the object's
+** program headers, read from its first page. Anything unexpected answers no:
+** the entry then compares bytes. Off under ASan, which would report the
+** 8-byte read past a short literal. */
+static bool scache_ro(const char *s, size_t n)
+{
+#if GR_SCACHE_WORD_COMPARE && defined(DLFO_STRUCT_HAS_EH_DBASE)
+	uintptr_t a = (uintptr_t)s;
+	if ((a & 4095) > 4096 - 8)
+		return false;
+	struct dl_find_object fo;
+	if (_dl_find_object((void *)a, &fo) != 0 || !fo.dlfo_link_map)
+		return false;
+	uintptr_t base = (uintptr_t)fo.dlfo_map_start;
+	const ElfW(Ehdr) *eh = (const ElfW(Ehdr) *)base;
+	if (memcmp(eh->e_ident, ELFMAG, SELFMAG) != 0 || eh->e_phentsize != sizeof(ElfW(Phdr)) ||
+	    eh->e_phoff < sizeof *eh || eh->e_phoff + (uint64_t)eh->e_phnum * sizeof(ElfW(Phdr)) > 4096)
+		return false;
+	const ElfW(Phdr) *ph = (const ElfW(Phdr) *)(base + eh->e_phoff);
+	uintptr_t bias = (uintptr_t)fo.dlfo_link_map->l_addr;
+	for (unsigned i = 0; i < eh->e_phnum; i++) {
+		if (ph[i].p_type != PT_LOAD)
+			continue;
+		uintptr_t lo = bias + ph[i].p_vaddr, hi = lo + ph[i].p_memsz;
+		if (a >= lo && a < hi)
+			return hi - a >= (n > 8 ? n : 8) && (ph[i].p_flags & (PF_R | PF_W)) == PF_R;
+	}
+#else
+	(void)s;
+	(void)n;
+#endif
+	return false;
+}
+
 uint64_t _gr_tr_string_miss(gr_tthread *th, uint64_t gen, const char *s)
 {
 	if (!s || !*s)
 		return 0;
 	uintptr_t k = (uintptr_t)s;
-	gr_scache_ent *e = &th->scache[gr_scache_slot(k)];
+	unsigned i = gr_scache_slot(k);
+	gr_scache_ent *e = &th->scache[i];
+	gr_scache_rw *r = &th->scache_rw[i];
 	size_t len = strnlen(s, GR_GO122_MAX_STRING_SIZE);
 	const gr_node *n = intern(strtab, gen, hash_bytes(s, len), s, len, len);
 	if (!n)
 		return 0;
 	const char *c = (const char *)n->data;
 	uint32_t cmp = (uint32_t)(len + (len < GR_GO122_MAX_STRING_SIZE));
-	e->w0 = e->w1 = 0;
+	e->ptr = s;
+	e->id = n->id;
+	r->checked = 0;
+	e->w0 = r->w1 = 0;
 	if (cmp >= 8) {
 		memcpy(&e->w0, c, 8);
-		memcpy(&e->w1, c + cmp - 8, 8);
+		memcpy(&r->w1, c + cmp - 8, 8);
 	} else if (cmp >= 4) {
 		uint32_t x, y;
 		memcpy(&x, c, 4);
 		memcpy(&y, c + cmp - 4, 4);
 		e->w0 = x;
-		e->w1 = y;
+		r->w1 = y;
 	}
-	e->ptr = s;
-	e->gen = gen;
-	e->id = n->id;
-	e->copy = c;
-	e->n = cmp;
+	e->tag = gen | GR_SCACHE_RW;
+	r->copy = c;
+	r->n = cmp;
 	return n->id;
+}
+
+/* A string is classified at its entry's first hit, not at the miss: a
+** workload whose strings miss every time (more than the cache holds, in
+** turn) then pays no classification. */
+uint64_t _gr_tr_string_reused(gr_tthread *th, unsigned i, uint64_t gen, const char *s)
+{
+	gr_scache_ent *e = &th->scache[i];
+	gr_scache_rw *r = &th->scache_rw[i];
+	r->checked = 1;
+	if (scache_ro(s, r->n)) {
+		memcpy(&e->w0, s, 8);
+		e->tag = gen;
+	}
+	return e->id;
 }
 
 /* The calling thread's last stacks per call site (see the top of the file):

@@ -39,6 +39,7 @@
 #define GR_NOTHREAD     UINT64_MAX
 #define GR_MAX_STACK    128
 #define GR_SCACHE       64                 /* per-thread string cache entries */
+#define GR_LCACHE       16                 /* per-thread log (category, message) pairs */
 
 typedef struct gr_tbuf {
 	struct gr_tbuf *next;       /* queue link */
@@ -63,14 +64,35 @@ typedef struct gr_tproc {
 	uint64_t status_gen;
 } gr_tproc;
 
+/* A string cache entry (32 bytes, 2 per cache line). tag is the generation
+** the id belongs to, with GR_SCACHE_RW set when the entry was made from a
+** pointer into writable memory; 0 = empty (no generation is 0). */
+#define GR_SCACHE_RW (1ull << 63)
 typedef struct gr_scache_ent {
 	const char *ptr;            /* never NULL once filled */
-	uint64_t gen;               /* 0 = empty (no generation is 0) */
+	uint64_t tag;
 	uint64_t id;
-	uint64_t w0, w1;            /* copy's head and tail words (see gr_scache_match) */
+	uint64_t w0;                /* read-only: the 8 bytes at ptr; writable: the copy's head word */
+} gr_scache_ent;
+
+/* A log's (category, message) pair of read-only strings (api.c, user_log):
+** both pointers, the generation (0 = empty), the 8 bytes at each pointer and
+** the two ids packed as key | val << 8 (both below 128). One cache line. */
+typedef struct gr_lcache_ent {
+	const char *cat, *msg;
+	uint64_t tag;
+	uint64_t wc, wm;
+	uint64_t kv;
+	uint64_t pad[2];
+} gr_lcache_ent;
+
+/* What a writable entry compares besides w0 (see gr_scache_match). */
+typedef struct gr_scache_rw {
+	uint64_t w1;                /* the copy's tail word */
 	const char *copy;           /* the interned bytes, NUL-terminated unless truncated */
 	uint32_t n;                 /* bytes compared: length + the NUL when not truncated */
-} gr_scache_ent;
+	uint32_t checked;           /* classified as writable (see _gr_tr_string_reused) */
+} gr_scache_rw;
 
 typedef struct gr_tthread {
 	_Atomic uint32_t seq;       /* odd while in a section */
@@ -95,7 +117,26 @@ typedef struct gr_tthread {
 	bool cpuprof;               /* registered with the CPU profiler */
 	bool want_label;
 	char name[64];
-	gr_scache_ent scache[GR_SCACHE];
+	uint64_t fast_gen;          /* the API fast path may run in this generation
+	                               (TSC clock, stacks off, membarrier; api.c).
+	                               Set only by a general-path event (then
+	                               cur_gen == fast_gen, cur valid), cleared by
+	                               gr_begin_at: the only way within a
+	                               generation to a section that may drop cur
+	                               (failed refill, thread exit); entering a
+	                               trace happens in a new session, whose
+	                               generations are all newer. So fast_gen == gen
+	                               implies cur_gen == gen. It also implies the
+	                               G is running: every move away from running
+	                               clears it (block_begin's fast path; the
+	                               others go through gr_begin_at). */
+	uint64_t wait_gen;          /* the same for block_end's fast path: set when
+	                               block_begin leaves the G waiting with the
+	                               fast conditions true, cleared with fast_gen
+	                               by gr_begin_at and by block_end */
+	gr_scache_ent scache[GR_SCACHE] __attribute__((aligned(64)));
+	gr_scache_rw scache_rw[GR_SCACHE];
+	gr_lcache_ent lcache[GR_LCACHE] __attribute__((aligned(64)));
 } gr_tthread;
 
 struct gr_tls {
@@ -162,6 +203,13 @@ struct gr_tr_state {
 extern struct gr_tr_state gr_tr __attribute__((visibility("hidden")));
 
 
+/* Unroll the next loop fully (its count is a constant after inlining). */
+#if defined(__clang__)
+#define GR_UNROLL _Pragma("clang loop unroll(full)")
+#else
+#define GR_UNROLL _Pragma("GCC unroll 8")
+#endif
+
 /* ---- varint ---- */
 static inline uint8_t *gr_uv(uint8_t *p, uint64_t v)
 {
@@ -183,6 +231,9 @@ void _gr_tr_buf_seal(gr_tbuf *b);         /* patch the size field */
 /* ---- table.c: per-generation string and stack tables ---- */
 uint64_t _gr_tr_string(uint64_t gen, const char *s, size_t len);
 uint64_t _gr_tr_string_miss(gr_tthread *t, uint64_t gen, const char *s);
+/* A byte-compared entry (slot i, for s in gen) hit for the first time: if s
+** is a read-only string, the entry becomes a read-only one; its id. */
+uint64_t _gr_tr_string_reused(gr_tthread *t, unsigned i, uint64_t gen, const char *s);
 
 /* a[0..n) == b[0..n), for n >= 1, with few unaligned loads (both objects
 ** have at least n bytes). */
@@ -215,9 +266,20 @@ static inline __attribute__((always_inline)) bool gr_bytes_eq(const char *a, con
 	return true;
 }
 
+/* Slot of pointer k: Knuth's multiplicative hash of its low 32 bits (the
+** top 6 bits of the 32-bit product with 2^32/phi; one imul with an
+** immediate), so that nearby pointers (literals side by side) spread. */
 static inline unsigned gr_scache_slot(uintptr_t k)
 {
-	return (unsigned)(((uint64_t)k * 0x9e3779b97f4a7c15ULL) >> 58) & (GR_SCACHE - 1);
+	return ((uint32_t)k * 0x9e3779b1u) >> 26;
+}
+/* The entry of slot gr_scache_slot(k), computed as a byte offset (entries
+** are 32 bytes): imul, shift, and, then an indexed load. */
+_Static_assert(sizeof(gr_scache_ent) == 32 && GR_SCACHE == 64, "gr_scache_entry assumes 64 entries of 32 bytes");
+static inline __attribute__((always_inline)) const gr_scache_ent *gr_scache_entry(const gr_tthread *t, uintptr_t k)
+{
+	uint32_t off = ((uint32_t)k * 0x9e3779b1u) >> (26 - 5) & ((GR_SCACHE - 1) << 5);
+	return (const gr_scache_ent *)(const void *)((const char *)t->scache + off);
 }
 
 /* Whether s holds e's n bytes. The head and tail words of the copy live in
@@ -246,25 +308,26 @@ static inline unsigned gr_scache_slot(uintptr_t k)
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Warray-bounds"
 #endif
-static inline __attribute__((always_inline)) bool gr_scache_match(const gr_scache_ent *e, const char *s)
+static inline __attribute__((always_inline)) bool gr_scache_match(const gr_scache_ent *e, const gr_scache_rw *r,
+                                                                   const char *s)
 {
-	uint32_t n = e->n;
+	uint32_t n = r->n;
 	if (GR_SCACHE_WORD_COMPARE && __builtin_expect(((uintptr_t)s & 4095) + n <= 4096, 1)) {
 		if (__builtin_expect(n >= 8, 0)) {
 			uint64_t x, y;
 			memcpy(&x, s, 8);
 			memcpy(&y, s + n - 8, 8);
-			return x == e->w0 && y == e->w1 && (n <= 16 || gr_bytes_eq(e->copy + 8, s + 8, n - 16));
+			return x == e->w0 && y == r->w1 && (n <= 16 || gr_bytes_eq(r->copy + 8, s + 8, n - 16));
 		}
 		if (n >= 4) {
 			uint32_t x, y;
 			memcpy(&x, s, 4);
 			memcpy(&y, s + n - 4, 4);
-			return x == (uint32_t)e->w0 && y == (uint32_t)e->w1;
+			return x == (uint32_t)e->w0 && y == (uint32_t)r->w1;
 		}
 	}
 	for (uint32_t i = 0; i < n; i++)
-		if (e->copy[i] != s[i])
+		if (r->copy[i] != s[i])
 			return false;
 	return true;
 }
@@ -272,21 +335,43 @@ static inline __attribute__((always_inline)) bool gr_scache_match(const gr_scach
 #pragma GCC diagnostic pop
 #endif
 
-/* Id of string s in generation gen through the thread's cache: a hit needs
-** the same pointer, generation and bytes (the NUL included), so a buffer
-** reused with other contents misses. An empty entry (gen 0) matches no
-** pointer, NULL included, since no generation is 0. */
-static inline __attribute__((always_inline)) const gr_scache_ent *gr_scache_hit(gr_tthread *t, uint64_t gen, const char *s)
+/* The thread's cache of string ids: an entry hits when it has the same
+** pointer and generation, and then:
+**  - an entry for a pointer into a read-only segment of a loaded object (a
+**    string literal; table.c, scache_ro, checked at the entry's first hit,
+**    so that strings that miss every time pay no check) compares only the 8 bytes
+**    at the pointer, which it recorded: read-only bytes cannot change while
+**    the object stays mapped, and the 8 bytes lie in one page and in that
+**    segment, so the read cannot fault even if the memory now holds
+**    something else. The word catches an object unloaded and another mapped
+**    at the same address within the generation, unless the new bytes agree
+**    in those 8 (see docs/trace.md, Strings and stacks);
+**  - any other entry (tag | GR_SCACHE_RW) compares the bytes, the NUL
+**    included, so a buffer reused with other contents misses.
+** An empty entry (tag 0) matches no generation.
+** gr_scache_ro_hit tries the first kind only (the API's fast path);
+** _gr_tr_string_cached both, then interns on a miss. */
+static inline __attribute__((always_inline)) bool gr_scache_ro_hit(gr_tthread *t, uint64_t gen, const char *s,
+                                                                   uint64_t *id)
 {
-	const gr_scache_ent *e = &t->scache[gr_scache_slot((uintptr_t)s)];
-	if (__builtin_expect(e->ptr == s && e->gen == gen, 1) && gr_scache_match(e, s))
-		return e;
-	return NULL;
+	const gr_scache_ent *e = gr_scache_entry(t, (uintptr_t)s);
+	if (__builtin_expect(e->ptr != s || e->tag != gen, 0))
+		return false;
+	/* the 8 bytes may lie past a short literal's NUL (see above) */
+	typedef uint64_t __attribute__((may_alias, aligned(1))) u64_any;
+	*id = e->id;
+	return *(const u64_any *)(const void *)s == e->w0;
 }
 static inline uint64_t _gr_tr_string_cached(gr_tthread *t, uint64_t gen, const char *s)
 {
-	const gr_scache_ent *e = gr_scache_hit(t, gen, s);
-	return e ? e->id : _gr_tr_string_miss(t, gen, s);
+	uint64_t id;
+	if (gr_scache_ro_hit(t, gen, s, &id))
+		return id;
+	unsigned i = gr_scache_slot((uintptr_t)s);
+	const gr_scache_ent *e = &t->scache[i];
+	if (e->ptr == s && e->tag == (gen | GR_SCACHE_RW) && gr_scache_match(e, &t->scache_rw[i], s))
+		return __builtin_expect(t->scache_rw[i].checked, 1) ? e->id : _gr_tr_string_reused(t, i, gen, s);
+	return _gr_tr_string_miss(t, gen, s);
 }
 uint64_t _gr_tr_stack(uint64_t gen, const uintptr_t *pcs, int n);
 /* Write gen's stack and string tables as batches (switcher only). */
@@ -388,6 +473,8 @@ static inline __attribute__((always_inline)) bool gr_try_open(gr_tthread *t, uin
 static inline __attribute__((always_inline)) gr_tthread *gr_begin_at(uint64_t *gen, void *api_fp)
 {
 	gr_tthread *t = _gr_tl.t;
+	if (t)
+		t->fast_gen = t->wait_gen = 0;   /* see gr_tthread.fast_gen */
 	if (__builtin_expect(t != NULL, 1) && gr_try_open(t, gen))
 		return t;
 	return _gr_tr_begin_slow(gen, api_fp);
@@ -411,6 +498,70 @@ static inline __attribute__((always_inline)) uint8_t *gr_ev_at(gr_tthread *t, ui
 	*p++ = type;
 	return gr_uv(p, dt);
 }
+/* Delta from b's last tick to now (0 if the clock is behind it); b->last
+** moves to now. */
+static inline __attribute__((always_inline)) uint64_t gr_tick_dt(gr_tbuf *b, uint64_t now)
+{
+	uint64_t last = b->last;
+	uint64_t dt = now - last;
+	if (__builtin_expect(now < last, 0)) {
+		dt = 0;
+		now = last;
+	}
+	b->last = now;
+	return dt;
+}
+
+/* Write an event at p: type, dt and the n arguments a[] as varints; returns
+** the end. When every argument is below 128 (one-byte varints: the common
+** case) they are packed in a register and written with one 8-byte store,
+** after dt as a varint. The buffer keeps GR_EV_MAX bytes free past pos, so
+** the store's bytes past the event stay inside it (they are overwritten by
+** the next event or never sealed). n <= 6. */
+static inline __attribute__((always_inline)) uint8_t *gr_put_ev(uint8_t *p, uint8_t type, uint64_t dt, int n,
+                                                                const uint64_t *a)
+{
+	uint64_t any = 0, w = 0;
+	GR_UNROLL
+	for (int i = 0; i < n; i++) {
+		any |= a[i];
+		w |= a[i] << (8 * i);
+	}
+	*p++ = type;
+	p = gr_uv(p, dt);
+	if (__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__ && n <= 6 && __builtin_expect(any < 0x80, 1)) {
+		memcpy(p, &w, 8);
+		return p + n;
+	}
+	GR_UNROLL
+	for (int i = 0; i < n; i++)
+		p = gr_uv(p, a[i]);
+	return p;
+}
+
+/* Write an event of tick now at p in b (b->pos or past it): gr_tick_dt and
+** gr_put_ev, with one test for the common case of back-to-back events: dt
+** (now - last, huge when the clock is behind) and every argument below 128,
+** so that the whole event is one 8-byte store. */
+static inline __attribute__((always_inline)) uint8_t *gr_put_ev_at(gr_tbuf *b, uint8_t *p, uint8_t type, uint64_t now,
+                                                                   int n, const uint64_t *a)
+{
+	uint64_t dt = now - b->last;
+	uint64_t any = dt, w = 0;
+	GR_UNROLL
+	for (int i = 0; i < n; i++) {
+		any |= a[i];
+		w |= a[i] << (8 * i);
+	}
+	if (__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__ && n <= 6 && __builtin_expect(any < 0x80, 1)) {
+		b->last = now;
+		w = w << 16 | dt << 8 | type;
+		memcpy(p, &w, 8);
+		return p + 2 + n;
+	}
+	return gr_put_ev(p, type, gr_tick_dt(b, now), n, a);
+}
+
 static inline uint8_t *gr_ev(gr_tthread *t, uint8_t type)
 {
 	return gr_ev_at(t, type, gr_now());
