@@ -84,10 +84,23 @@ static inline bool fast_ok(void)
 #endif
 }
 
+/* The same conditions with stacks on, for the stack-carrying fast path
+** (depth 1 is the one-frame cache's job: general path). */
+static inline bool fast_ok_stacks(void)
+{
+#ifdef GR_HAVE_NOW_TSC
+	return _gr_clk.tsc && atomic_load_explicit(&gr_tr.stack_depth, memory_order_relaxed) >= 2 &&
+	       atomic_load_explicit(&gr_tr.use_membarrier, memory_order_relaxed);
+#else
+	return false;
+#endif
+}
+
 /* After a general-path event of gen that left the G running. */
 static inline void fast_allow(gr_tthread *t, uint64_t gen)
 {
 	t->fast_gen = fast_ok() ? gen : 0;
+	t->stk_gen = fast_ok_stacks() ? gen : 0;
 }
 
 /* An open fast section: the thread, the generation and the buffer, which
@@ -98,13 +111,17 @@ typedef struct fast {
 	gr_tbuf *b;
 } fast;
 
+/* Which per-thread generation fast_open compares with. */
+enum { FAST_RUN, FAST_WAIT, FAST_STACKS };
+
 /* Open a fast section on the calling thread: true if the fast path may run
 ** (f filled), else false with no section open. Like gr_try_open, but one
-** compare (fast_gen, or wait_gen for block_end: waiting) stands for the
+** compare (fast_gen; wait_gen for block_end: waiting; stk_gen for the
+** stack-carrying path) stands for the
 ** clock, stack, fence and G state checks, and the fence is only a compiler
 ** fence: if membarrier is not in use, neither ever matches and the section is
 ** closed before anything is written. */
-INLINE bool fast_open(fast *f, bool waiting)
+INLINE bool fast_open(fast *f, int which)
 {
 #ifdef GR_HAVE_NOW_TSC
 	gr_tthread *t = _gr_tl.t;
@@ -116,7 +133,8 @@ INLINE bool fast_open(fast *f, bool waiting)
 	atomic_store_explicit(&t->seq, s + 1, memory_order_relaxed);
 	atomic_signal_fence(memory_order_seq_cst);
 	uint64_t g = atomic_load_explicit(&gr_tr.gen, memory_order_acquire);
-	if (__builtin_expect(g == (waiting ? t->wait_gen : t->fast_gen), 1)) {   /* implies g == t->cur_gen */
+	uint64_t want = which == FAST_WAIT ? t->wait_gen : which == FAST_STACKS ? t->stk_gen : t->fast_gen;
+	if (__builtin_expect(g == want, 1)) {   /* implies g == t->cur_gen */
 		gr_tbuf *b = t->cur;
 		/* pos as a relaxed load: dead after the test (fast_event loads it
 		** again), so the compiler keeps no register for it */
@@ -128,7 +146,7 @@ INLINE bool fast_open(fast *f, bool waiting)
 	atomic_store_explicit(&t->seq, s, memory_order_relaxed);
 #else
 	(void)f;
-	(void)waiting;
+	(void)which;
 #endif
 	return false;
 }
@@ -155,12 +173,13 @@ INLINE void fast_abort(const fast *f)
 
 /* fast_event's general case, out of line (a tail call, so that the fast
 ** path needs no saved registers): the event (type, dt, the n <= 3
-** arguments x, y, z, then stack id 0) in t's open fast section, which it
+** arguments x, y, z, then stack id stk) in t's open fast section, which it
 ** closes. */
 static __attribute__((noinline)) void fast_event_any(gr_tthread *t, uint8_t type, int n, uint64_t x, uint64_t y,
-                                                     uint64_t z)
+                                                     uint64_t z, uint64_t stk)
 {
-	const uint64_t a[4] = { x, n > 1 ? y : 0, n > 2 ? z : 0, 0 };
+	uint64_t a[4] = { x, n > 1 ? y : 0, n > 2 ? z : 0, 0 };
+	a[n & 3] = stk;
 	gr_tbuf *b = t->cur;
 	uint64_t now = fast_now();
 	/* constant counts, so that the writer's loops unroll */
@@ -173,31 +192,31 @@ static __attribute__((noinline)) void fast_event_any(gr_tthread *t, uint8_t type
 	gr_end(t);
 }
 
-/* Write an event (type, dt, the n <= 3 arguments a[], then stack id 0) in a
-** fast section and close it. The arguments are packed before the clock
+/* Write an event (type, dt, the n <= 3 arguments a[], then stack id stk) in
+** a fast section and close it. The arguments are packed before the clock
 ** read: when they are all one-byte varints (the common case) only the packed
 ** word, the buffer and the thread stay live across it, and an event within
 ** 16 us of the previous one (dt a one- or two-byte varint) is one 8-byte
 ** store; else dt is a varint before the packed word. Other arguments:
 ** fast_event_any. */
 INLINE void fast_event_w(const fast *f, uint8_t type, int n, uint64_t w);
-INLINE void fast_event(const fast *f, uint8_t type, int n, const uint64_t *a)
+INLINE void fast_event(const fast *f, uint8_t type, int n, const uint64_t *a, uint64_t stk)
 {
-	uint64_t any = 0, w = 0;
+	uint64_t any = stk, w = stk << (8 * n);   /* the stack byte follows the arguments */
 	GR_UNROLL
 	for (int i = 0; i < n; i++) {
 		any |= a[i];
 		w |= a[i] << (8 * i);
 	}
 	if (__BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__ || n > 3 || __builtin_expect(any >= 0x80, 0)) {
-		fast_event_any(f->t, type, n, a[0], n > 1 ? a[1] : 0, n > 2 ? a[2] : 0);
+		fast_event_any(f->t, type, n, a[0], n > 1 ? a[1] : 0, n > 2 ? a[2] : 0, stk);
 		return;
 	}
 	fast_event_w(f, type, n, w);
 }
 
-/* fast_event with the n arguments already packed in w, one byte each (all
-** below 128; little-endian). */
+/* fast_event with the n arguments and the stack id already packed in w, one
+** byte each (all below 128; little-endian). */
 INLINE void fast_event_w(const fast *f, uint8_t type, int n, uint64_t w)
 {
 	gr_tbuf *b = f->b;
@@ -278,8 +297,28 @@ INLINE uint8_t *region_event(gr_tthread *t, uint8_t type, uint64_t now, uint64_t
 	return gr_put_ev(t->cur->pos, type, gr_tick_dt(t->cur, now), 3, a);
 }
 
+/* With stacks on, a fast section (stk_gen), the read-only string hit and
+** the stack id through the repeat records: the general path's checks,
+** full string compare and clock test are skipped. Called where the stack
+** would be taken anyway (inside the section; fp: the exported function's
+** frame). */
+INLINE uint64_t stack_depth_now(void)
+{
+	return (uint64_t)atomic_load_explicit(&gr_tr.stack_depth, memory_order_relaxed);
+}
+
 static __attribute__((noinline)) void region_slow(uint8_t type, uint64_t task, const char *name, void *fp)
 {
+	fast f;
+	if (fast_open(&f, FAST_STACKS)) {   /* stacks on, the G is running */
+		uint64_t sid;
+		if (__builtin_expect(gr_scache_ro_hit(f.t, f.gen, name, &sid), 1)) {
+			const uint64_t a[2] = { task, sid };
+			fast_event(&f, type, 2, a, _gr_tr_stack_of(fp, f.gen, (int)stack_depth_now()));
+			return;
+		}
+		fast_abort(&f);
+	}
 	uint64_t gen;
 	gr_tthread *t = gr_begin_at(&gen, fp);
 	if (!t || !g_running(t))
@@ -297,11 +336,11 @@ static __attribute__((noinline)) void region_slow(uint8_t type, uint64_t task, c
 INLINE void region(uint8_t type, uint64_t task, const char *name)
 {
 	fast f;
-	if (__builtin_expect(fast_open(&f, false), 1)) {   /* the G is running */
+	if (__builtin_expect(fast_open(&f, FAST_RUN), 1)) {   /* the G is running */
 		uint64_t sid;
 		if (__builtin_expect(gr_scache_ro_hit(f.t, f.gen, name, &sid), 1)) {
 			const uint64_t a[2] = { task, sid };
-			fast_event(&f, type, 2, a);
+			fast_event(&f, type, 2, a, 0);
 			return;
 		}
 		fast_abort(&f);
@@ -329,6 +368,16 @@ INLINE uint8_t *log_event(gr_tthread *t, uint64_t now, uint64_t task, uint64_t k
 
 static __attribute__((noinline)) void user_log_slow(uint64_t task, const char *cat, const char *msg, void *fp)
 {
+	fast f;
+	if (fast_open(&f, FAST_STACKS)) {   /* stacks on: as in region_slow */
+		uint64_t key, val;
+		if (__builtin_expect(gr_scache_ro_hit(f.t, f.gen, cat, &key) && gr_scache_ro_hit(f.t, f.gen, msg, &val), 1)) {
+			const uint64_t a[3] = { task, key, val };
+			fast_event(&f, GR_EV_USER_LOG, 3, a, _gr_tr_stack_of(fp, f.gen, (int)stack_depth_now()));
+			return;
+		}
+		fast_abort(&f);
+	}
 	uint64_t gen;
 	gr_tthread *t = gr_begin_at(&gen, fp);
 	if (!t || !g_running(t))
@@ -369,7 +418,7 @@ static __attribute__((noinline)) void user_log_miss(uint64_t task, const char *c
 				                         *(const u64_any *)(const void *)msg, key | val << 8, { 0, 0 } };
 			const fast f = { t, gen, t->cur };
 			const uint64_t a[3] = { task, key, val };
-			fast_event(&f, GR_EV_USER_LOG, 3, a);
+			fast_event(&f, GR_EV_USER_LOG, 3, a, 0);
 			return;
 		}
 		gr_end(t);
@@ -388,14 +437,14 @@ INLINE void user_log(uint64_t task, const char *cat, const char *msg)
 	fast f;
 	gr_tthread *t = NULL;
 	uint64_t gen = 0;
-	if (__builtin_expect(fast_open(&f, false), 1)) {   /* the G is running */
+	if (__builtin_expect(fast_open(&f, FAST_RUN), 1)) {   /* the G is running */
 		const gr_lcache_ent *e = lcache_entry(f.t, cat, msg);
 		if (__builtin_expect(e->cat == cat && e->msg == msg && e->tag == f.gen &&
 		                     *(const u64_any *)(const void *)cat == e->wc &&
 		                     *(const u64_any *)(const void *)msg == e->wm, 1)) {
 			uint64_t kv = e->kv;
 			if (__BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__ || __builtin_expect(task >= 0x80, 0))
-				fast_event_any(f.t, GR_EV_USER_LOG, 3, task, kv & 0xff, kv >> 8);
+				fast_event_any(f.t, GR_EV_USER_LOG, 3, task, kv & 0xff, kv >> 8, 0);
 			else
 				fast_event_w(&f, GR_EV_USER_LOG, 3, task | kv << 8);
 			return;
@@ -480,14 +529,14 @@ void gort_trace_block_begin(const char *reason)
 	if (!reason || !*reason)
 		reason = "blocked";
 	fast f;
-	if (__builtin_expect(fast_open(&f, false), 1)) {   /* the G is running */
+	if (__builtin_expect(fast_open(&f, FAST_RUN), 1)) {   /* the G is running */
 		uint64_t rid;
 		if (__builtin_expect(gr_scache_ro_hit(f.t, f.gen, reason, &rid), 1)) {
 			const uint64_t a[1] = { rid };
 			f.t->gstate = GR_GO_STATUS_WAITING;
 			f.t->fast_gen = 0;
 			f.t->wait_gen = f.gen;
-			fast_event(&f, GR_EV_GO_BLOCK, 1, a);
+			fast_event(&f, GR_EV_GO_BLOCK, 1, a, 0);
 			return;
 		}
 		fast_abort(&f);
@@ -598,7 +647,7 @@ void gort_trace_block_end(void)
 	if (OFF())
 		return;
 	fast f;
-	if (__builtin_expect(fast_open(&f, true), 1)) {   /* the G is waiting */
+	if (__builtin_expect(fast_open(&f, FAST_WAIT), 1)) {   /* the G is waiting */
 		gr_tthread *t = f.t;
 		if (__builtin_expect(t->label_gen == f.gen && t->pc1 == (uintptr_t)__builtin_return_address(0) &&
 		                     t->pc1_gen == f.gen, 1)) {

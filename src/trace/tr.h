@@ -134,6 +134,12 @@ typedef struct gr_tthread {
 	                               block_begin leaves the G waiting with the
 	                               fast conditions true, cleared with fast_gen
 	                               by gr_begin_at and by block_end */
+	uint64_t stk_gen;           /* the same as fast_gen with stacks on (depth
+	                               2 or more): the stack-carrying fast path of
+	                               regions and logs may run. Set by the same
+	                               general-path events; fast_gen and stk_gen
+	                               are never both set (stacks are on or off
+	                               for a whole session) */
 	gr_scache_ent scache[GR_SCACHE] __attribute__((aligned(64)));
 	gr_scache_rw scache_rw[GR_SCACHE];
 	gr_lcache_ent lcache[GR_LCACHE] __attribute__((aligned(64)));
@@ -474,7 +480,7 @@ static inline __attribute__((always_inline)) gr_tthread *gr_begin_at(uint64_t *g
 {
 	gr_tthread *t = _gr_tl.t;
 	if (t)
-		t->fast_gen = t->wait_gen = 0;   /* see gr_tthread.fast_gen */
+		t->fast_gen = t->wait_gen = t->stk_gen = 0;   /* see gr_tthread.fast_gen */
 	if (__builtin_expect(t != NULL, 1) && gr_try_open(t, gen))
 		return t;
 	return _gr_tr_begin_slow(gen, api_fp);
