@@ -3,7 +3,8 @@
 ** two callers (also through code without frame pointers), in a changing
 ** order and across generation boundaries. Every event's stack, read back
 ** with gort's parser, must name its own caller; the trace must pass Go
-** 1.22's validator (when Go is there). */
+** 1.22's validator (when Go is there). A second test reaches a region
+** through 256 call paths: stack ids past one byte, each stack its own path. */
 #include "testhelper.h"
 #include "stacktest.h"
 #include "nofp.h"
@@ -114,8 +115,89 @@ void test_stacks_name_their_callers(void)
 	CHECKF(v == 0 || v == 77, "Go's validator: %s", msg);
 }
 
+/* Regions at the bottom of 256 different call paths (8 levels, each
+** through bit0 or bit1 by one bit of a number), each path a few times in a
+** row: more distinct stacks than one-byte ids (ids past 127 take the fast
+** path's long form), repeats answered by records. Every region's stack
+** must spell its own number. */
+enum { NBITS = 8, NPATHS = 1 << NBITS, PATH_REPS = 3 };
+static int region_paths[NPATHS * PATH_REPS * 2];
+static int nregion;
+
+NOINLINE int bit0(unsigned v, int n);
+NOINLINE int bit1(unsigned v, int n);
+NOINLINE static int step(unsigned v, int n)
+{
+	if (n == 0) {
+		gort_trace_region_begin(0, "path");
+		gort_trace_region_end(0, "path");
+		BARRIER();
+		return 1;
+	}
+	int r = (v & 1) ? bit1(v >> 1, n - 1) : bit0(v >> 1, n - 1);
+	BARRIER();
+	return r;
+}
+NOINLINE int bit0(unsigned v, int n) { int r = step(v, n); BARRIER(); return r + 1; }
+NOINLINE int bit1(unsigned v, int n) { int r = step(v, n); BARRIER(); return r + 2; }
+
+void test_many_stacks_own_paths(void)
+{
+	const char *path = gort_test_path("paths.trace");
+	setenv("GORT_TRACE_STACK_DEPTH", "32", 1);
+	setenv("GORT_TRACE_CPU_HZ", "0", 1);
+	CHECK(gort_trace_start_file(path) == 0);
+	nregion = 0;
+	for (unsigned v = 0; v < NPATHS; v++)
+		for (int k = 0; k < PATH_REPS; k++) {
+			region_paths[nregion++] = (int)v;
+			region_paths[nregion++] = (int)v;
+			step(v, NBITS);
+		}
+	CHECK(gort_trace_stop() == 0);
+
+	int fd = open(path, O_RDONLY);
+	CHECK(fd >= 0);
+	gort_tp_reader *r = gort_tp_open_fd(fd);
+	const gort_tp_event *ev;
+	int k = 0, bad = 0, rc;
+	uint64_t max_id = 0;
+	while ((rc = gort_tp_next(r, &ev)) == 1) {
+		if ((ev->kind != GORT_TP_REGION_BEGIN && ev->kind != GORT_TP_REGION_END) ||
+		    !str_is(ev->u.region.type, "path"))
+			continue;
+		if (k >= nregion) {
+			bad++;
+			break;
+		}
+		unsigned v = (unsigned)region_paths[k++];
+		const gort_tp_stack *st = &ev->stack;
+		if (st->id > max_id)
+			max_id = st->id;
+		/* innermost first: step, then bitN of the last bit used, step... */
+		bool ok = st->nframes > 2 * NBITS;
+		for (int i = 0; ok && i < NBITS; i++) {
+			unsigned bit = v >> (NBITS - 1 - i) & 1;
+			ok = str_is(st->frames[2 * i].func, "step") &&
+			     str_is(st->frames[2 * i + 1].func, bit ? "bit1" : "bit0");
+		}
+		if (!ok && bad++ == 0)
+			fprintf(stderr, "  region %d: path %u, stack %llu of %zu frames\n", k - 1, v,
+			        (unsigned long long)st->id, st->nframes);
+	}
+	CHECKF(rc == 0, "parse: %s", gort_tp_error(r));
+	gort_tp_close(r);
+	close(fd);
+	CHECKF(k == nregion && bad == 0, "%d of %d regions read, %d with a wrong stack", k, nregion, bad);
+	CHECKF(max_id >= 128, "stack ids up to %llu: the long form was not exercised", (unsigned long long)max_id);
+	char msg[512];
+	int v = gort_test_go_validate(path, msg, sizeof msg);
+	CHECKF(v == 0 || v == 77, "Go's validator: %s", msg);
+}
+
 int main(void)
 {
 	RUN(test_stacks_name_their_callers);
+	RUN(test_many_stacks_own_paths);
 	return gort_test_summary();
 }
