@@ -2,8 +2,10 @@
 #include "stacktest.h"
 #include "internal/stack.h"
 
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/time.h>
 
 const char *st_func(uintptr_t pc)
 {
@@ -38,4 +40,22 @@ void st_dump(const char *title, const uintptr_t *pcs, int n)
 bool st_have_lines(void)
 {
 	return strcmp(_gr_stack_symbolizer_name(), "libdw") == 0;
+}
+
+bool st_prof_timer_start(void (*handler)(int), long usec)
+{
+	struct sigaction sa;
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = handler;
+	sa.sa_flags = SA_RESTART;
+	sigemptyset(&sa.sa_mask);
+	struct itimerval it = { { 0, usec }, { 0, usec } };
+	return sigaction(SIGPROF, &sa, NULL) == 0 && setitimer(ITIMER_PROF, &it, NULL) == 0;
+}
+
+void st_prof_timer_stop(void)
+{
+	struct itimerval off = { { 0, 0 }, { 0, 0 } };
+	setitimer(ITIMER_PROF, &off, NULL);
+	signal(SIGPROF, SIG_DFL);
 }

@@ -25,4 +25,12 @@ void st_dump(const char *title, const uintptr_t *pcs, int n);
 /* True when the symbolizer reports files and lines (libdw). */
 bool st_have_lines(void);
 
+/* SIGPROF to handler (SA_RESTART) from ITIMER_PROF every usec of the
+** process's CPU time: signals that interrupt the code under test. Returns
+** false if either call fails. */
+bool st_prof_timer_start(void (*handler)(int), long usec);
+
+/* ITIMER_PROF off, SIGPROF back to SIG_DFL. */
+void st_prof_timer_stop(void);
+
 #endif

@@ -327,14 +327,7 @@ static void on_prof(int sig)
 
 void test_walk_cache_under_signals(void)
 {
-	struct sigaction sa;
-	memset(&sa, 0, sizeof sa);
-	sa.sa_handler = on_prof;
-	sa.sa_flags = SA_RESTART;
-	sigemptyset(&sa.sa_mask);
-	CHECK(sigaction(SIGPROF, &sa, NULL) == 0);
-	struct itimerval it = { { 0, 200 }, { 0, 200 } }, off = { { 0, 0 }, { 0, 0 } };
-	CHECK(setitimer(ITIMER_PROF, &it, NULL) == 0);
+	CHECK(st_prof_timer_start(on_prof, 200));
 	uint32_t rng = 777;
 	wc_mismatch = wc_rounds = 0;
 	prof_hits = 0;
@@ -346,9 +339,7 @@ void test_walk_cache_under_signals(void)
 		wc_skip = 0;
 		wc_step(0);
 	}
-	setitimer(ITIMER_PROF, &off, NULL);
-	sa.sa_handler = SIG_DFL;
-	sigaction(SIGPROF, &sa, NULL);
+	st_prof_timer_stop();
 	CHECK(prof_hits >= 20);
 	CHECKF(wc_mismatch == 0, "%d of %d captures differ", wc_mismatch, wc_rounds);
 }

@@ -451,14 +451,7 @@ void test_signal_interrupts_captures(void)
 	static walker w;
 	memset(&w, 0, sizeof w);
 	memset(&sig_c, 0, sizeof sig_c);
-	struct sigaction sa;
-	memset(&sa, 0, sizeof sa);
-	sa.sa_handler = on_prof;
-	sa.sa_flags = SA_RESTART;
-	sigemptyset(&sa.sa_mask);
-	CHECK(sigaction(SIGPROF, &sa, NULL) == 0);
-	struct itimerval it = { { 0, 100 }, { 0, 100 } }, off = { { 0, 0 }, { 0, 0 } };
-	CHECK(setitimer(ITIMER_PROF, &it, NULL) == 0);
+	CHECK(st_prof_timer_start(on_prof, 100));
 	sig_hits = 0;
 	/* until 50 signals came, or 20 s (a hang guard: under TSan on a loaded
 	** machine the process-wide timer's signals come slowly) */
@@ -470,9 +463,7 @@ void test_signal_interrupts_captures(void)
 		if (t1.tv_sec - t0.tv_sec > 20)
 			break;
 	}
-	setitimer(ITIMER_PROF, &off, NULL);
-	sa.sa_handler = SIG_DFL;
-	sigaction(SIGPROF, &sa, NULL);
+	st_prof_timer_stop();
 	CHECKF(sig_hits >= 50, "%d signals", sig_hits);
 	CHECKF(w.c.mismatches == 0 && w.c.token_mismatches == 0, "interrupted: %d mismatches of %d, %d token",
 	       w.c.mismatches, w.c.captures, w.c.token_mismatches);

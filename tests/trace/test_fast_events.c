@@ -11,6 +11,7 @@
 ** number of unblocks) and checked by Go's validator.
 */
 #include "testhelper.h"
+#include "trace_util.h"
 
 #include <gort/trace.h>
 #include <gort/traceparse.h>
@@ -98,11 +99,7 @@ static void test_fast_events(void)
 	gort_tp_close(r);
 	close(fd);
 
-	char msg[4096];
-	int v = gort_test_go_validate(path, msg, sizeof msg);
-	if (v == 77)
-		SKIP("Go 1.22's validator not available");
-	CHECKF(v == 0, "Go rejects the trace: %s", msg);
+	tu_validate(path);
 }
 
 int main(void)

@@ -7,6 +7,7 @@
 ** reads past a shorter string now stored at a cached pointer.
 */
 #include "testhelper.h"
+#include "trace_util.h"
 
 #include <gort/trace.h>
 #include <gort/traceparse.h>
@@ -76,11 +77,7 @@ static void test_reused_buffer(void)
 	gort_tp_close(r);
 	close(fd);
 
-	char msg[4096];
-	int v = gort_test_go_validate(path, msg, sizeof msg);
-	if (v == 77)
-		SKIP("Go 1.22's validator not available");
-	CHECKF(v == 0, "Go rejects the trace: %s", msg);
+	tu_validate(path);
 }
 
 int main(void)

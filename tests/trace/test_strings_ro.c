@@ -14,6 +14,7 @@
 ** pair cache) and with stacks on (the general path).
 */
 #include "testhelper.h"
+#include "trace_util.h"
 
 #include <gort/trace.h>
 #include <gort/traceparse.h>
@@ -135,11 +136,7 @@ static void run(const char *depth)
 	gort_tp_close(r);
 	close(fd);
 
-	char msg[4096];
-	int v = gort_test_go_validate(path, msg, sizeof msg);
-	if (v == 77)
-		SKIP("Go 1.22's validator not available");
-	CHECKF(v == 0, "Go rejects the trace: %s", msg);
+	tu_validate(path);
 }
 
 static void test_fast_path(void)
