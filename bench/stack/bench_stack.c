@@ -297,6 +297,15 @@ static double trace_events(const char *depth)
 	return ns;
 }
 
+/* The repeat records' counters, to stderr (single-case runs for perf). */
+static void print_repeat_stats(void)
+{
+	gr_stack_stats st;
+	_gr_stack_get_stats(&st);
+	fprintf(stderr, "repeat records: %llu hits, %llu built\n", (unsigned long long)st.repeat_hits,
+	        (unsigned long long)st.repeat_built);
+}
+
 int main(int argc, char **argv)
 {
 	if (argc > 1 && strcmp(argv[1], "--quick") == 0) {
@@ -308,18 +317,12 @@ int main(int argc, char **argv)
 		if (getenv("BENCH_ITERS"))
 			iters = atol(getenv("BENCH_ITERS"));
 		printf("%.1f\n", trace_events(getenv("BENCH_TRACE_DEPTH")));
-		gr_stack_stats st;
-		_gr_stack_get_stats(&st);
-		fprintf(stderr, "repeat records: %llu hits, %llu built\n", (unsigned long long)st.repeat_hits,
-		        (unsigned long long)st.repeat_built);
+		print_repeat_stats();
 		return 0;
 	}
 	if (getenv("BENCH_MIXED_DEPTH")) {   /* for perf record: one case only */
 		printf("%.1f\n", same_path(rec_mixed, ACT_LOOP, atoi(getenv("BENCH_MIXED_DEPTH"))));
-		gr_stack_stats st;
-		_gr_stack_get_stats(&st);
-		fprintf(stderr, "repeat records: %llu hits, %llu built\n", (unsigned long long)st.repeat_hits,
-		        (unsigned long long)st.repeat_built);
+		print_repeat_stats();
 		return 0;
 	}
 	if (getenv("BENCH_FRAME_DEPTH")) {   /* for perf record: one case only */
