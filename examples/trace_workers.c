@@ -26,7 +26,8 @@ static struct {
 	int jobs[JOBS];
 	int head, tail;
 	int done;
-} q = { PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, { 0 }, 0, 0, 0 };
+	int waiting;          /* workers waiting on the empty queue */
+} q = { PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, { 0 }, 0, 0, 0, 0 };
 
 static uint64_t batch;
 
@@ -35,7 +36,9 @@ static int take_job(void)
 	pthread_mutex_lock(&q.mu);
 	while (q.head == q.tail && !q.done) {
 		gort_trace_block_begin("sync");   /* waiting on the queue */
+		q.waiting++;
 		pthread_cond_wait(&q.cv, &q.mu);
+		q.waiting--;
 		gort_trace_block_end();
 	}
 	int job = q.head < q.tail ? q.jobs[q.head++] : -1;
@@ -86,6 +89,16 @@ static void *worker_main(void *arg)
 	return NULL;
 }
 
+/* Whether a worker waits on the empty queue (the producer's pause lasts
+** until one does, so the trace always shows workers blocked on it). */
+static int worker_idle(void)
+{
+	pthread_mutex_lock(&q.mu);
+	int idle = q.waiting > 0;
+	pthread_mutex_unlock(&q.mu);
+	return idle;
+}
+
 int main(int argc, char **argv)
 {
 	bool own = argc > 1 && !gort_trace_enabled();
@@ -104,10 +117,12 @@ int main(int argc, char **argv)
 			q.jobs[q.tail++] = i;
 			pthread_cond_signal(&q.cv);
 			pthread_mutex_unlock(&q.mu);
-			if (i % 16 == 15) {
+			if (i % 16 == 15) {   /* pause until a worker idles */
 				gort_trace_log(batch, "producer", "pausing");
 				gort_trace_block_begin("sleep");
-				usleep(2000);
+				do
+					usleep(1000);
+				while (!worker_idle());
 				gort_trace_block_end();
 			}
 		}
