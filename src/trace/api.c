@@ -172,12 +172,16 @@ INLINE void fast_abort(const fast *f)
 #endif
 
 /* fast_event's general case, out of line (a tail call, so that the fast
-** path needs no saved registers): the event (type, dt, the n <= 3
-** arguments x, y, z, then stack id stk) in t's open fast section, which it
-** closes. */
-static __attribute__((noinline)) void fast_event_any(gr_tthread *t, uint8_t type, int n, uint64_t x, uint64_t y,
+** path needs no saved registers): the event (type = tn & 0xff, dt, the
+** n = tn >> 8 <= 3 arguments x, y, z, then stack id stk) in t's open fast
+** section, which it closes. Six arguments: all in registers (x86-64), so
+** the call stays a tail call. */
+#define FAST_TN(type, n) ((unsigned)(type) | (unsigned)(n) << 8)
+static __attribute__((noinline)) void fast_event_any(gr_tthread *t, unsigned tn, uint64_t x, uint64_t y,
                                                      uint64_t z, uint64_t stk)
 {
+	uint8_t type = (uint8_t)tn;
+	int n = (int)(tn >> 8);
 	uint64_t a[4] = { x, n > 1 ? y : 0, n > 2 ? z : 0, 0 };
 	a[n & 3] = stk;
 	gr_tbuf *b = t->cur;
@@ -209,7 +213,7 @@ INLINE void fast_event(const fast *f, uint8_t type, int n, const uint64_t *a, ui
 		w |= a[i] << (8 * i);
 	}
 	if (__BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__ || n > 3 || __builtin_expect(any >= 0x80, 0)) {
-		fast_event_any(f->t, type, n, a[0], n > 1 ? a[1] : 0, n > 2 ? a[2] : 0, stk);
+		fast_event_any(f->t, FAST_TN(type, n), a[0], n > 1 ? a[1] : 0, n > 2 ? a[2] : 0, stk);
 		return;
 	}
 	fast_event_w(f, type, n, w);
@@ -444,7 +448,7 @@ INLINE void user_log(uint64_t task, const char *cat, const char *msg)
 		                     *(const u64_any *)(const void *)msg == e->wm, 1)) {
 			uint64_t kv = e->kv;
 			if (__BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__ || __builtin_expect(task >= 0x80, 0))
-				fast_event_any(f.t, GR_EV_USER_LOG, 3, task, kv & 0xff, kv >> 8, 0);
+				fast_event_any(f.t, FAST_TN(GR_EV_USER_LOG, 3), task, kv & 0xff, kv >> 8, 0);
 			else
 				fast_event_w(&f, GR_EV_USER_LOG, 3, task | kv << 8);
 			return;
