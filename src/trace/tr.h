@@ -458,10 +458,11 @@ static inline void gr_section_enter_fence(void)
 ** seq is loaded and stored as two plain accesses (no read-modify-write): a
 ** signal handler that runs a whole section between them (s -> s+2) is then
 ** overwritten by our s+1, so seq steps back by 2 and ends at s+2 again. That
-** is harmless: only this thread writes seq; the switcher only waits for an
-** even value, and our store is followed by the load of gr_tr.gen, so a
-** section that starts after the switcher moved on sees the new generation
-** and leaves the old buffer alone (fast_open in api.c does the same). */
+** is harmless: only this thread writes seq; the switcher, after publishing
+** the new generation (and membarrier), waits only while seq keeps the odd
+** value it read, and our store is followed by the load of gr_tr.gen, so a
+** section whose store the switcher did not see sees the new generation and
+** leaves the old buffer alone (fast_open in api.c does the same). */
 static inline __attribute__((always_inline)) bool gr_try_open(gr_tthread *t, uint64_t *gen)
 {
 	uint32_t s = atomic_load_explicit(&t->seq, memory_order_relaxed);
