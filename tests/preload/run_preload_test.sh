@@ -46,6 +46,25 @@ pprof() {
 expect_in() {
 	grep -q "$2" "$1" || fail "$3: '$2' not in $1: $(head -c 3000 "$1")"
 }
+# same_as_plain NAME [ARGS]: run preload_prog_NAME alone, then traced into
+# $tmp/NAME.trace (environment from the caller): same output, valid trace.
+same_as_plain() {
+	name=$1; shift
+	"$bin/preload_prog_$name" "$@" > "$tmp/plain" || fail "plain run failed: $(head -c 2000 "$tmp/plain")"
+	traced "$tmp/out" "$tmp/$name.trace" "$bin/preload_prog_$name" "$@"
+	cmp -s "$tmp/plain" "$tmp/out" || fail "output differs under tracing: $(head -c 2000 "$tmp/out")"
+	validate "$tmp/$name.trace"
+}
+# dump_events TRACE -> $tmp/events.txt (go tool trace -d=1).
+dump_events() {
+	"$GORT_GO_TRACE_TOOL" -d=1 "$1" > "$tmp/events.txt" 2>&1 || fail "go tool trace -d=1 failed"
+}
+# first_frames EVENT: for each EVENT line of $tmp/events.txt, the function of
+# the first stack frame after it, one per line (StackSample: the sample's
+# leaf; NotExist->Runnable: the root of the new goroutine's start stack).
+first_frames() {
+	awk -v ev="$1" 'index($0, ev){s=1; next} s && /@/{ print $1; s=0 }' "$tmp/events.txt"
+}
 
 case_off() {     # preloaded, GORT_TRACE unset: pure pass-through
 	for p in errno contend ctor; do
@@ -68,34 +87,27 @@ case_errno() {   # libc semantics and errno kept, tracing off and on
 
 case_contend() { # 8 threads on one mutex: the sync profile names the workers
 	need_go
-	"$bin/preload_prog_contend" 3000 > "$tmp/plain" || fail "plain run failed"
-	traced "$tmp/out" "$tmp/contend.trace" "$bin/preload_prog_contend" 3000
-	cmp -s "$tmp/plain" "$tmp/out" || fail "output differs under tracing"
-	validate "$tmp/contend.trace"
+	same_as_plain contend 3000
 	pprof sync "$tmp/contend.trace"
 	expect_in "$tmp/sync.txt" "pthread_mutex_lock" "sync profile"
 	expect_in "$tmp/sync.txt" "contend_worker" "sync profile"
-	"$GORT_GO_TRACE_TOOL" -d=1 "$tmp/contend.trace" > "$tmp/events.txt" 2>&1 ||
-		fail "go tool trace -d=1 failed"
+	dump_events "$tmp/contend.trace"
 	n=$(grep -c 'NotExist->Runnable' "$tmp/events.txt")
 	[ "$n" -ge 9 ] || fail "expected 9+ goroutines (main + 8), saw $n"
 	expect_in "$tmp/events.txt" 'Reason="sync.Mutex"' "block reasons"
 	# go tool trace names a goroutine after the root frame of its creation
 	# stack: the thread's start routine.
-	w=$(awk '/NotExist->Runnable/{s=1; next} s && /@/{ if ($1=="contend_worker") n++; s=0 } END{print n+0}' "$tmp/events.txt")
+	w=$(first_frames 'NotExist->Runnable' | grep -cx contend_worker)
 	[ "$w" -eq 8 ] || fail "expected 8 goroutines rooted at contend_worker, saw $w"
 	# and the main thread after main, which the program does not export
 	# (found in its symbol table, not dlsym)
-	m=$(awk '/NotExist->Runnable/{s=1; next} s && /@/{ if ($1=="main") n++; s=0 } END{print n+0}' "$tmp/events.txt")
+	m=$(first_frames 'NotExist->Runnable' | grep -cx main)
 	[ "$m" -eq 1 ] || fail "expected the main goroutine rooted at main, saw $m"
 }
 
 case_echo() {    # TCP echo: the syscall profile names the network calls' callers
 	need_go
-	"$bin/preload_prog_echo" 300 > "$tmp/plain" || fail "plain run failed"
-	traced "$tmp/out" "$tmp/echo.trace" "$bin/preload_prog_echo" 300
-	cmp -s "$tmp/plain" "$tmp/out" || fail "output differs under tracing"
-	validate "$tmp/echo.trace"
+	same_as_plain echo 300
 	pprof syscall "$tmp/echo.trace"
 	expect_in "$tmp/syscall.txt" "echo_" "syscall profile"
 	# go tool trace 1.22 closes a syscall interval only at the G's next
@@ -107,7 +119,7 @@ case_echo() {    # TCP echo: the syscall profile names the network calls' caller
 	expect_in "$tmp/syscall.txt" "recv.gort" "syscall profile"
 	expect_in "$tmp/syscall.txt" "send.gort" "syscall profile"
 	"$GORT_GO_TRACE_TOOL" -pprof=net "$tmp/echo.trace" > /dev/null 2>&1 || fail "-pprof=net failed"
-	"$GORT_GO_TRACE_TOOL" -d=1 "$tmp/echo.trace" > "$tmp/events.txt" 2>&1 || fail "go tool trace -d=1 failed"
+	dump_events "$tmp/echo.trace"
 	expect_in "$tmp/events.txt" "Running->Syscall" "syscall ranges"
 }
 
@@ -116,14 +128,11 @@ case_cpu() {     # CPU samples name the hot function
 	nm -D --defined-only "$lib" | grep -q ' _gr_cpuprof_start$' ||
 		nm "$lib" 2>/dev/null | grep -q '_gr_cpuprof_start' ||
 		skip "the CPU profiler (src/stack/cpuprof) is not in this build yet"
-	"$bin/preload_prog_cpu" > "$tmp/plain" || fail "plain run failed"
-	GORT_TRACE_CPU_HZ=250 traced "$tmp/out" "$tmp/cpu.trace" "$bin/preload_prog_cpu"
-	cmp -s "$tmp/plain" "$tmp/out" || fail "output differs under tracing"
-	validate "$tmp/cpu.trace"
-	"$GORT_GO_TRACE_TOOL" -d=1 "$tmp/cpu.trace" > "$tmp/events.txt" 2>&1 || fail "go tool trace -d=1 failed"
+	GORT_TRACE_CPU_HZ=250 same_as_plain cpu
+	dump_events "$tmp/cpu.trace"
 	total=$(grep -c 'StackSample' "$tmp/events.txt")
 	[ "$total" -ge 5 ] || fail "only $total CPU samples in the trace"
-	hot=$(awk '/StackSample/{s=1; next} s && /@/{ if ($1=="cpu_hot_loop") n++; s=0 } END{print n+0}' "$tmp/events.txt")
+	hot=$(first_frames StackSample | grep -cx cpu_hot_loop)
 	note "$hot of $total CPU samples have cpu_hot_loop as the leaf"
 	[ $((hot * 2)) -ge "$total" ] || fail "cpu_hot_loop is the leaf of only $hot of $total samples"
 	ms=$(grep 'StackSample' "$tmp/events.txt" | awk '{print $1}' | sort -u | wc -l)
@@ -133,25 +142,19 @@ case_cpu() {     # CPU samples name the hot function
 
 case_sigprof() { # the program's own SIGPROF use and CPU sampling coexist
 	need_go
-	"$bin/preload_prog_sigprof" > "$tmp/plain" || fail "plain run failed: $(cat "$tmp/plain")"
-	GORT_TRACE_CPU_HZ=250 traced "$tmp/out" "$tmp/sigprof.trace" "$bin/preload_prog_sigprof"
-	cmp -s "$tmp/plain" "$tmp/out" || fail "output differs under tracing: $(cat "$tmp/out")"
-	validate "$tmp/sigprof.trace"
-	"$GORT_GO_TRACE_TOOL" -d=1 "$tmp/sigprof.trace" > "$tmp/events.txt" 2>&1 || fail "go tool trace -d=1 failed"
+	GORT_TRACE_CPU_HZ=250 same_as_plain sigprof
+	dump_events "$tmp/sigprof.trace"
 	# sampling goes on after the program installed its handler: the hot
 	# function runs only after that
-	hot=$(awk '/StackSample/{s=1; next} s && /@/{ if ($1=="sigprof_burn") n++; s=0 } END{print n+0}' "$tmp/events.txt")
+	hot=$(first_frames StackSample | grep -cx sigprof_burn)
 	note "$hot CPU samples in sigprof_burn"
 	[ "$hot" -ge 10 ] || fail "only $hot CPU samples in sigprof_burn: sampling stopped when the program took SIGPROF"
 }
 
 case_linked() {  # a program linked with libgort, run under the preload library too
 	need_go
-	"$bin/preload_prog_linked" > "$tmp/plain" || fail "plain run failed"
-	traced "$tmp/out" "$tmp/linked.trace" "$bin/preload_prog_linked"
-	cmp -s "$tmp/plain" "$tmp/out" || fail "output differs under tracing"
-	validate "$tmp/linked.trace"
-	"$GORT_GO_TRACE_TOOL" -d=1 "$tmp/linked.trace" > "$tmp/events.txt" 2>&1 || fail "go tool trace -d=1 failed"
+	same_as_plain linked
+	dump_events "$tmp/linked.trace"
 	# the program's own annotations and the wrappers' events, in one trace
 	regions=$(grep -c 'RegionBegin.*Type="linked-work"' "$tmp/events.txt")
 	[ "$regions" -eq 400 ] || fail "$regions of the program's 400 regions in the trace"
@@ -164,18 +167,12 @@ case_linked() {  # a program linked with libgort, run under the preload library 
 
 case_ctor() {    # threads + dlsym from a constructor; exit() from a thread
 	need_go
-	"$bin/preload_prog_ctor" > "$tmp/plain" || fail "plain run failed"
-	traced "$tmp/out" "$tmp/ctor.trace" "$bin/preload_prog_ctor"
-	cmp -s "$tmp/plain" "$tmp/out" || fail "output differs under tracing"
-	validate "$tmp/ctor.trace"
+	same_as_plain ctor
 }
 
 case_signal() {  # handlers calling wrapped functions; cancelled blocked threads
 	need_go
-	"$bin/preload_prog_signal" > "$tmp/plain" || fail "plain run failed"
-	traced "$tmp/out" "$tmp/signal.trace" "$bin/preload_prog_signal"
-	cmp -s "$tmp/plain" "$tmp/out" || fail "output differs under tracing"
-	validate "$tmp/signal.trace"
+	same_as_plain signal
 }
 
 case_churn() {   # 1200 short threads, generation switches every 2 ms, CPU samples
@@ -184,9 +181,8 @@ case_churn() {   # 1200 short threads, generation switches every 2 ms, CPU sampl
 		"$bin/preload_prog_churn"
 	expect_in "$tmp/out" "churn ok" "program output"
 	validate "$tmp/churn.trace"
-	"$GORT_GO_TRACE_TOOL" -d=1 "$tmp/churn.trace" > "$tmp/events.txt" 2>&1 || fail "go tool trace -d=1 failed"
-	awk '/NotExist->Runnable/{s=1; next} s && /@/{ print $1; s=0 }' "$tmp/events.txt" |
-		sort | uniq -c > "$tmp/roots.txt"
+	dump_events "$tmp/churn.trace"
+	first_frames 'NotExist->Runnable' | sort | uniq -c > "$tmp/roots.txt"
 	w=$(awk '$2=="churn_worker"{print $1}' "$tmp/roots.txt")
 	[ "${w:-0}" -eq 1200 ] || fail "expected 1200 goroutines rooted at churn_worker: $(cat "$tmp/roots.txt")"
 	# Every other goroutine is main. A goroutine rooted in the tracer's own
