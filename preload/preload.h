@@ -77,9 +77,21 @@ void *_gr_preload_sym(const char *name, const char *version);
 			__atomic_load_n(&gr_pl_real_##name, __ATOMIC_RELAXED); \
 		if (GORT_LIKELY(f_ != NULL && !_gr_preload_on))               \
 			return f_ args;                                       \
+		_gr_pl_caller = __builtin_return_address(0);                  \
 		return gr_pl_slow_##name args;                                \
 	}                                                                     \
 	static ret gr_pl_slow_##name params
+
+/* The return address of the latest call into an exported wrapper's slow
+** path on this thread: its caller in the program (or in gort). Read it
+** first thing in the slow path (GR_PL_CALLER): __builtin_return_address
+** there gives the wrapper's own address when the call to the slow path is
+** not a tail call (-O0, sanitizers). A signal handler that calls a wrapper
+** between the store and the read leaves its own caller there: a program
+** address for a program address, so the one use (is it gort's own call?,
+** preload/signal.c) answers the same. */
+extern __thread const void *_gr_pl_caller __attribute__((tls_model("initial-exec")));
+#define GR_PL_CALLER() _gr_pl_caller
 #define GR_PL_NEXT(name) GR_PL_REAL(gr_pl_real_##name, #name)
 #define GR_PL_NEXT_V(name, version) GR_PL_REAL_V(gr_pl_real_##name, #name, version)
 

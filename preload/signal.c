@@ -86,7 +86,7 @@ static __sighandler_t gr_pl_sigprof_handler(const void *caller, __sighandler_t h
 GR_PL_WRAPPER(int, sigaction, (int sig, const struct sigaction *restrict act,
               struct sigaction *restrict old), (sig, act, old))
 {
-	if (sig == SIGPROF && gr_pl_sigprof_user(__builtin_return_address(0), act, old))
+	if (sig == SIGPROF && gr_pl_sigprof_user(GR_PL_CALLER(), act, old))
 		return 0;
 	return GR_PL_NEXT(sigaction)(sig, act, old);
 }
@@ -94,7 +94,7 @@ GR_PL_WRAPPER(int, sigaction, (int sig, const struct sigaction *restrict act,
 GR_PL_WRAPPER(__sighandler_t, signal, (int sig, __sighandler_t h), (sig, h))
 {
 	if (sig == SIGPROF && h != SIG_ERR) {
-		__sighandler_t prev = gr_pl_sigprof_handler(__builtin_return_address(0), h);
+		__sighandler_t prev = gr_pl_sigprof_handler(GR_PL_CALLER(), h);
 		if (prev != SIG_ERR)
 			return prev;
 	}
@@ -104,9 +104,9 @@ GR_PL_WRAPPER(__sighandler_t, signal, (int sig, __sighandler_t h), (sig, h))
 GR_PL_WRAPPER(__sighandler_t, sigset, (int sig, __sighandler_t h), (sig, h))
 {
 	if (sig == SIGPROF && h == SIG_HOLD) {
-		gr_pl_sigprof_held(__builtin_return_address(0));
+		gr_pl_sigprof_held(GR_PL_CALLER());
 	} else if (sig == SIGPROF && h != SIG_ERR) {
-		__sighandler_t prev = gr_pl_sigprof_handler(__builtin_return_address(0), h);
+		__sighandler_t prev = gr_pl_sigprof_handler(GR_PL_CALLER(), h);
 		if (prev != SIG_ERR) {
 			sigset_t m;
 			sigemptyset(&m);
