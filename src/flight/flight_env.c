@@ -31,6 +31,7 @@
 #include "internal/flight.h"
 #include "internal/hooks.h"
 #include "internal/panic.h"
+#include "internal/trace.h"
 
 #include <gort/flight.h>
 
@@ -305,7 +306,7 @@ int gort_flight_dump_on_signals(const char *path)
 __attribute__((constructor)) static void flight_env_init(void)
 {
 	const char *pat = getenv("GORT_FLIGHT");
-	if (!pat || !*pat)
+	if (!pat || !*pat || !_gr_trace_copy_is_global())
 		return;
 	if (strlen(pat) >= PATH_CAP) {
 		_gr_warn("GORT_FLIGHT: path too long; flight recorder not started");

@@ -51,6 +51,15 @@ void _gr_trace_thread_enter(const uintptr_t *creator_pcs, int n);
 ** address + 1 (0 = none: the root is taken from creator_pcs). */
 void _gr_trace_thread_enter_fn(const uintptr_t *creator_pcs, int n, uintptr_t entry_pc);
 
+/* Whether this copy of gort is the one the program's gort_* calls reach:
+** the process-wide definition of gort_trace_start is this copy's own, or
+** there is none (gort linked statically into an executable that exports
+** nothing). Two copies are loaded when a program linked with libgort.so
+** runs under libgort-preload.so; the preload library comes first in the
+** symbol lookup order, so it alone takes GORT_TRACE and GORT_FLIGHT (the
+** other copy's constructors, which run first, leave them alone). */
+bool _gr_trace_copy_is_global(void);
+
 /* The calling thread (the main thread, from a constructor) enters the trace
 ** now, its root frame being main when the executable exports it, else the
 ** program's entry point. GORT_TRACE at start calls it; so does preload.

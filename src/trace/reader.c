@@ -8,6 +8,7 @@
 ** towards GORT_TRACE_MAX_BUFFERED, so a reader that falls behind ends the
 ** trace instead of growing memory without bound.
 */
+#include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -258,6 +259,16 @@ int gort_trace_start_file(const char *path)
 
 /* ---- GORT_TRACE and fork ---- */
 
+/* gort_trace_start of this copy, bound inside it (a hidden alias is not
+** interposed, unlike the exported name). */
+extern __typeof__(gort_trace_start) gr_trace_start_here __attribute__((alias("gort_trace_start"), visibility("hidden")));
+
+bool _gr_trace_copy_is_global(void)
+{
+	void *global = dlsym(RTLD_DEFAULT, "gort_trace_start");
+	return global == NULL || global == (void *)gr_trace_start_here;
+}
+
 static char env_pattern[4096];
 static bool env_has_pid;
 static pid_t env_owner;   /* process whose exit stops the env trace */
@@ -325,7 +336,7 @@ __attribute__((constructor)) static void trace_ctor(void)
 {
 	pthread_atfork(fork_prepare, fork_parent, fork_child);
 	const char *pat = getenv("GORT_TRACE");
-	if (!pat || !*pat)
+	if (!pat || !*pat || !_gr_trace_copy_is_global())
 		return;
 	if (strlen(pat) >= sizeof env_pattern) {
 		_gr_warn("trace: GORT_TRACE too long");
