@@ -88,6 +88,19 @@ GORT_API void gort_trace_syscall_end(void);
 /* Nonzero while tracing (internal: read by the inline checks below). */
 GORT_API extern int gort_trace_on_;
 
+/* Call-site entries (private ABI; do not use these names): the macros below
+** route a call whose strings are literals here, with a word of storage that
+** belongs to that call site and those literals (GORT_TRACE_SITE_), so that
+** the string ids of the current generation are one load away. */
+typedef struct gort__trace_site {
+	uint64_t w;
+} gort__trace_site;
+GORT_API void gort__trace_region_begin_site(uint64_t task, const char *type, gort__trace_site *site);
+GORT_API void gort__trace_region_end_site(uint64_t task, const char *type, gort__trace_site *site);
+GORT_API void gort__trace_block_begin_site(const char *reason, gort__trace_site *site);
+GORT_API void gort__trace_log_site(uint64_t task, const char *category, const char *message,
+                                   gort__trace_site *site);
+
 /* Outside the library, the annotation calls below first test gort_trace_on_
 ** inline, so that with tracing off they cost one load and a branch and no
 ** call; their arguments are then not evaluated. Define GORT_TRACE_NO_INLINE
@@ -96,18 +109,71 @@ GORT_API extern int gort_trace_on_;
 #if (defined(__GNUC__) || defined(__clang__)) && !defined(GORT_BUILDING) && !defined(GORT_TRACE_NO_INLINE)
 #define GORT_TRACE_ON_() __builtin_expect(__atomic_load_n(&gort_trace_on_, __ATOMIC_RELAXED), 0)
 #define gort_trace_task_end(task) (GORT_TRACE_ON_() ? (gort_trace_task_end)(task) : (void)0)
+#if defined(__x86_64__) && !defined(__cplusplus)
+/* Call sites (x86-64, C). GORT_TRACE_SITE_(a, b): the address of a word in
+** .bss that the asm statement emits itself (no C object, so that a macro in
+** an extern inline function stays valid C), with the literals it serves as
+** operands, so that the compiler can merge two sites only when they serve
+** the same literals. GORT_TRACE_LIT_(s): s is a string literal (or a null
+** pointer constant) in the macro's argument, decided while parsing
+** (__builtin_choose_expr), so that a site is used exactly where it is bound
+** to its literals; a variable, even one pointing to a literal, is not. */
+#define GORT_TRACE_SITES_ 1
+#define GORT_TRACE_LIT_(s) __builtin_constant_p(s)
+#define GORT_TRACE_LITOR_(s) __builtin_choose_expr(GORT_TRACE_LIT_(s), (s), "")
+#define GORT_TRACE_SITE_(a, b)                                                                  \
+	__extension__({                                                                          \
+		gort__trace_site *gort__site;                                                    \
+		__asm__("# gort trace site for %c1 %c2\n\t"                                     \
+		        ".pushsection .bss.gort_trace_site,\"aw\",@nobits\n\t"                \
+		        ".balign 8\n"                                                          \
+		        "1:\t.zero 8\n\t"                                                     \
+		        ".popsection\n\t"                                                      \
+		        "lea 1b(%%rip), %0"                                                     \
+		        : "=r"(gort__site)                                                      \
+		        : "i"(GORT_TRACE_LITOR_(a)), "i"(GORT_TRACE_LITOR_(b)));                \
+		gort__site;                                                                      \
+	})
+#define GORT_TRACE_SITE_OR_NULL_(type) \
+	__builtin_choose_expr(GORT_TRACE_LIT_(type), GORT_TRACE_SITE_(type, ""), (gort__trace_site *)0)
+/* site_call when lit (the strings are literals), else plain_call; neither
+** while tracing is off. */
+#define GORT_TRACE_CALL_(lit, site_call, plain_call) \
+	(GORT_TRACE_ON_() ? __builtin_choose_expr((lit), site_call, plain_call) : (void)0)
+#define gort_trace_region_begin(task, type)                                                       \
+	GORT_TRACE_CALL_(GORT_TRACE_LIT_(type),                                                   \
+	                 gort__trace_region_begin_site((task), (type), GORT_TRACE_SITE_(type, "")), \
+	                 (gort_trace_region_begin)((task), (type)))
+#define gort_trace_region_end(task, type)                                                         \
+	GORT_TRACE_CALL_(GORT_TRACE_LIT_(type),                                                   \
+	                 gort__trace_region_end_site((task), (type), GORT_TRACE_SITE_(type, "")),   \
+	                 (gort_trace_region_end)((task), (type)))
+#define gort_trace_log(task, category, message)                                                   \
+	GORT_TRACE_CALL_(GORT_TRACE_LIT_(category) && GORT_TRACE_LIT_(message),                   \
+	                 gort__trace_log_site((task), (category), (message),                      \
+	                                      GORT_TRACE_SITE_(category, message)),               \
+	                 (gort_trace_log)((task), (category), (message)))
+#define gort_trace_block_begin(reason)                                                            \
+	GORT_TRACE_CALL_(GORT_TRACE_LIT_(reason),                                                 \
+	                 gort__trace_block_begin_site((reason), GORT_TRACE_SITE_(reason, "")),    \
+	                 (gort_trace_block_begin)(reason))
+#else
+#define gort_trace_block_begin(reason) (GORT_TRACE_ON_() ? (gort_trace_block_begin)(reason) : (void)0)
 #define gort_trace_region_begin(task, type) \
 	(GORT_TRACE_ON_() ? (gort_trace_region_begin)((task), (type)) : (void)0)
 #define gort_trace_region_end(task, type) \
 	(GORT_TRACE_ON_() ? (gort_trace_region_end)((task), (type)) : (void)0)
 #define gort_trace_log(task, category, message) \
 	(GORT_TRACE_ON_() ? (gort_trace_log)((task), (category), (message)) : (void)0)
+#endif
 #define gort_trace_logf(task, category, ...) \
 	(GORT_TRACE_ON_() ? (gort_trace_logf)((task), (category), __VA_ARGS__) : (void)0)
-#define gort_trace_block_begin(reason) (GORT_TRACE_ON_() ? (gort_trace_block_begin)(reason) : (void)0)
 #define gort_trace_block_end() (GORT_TRACE_ON_() ? (gort_trace_block_end)() : (void)0)
 #define gort_trace_syscall_begin() (GORT_TRACE_ON_() ? (gort_trace_syscall_begin)() : (void)0)
 #define gort_trace_syscall_end() (GORT_TRACE_ON_() ? (gort_trace_syscall_end)() : (void)0)
+#endif
+#ifndef GORT_TRACE_SITES_
+#define GORT_TRACE_SITE_OR_NULL_(type) ((gort__trace_site *)0)
 #endif
 
 /* Scoped regions.
@@ -121,15 +187,35 @@ GORT_API extern int gort_trace_on_;
 typedef struct gort_trace_region_scope {
 	uint64_t task;
 	const char *type;
+	gort__trace_site *site;   /* the call site of a literal type, or NULL */
 } gort_trace_region_scope;
-static inline gort_trace_region_scope gort_trace_region_scope_begin(uint64_t task, const char *type)
+static inline gort_trace_region_scope gort_trace_region_scope_begin_at_(uint64_t task, const char *type,
+                                                                         gort__trace_site *site)
 {
-	gort_trace_region_scope s = { task, type };
+	gort_trace_region_scope s = { task, type, site };
+#ifdef GORT_TRACE_SITES_
+	if (site) {
+		if (GORT_TRACE_ON_())
+			gort__trace_region_begin_site(task, type, site);
+		return s;
+	}
+#endif
 	gort_trace_region_begin(task, type);
 	return s;
 }
+static inline gort_trace_region_scope gort_trace_region_scope_begin(uint64_t task, const char *type)
+{
+	return gort_trace_region_scope_begin_at_(task, type, (gort__trace_site *)0);
+}
 static inline void gort_trace_region_scope_end(gort_trace_region_scope *s)
 {
+#ifdef GORT_TRACE_SITES_
+	if (s->site) {
+		if (GORT_TRACE_ON_())
+			gort__trace_region_end_site(s->task, s->type, s->site);
+		return;
+	}
+#endif
 	gort_trace_region_end(s->task, s->type);
 }
 #define GORT_TRACE_CAT2_(a, b) a##b
@@ -137,7 +223,7 @@ static inline void gort_trace_region_scope_end(gort_trace_region_scope *s)
 #define GORT_TRACE_SCOPED_REGION(task, type)                                     \
 	gort_trace_region_scope GORT_TRACE_CAT_(_gort_rs_, __LINE__)               \
 	__attribute__((cleanup(gort_trace_region_scope_end), unused)) =            \
-		gort_trace_region_scope_begin((task), (type))
+		gort_trace_region_scope_begin_at_((task), (type), GORT_TRACE_SITE_OR_NULL_(type))
 
 GORT_EXTERN_C_END
 

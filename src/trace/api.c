@@ -3,7 +3,10 @@
 ** runtime/trace annotations plus blocking and syscall transitions).
 **
 ** Every call starts with one relaxed load of the generation and returns when
-** it is 0 (the header's macros make the same test inline before the call).
+** it is 0 (the header's macros make the same test inline before the call),
+** except the call-site entries (gort__trace_*_site), which only the macros
+** call after that test: their fast section cannot match generation 0
+** (GR_GEN_NEVER) and their general path finds tracing off.
 ** Stacks are captured inside the section, out of line (stack_of), from the
 ** exported function's frame; strings and stacks are interned there too, since
 ** their ids belong to the section's generation. Annotations need the thread's
@@ -12,8 +15,10 @@
 ** The frequent events (regions, logs, block/unblock) have a fast path for the
 ** common case (thread in the trace, TSC clock, stacks off, membarrier, all
 ** recorded as t->fast_gen == the generation by the general path; strings
-** are literals in the thread's cache): it makes no call and keeps few values
-** live, so the compiler gives it no frame and no saved registers; anything
+** are literals in the thread's cache, or the call site's word for a call
+** through the header's macros with literal strings, see "Call sites"): it
+** makes no call and keeps few values live, so the compiler gives it no
+** frame and no saved registers; anything
 ** else closes the section it opened and takes the general path, out of line
 ** (a tail call).
 */
@@ -99,8 +104,11 @@ static inline bool fast_ok_stacks(void)
 /* After a general-path event of gen that left the G running. */
 static inline void fast_allow(gr_tthread *t, uint64_t gen)
 {
-	t->fast_gen = fast_ok() ? gen : 0;
-	t->stk_gen = fast_ok_stacks() ? gen : 0;
+	if (fast_ok())
+		gr_fast_set(t, gen);
+	else
+		t->fast_gen = GR_GEN_NEVER;
+	t->stk_gen = fast_ok_stacks() ? gen : GR_GEN_NEVER;
 }
 
 /* An open fast section: the thread, the generation and the buffer, which
@@ -127,10 +135,9 @@ INLINE bool fast_open(fast *f, int which)
 	gr_tthread *t = _gr_tl.t;
 	if (__builtin_expect(t == NULL, 0))
 		return false;
-	uint32_t s = atomic_load_explicit(&t->seq, memory_order_relaxed);
-	if (__builtin_expect(s & 1, 0))
+	if (__builtin_expect(atomic_load_explicit(&t->seq, memory_order_relaxed) & 1, 0))
 		return false;
-	atomic_store_explicit(&t->seq, s + 1, memory_order_relaxed);
+	gr_seq_step(t);   /* odd: open (a compiler fence, as membarrier allows) */
 	atomic_signal_fence(memory_order_seq_cst);
 	uint64_t g = atomic_load_explicit(&gr_tr.gen, memory_order_acquire);
 	uint64_t want = which == FAST_WAIT ? t->wait_gen : which == FAST_STACKS ? t->stk_gen : t->fast_gen;
@@ -138,12 +145,12 @@ INLINE bool fast_open(fast *f, int which)
 		gr_tbuf *b = t->cur;
 		/* pos as a relaxed load: dead after the test (fast_event loads it
 		** again), so the compiler keeps no register for it */
-		if (__builtin_expect(__atomic_load_n(&b->pos, __ATOMIC_RELAXED) + GR_EV_MAX <= b->end, 1)) {
+		if (__builtin_expect(__atomic_load_n(&b->pos, __ATOMIC_RELAXED) <= b->ev_lim, 1)) {
 			*f = (fast){ t, g, b };
 			return true;
 		}
 	}
-	atomic_store_explicit(&t->seq, s, memory_order_relaxed);
+	gr_seq_step(t);   /* an empty section */
 #else
 	(void)f;
 	(void)which;
@@ -249,6 +256,29 @@ INLINE void fast_event_w(const fast *f, uint8_t type, int n, uint64_t w)
 	fast_close(f, p + n + 1);
 }
 
+/* ---- Call sites ----
+** The header's macros pass a call whose strings are literals with a word
+** that belongs to that call site and those literals (GORT_TRACE_SITE_ in
+** <gort/trace.h>; NULL for other calls): gen << 16 | ids, the ids of the
+** literals' texts in generation gen, one byte each (a region's type; a log's
+** category | message << 8), all below 128. Any thread may store it, in one
+** store, with the ids of its section's generation; the texts behind a site
+** never change, so every store is right for its generation and a reader
+** only has to check that generation. Storage in the caller's module: a
+** dlclose takes it away with the literals. */
+INLINE void site_fill(gort__trace_site *site, uint64_t gen, uint64_t ids)
+{
+	if (site)
+		__atomic_store_n(&site->w, gen << 16 | ids, __ATOMIC_RELAXED);
+}
+
+/* The ids in site's word when it is of t's fast generation (t->site_base),
+** else a value >= 1 << 16. */
+INLINE uint64_t site_ids(const gr_tthread *t, gort__trace_site *site)
+{
+	return __atomic_load_n(&site->w, __ATOMIC_RELAXED) - t->site_base;
+}
+
 static inline bool g_running(gr_tthread *t)
 {
 	if (__builtin_expect(t->gstate == GR_GO_STATUS_RUNNING, 1))
@@ -311,7 +341,8 @@ INLINE uint64_t stack_depth_now(void)
 	return (uint64_t)atomic_load_explicit(&gr_tr.stack_depth, memory_order_relaxed);
 }
 
-static __attribute__((noinline)) void region_slow(uint8_t type, uint64_t task, const char *name, void *fp)
+static __attribute__((noinline)) void region_slow(uint8_t type, uint64_t task, const char *name,
+                                                  gort__trace_site *site, void *fp)
 {
 	fast f;
 	if (fast_open(&f, FAST_STACKS)) {   /* stacks on, the G is running */
@@ -330,6 +361,8 @@ static __attribute__((noinline)) void region_slow(uint8_t type, uint64_t task, c
 	uint64_t sid = _gr_tr_string_cached(t, gen, name);
 	uint64_t stk = stack_id(t, fp, gen, 0);
 	gr_ev_done(t, region_event(t, type, gr_now(), task, sid, stk));
+	if (sid < 0x80)
+		site_fill(site, gen, sid);
 	fast_allow(t, gen);
 	gr_end(t);
 }
@@ -349,7 +382,36 @@ INLINE void region(uint8_t type, uint64_t task, const char *name)
 		}
 		fast_abort(&f);
 	}
-	region_slow(type, task, name, FP);
+	region_slow(type, task, name, NULL, FP);
+}
+
+/* region for a call site (see "Call sites" above): its word answers the
+** string id, without a lookup. */
+INLINE void region_site(uint8_t type, uint64_t task, const char *name, gort__trace_site *site)
+{
+	fast f;
+	if (__builtin_expect(fast_open(&f, FAST_RUN), 1)) {   /* the G is running */
+		uint64_t sid = site_ids(f.t, site);
+		if (__builtin_expect(sid < 0x80, 1)) {
+			if (__BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__ || __builtin_expect(task >= 0x80, 0))
+				fast_event_any(f.t, FAST_TN(type, 2), task, sid, 0, 0);
+			else
+				fast_event_w(&f, type, 2, task | sid << 8);
+			return;
+		}
+		fast_abort(&f);
+	}
+	region_slow(type, task, name, site, FP);
+}
+
+void gort__trace_region_begin_site(uint64_t task, const char *type, gort__trace_site *site)
+{
+	region_site(GR_EV_USER_REGION_BEGIN, task, type, site);
+}
+
+void gort__trace_region_end_site(uint64_t task, const char *type, gort__trace_site *site)
+{
+	region_site(GR_EV_USER_REGION_END, task, type, site);
 }
 
 void gort_trace_region_begin(uint64_t task, const char *type)
@@ -370,7 +432,8 @@ INLINE uint8_t *log_event(gr_tthread *t, uint64_t now, uint64_t task, uint64_t k
 	return gr_put_ev(t->cur->pos, GR_EV_USER_LOG, gr_tick_dt(t->cur, now), 4, a);
 }
 
-static __attribute__((noinline)) void user_log_slow(uint64_t task, const char *cat, const char *msg, void *fp)
+static __attribute__((noinline)) void user_log_slow(uint64_t task, const char *cat, const char *msg,
+                                                    gort__trace_site *site, void *fp)
 {
 	fast f;
 	if (fast_open(&f, FAST_STACKS)) {   /* stacks on: as in region_slow */
@@ -390,6 +453,8 @@ static __attribute__((noinline)) void user_log_slow(uint64_t task, const char *c
 	uint64_t val = _gr_tr_string_cached(t, gen, msg);
 	uint64_t stk = stack_id(t, fp, gen, 0);
 	gr_ev_done(t, log_event(t, gr_now(), task, key, val, stk));
+	if ((key | val) < 0x80)
+		site_fill(site, gen, key | val << 8);
 	fast_allow(t, gen);
 	gr_end(t);
 }
@@ -427,7 +492,7 @@ static __attribute__((noinline)) void user_log_miss(uint64_t task, const char *c
 		}
 		gr_end(t);
 	}
-	user_log_slow(task, cat, msg, fp);
+	user_log_slow(task, cat, msg, NULL, fp);
 }
 
 /* Inlined into the exported function: FP as in region. The pair cache
@@ -457,6 +522,30 @@ INLINE void user_log(uint64_t task, const char *cat, const char *msg)
 		gen = f.gen;
 	}
 	user_log_miss(task, cat, msg, FP, t, gen);
+}
+
+/* user_log for a call site: its word answers both string ids, packed as
+** fast_event_w takes them. */
+INLINE void user_log_site(uint64_t task, const char *cat, const char *msg, gort__trace_site *site)
+{
+	fast f;
+	if (__builtin_expect(fast_open(&f, FAST_RUN), 1)) {   /* the G is running */
+		uint64_t kv = site_ids(f.t, site);
+		if (__builtin_expect(kv < 0x8000, 1)) {
+			if (__BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__ || __builtin_expect(task >= 0x80, 0))
+				fast_event_any(f.t, FAST_TN(GR_EV_USER_LOG, 3), task, kv & 0xff, kv >> 8, 0);
+			else
+				fast_event_w(&f, GR_EV_USER_LOG, 3, task | kv << 8);
+			return;
+		}
+		fast_abort(&f);
+	}
+	user_log_slow(task, cat, msg, site, FP);
+}
+
+void gort__trace_log_site(uint64_t task, const char *category, const char *message, gort__trace_site *site)
+{
+	user_log_site(task, category, message, site);
 }
 
 void gort_trace_log(uint64_t task, const char *category, const char *message)
@@ -510,7 +599,7 @@ INLINE uint8_t *block_event(gr_tthread *t, uint64_t now, uint64_t rid, uint64_t 
 	return gr_put_ev(t->cur->pos, GR_EV_GO_BLOCK, gr_tick_dt(t->cur, now), 2, a);
 }
 
-static __attribute__((noinline)) void block_begin_slow(const char *reason, void *fp)
+static __attribute__((noinline)) void block_begin_slow(const char *reason, gort__trace_site *site, void *fp)
 {
 	uint64_t gen;
 	gr_tthread *t = gr_begin_at(&gen, fp);
@@ -520,10 +609,22 @@ static __attribute__((noinline)) void block_begin_slow(const char *reason, void 
 		uint64_t rid = _gr_tr_string_cached(t, gen, reason);
 		uint64_t stk = stack_id(t, fp, gen, 0);
 		gr_ev_done(t, block_event(t, gr_now(), rid, stk));
+		if (rid < 0x80)
+			site_fill(site, gen, rid);
 		t->gstate = GR_GO_STATUS_WAITING;
-		t->wait_gen = fast_ok() ? gen : 0;
+		t->wait_gen = fast_ok() ? gen : GR_GEN_NEVER;
 	}
 	gr_end(t);
+}
+
+/* The G of the thread in fast section f goes from running to waiting
+** (GoBlock with reason id rid < 128). */
+INLINE void fast_block(const fast *f, uint64_t rid)
+{
+	f->t->gstate = GR_GO_STATUS_WAITING;
+	f->t->fast_gen = GR_GEN_NEVER;
+	f->t->wait_gen = f->gen;
+	fast_event_w(f, GR_EV_GO_BLOCK, 1, rid);
 }
 
 void gort_trace_block_begin(const char *reason)
@@ -535,17 +636,27 @@ void gort_trace_block_begin(const char *reason)
 	fast f;
 	if (__builtin_expect(fast_open(&f, FAST_RUN), 1)) {   /* the G is running */
 		uint64_t rid;
-		if (__builtin_expect(gr_scache_ro_hit(f.t, f.gen, reason, &rid), 1)) {
-			const uint64_t a[1] = { rid };
-			f.t->gstate = GR_GO_STATUS_WAITING;
-			f.t->fast_gen = 0;
-			f.t->wait_gen = f.gen;
-			fast_event(&f, GR_EV_GO_BLOCK, 1, a, 0);
+		if (__builtin_expect(gr_scache_ro_hit(f.t, f.gen, reason, &rid) && rid < 0x80, 1)) {
+			fast_block(&f, rid);
 			return;
 		}
 		fast_abort(&f);
 	}
-	block_begin_slow(reason, FP);
+	block_begin_slow(reason, NULL, FP);
+}
+
+void gort__trace_block_begin_site(const char *reason, gort__trace_site *site)
+{
+	fast f;
+	if (__builtin_expect(fast_open(&f, FAST_RUN), 1)) {   /* the G is running */
+		uint64_t rid = site_ids(f.t, site);
+		if (__builtin_expect(rid < 0x80, 1)) {
+			fast_block(&f, rid);
+			return;
+		}
+		fast_abort(&f);
+	}
+	block_begin_slow(reason && *reason ? reason : "blocked", site, FP);
 }
 
 /* GoUnblock (with its stack) and GoStart of the thread's G, at p in b. */
@@ -656,8 +767,8 @@ void gort_trace_block_end(void)
 		if (__builtin_expect(t->label_gen == f.gen && t->pc1 == (uintptr_t)__builtin_return_address(0) &&
 		                     t->pc1_gen == f.gen, 1)) {
 			t->gstate = GR_GO_STATUS_RUNNING;
-			t->wait_gen = 0;
-			t->fast_gen = f.gen;
+			t->wait_gen = GR_GEN_NEVER;
+			gr_fast_set(t, f.gen);
 			fast_unblock(&f, t->pc1_id);
 			return;
 		}

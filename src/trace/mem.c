@@ -62,6 +62,7 @@ gr_tbuf *_gr_tr_buf_get(void)
 	b->body = b->pos = b->data;
 	b->size_at = NULL;
 	b->end = (uint8_t *)b + GR_TBUF_BYTES;
+	b->ev_lim = b->end - GR_EV_MAX;
 	return b;
 }
 

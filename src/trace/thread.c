@@ -139,6 +139,7 @@ static gr_tthread *thread_new(void)
 		t = _gr_tr_alloc(sizeof *t);
 	if (!t)
 		return NULL;
+	gr_fast_reset(t);
 	pthread_once(&key_once, make_key);
 	pthread_setspecific(exit_key, t);
 	pthread_mutex_lock(&gr_tr.mu);

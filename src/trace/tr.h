@@ -37,6 +37,8 @@
 #define GR_EV_MAX       128u               /* an event with its args, worst case */
 #define GR_STATUS_ROOM  512u               /* statuses + entry recipe + one event */
 #define GR_NOTHREAD     UINT64_MAX
+#define GR_GEN_NEVER    UINT64_MAX         /* fast_gen & co. when no fast path may
+                                              run: never a generation, 0 included */
 #define GR_MAX_STACK    128
 #define GR_SCACHE       64                 /* per-thread string cache entries */
 #define GR_LCACHE       16                 /* per-thread log (category, message) pairs */
@@ -47,6 +49,8 @@ typedef struct gr_tbuf {
 	uint64_t last;              /* tick of the last event */
 	uint8_t *pos;               /* write cursor */
 	uint8_t *end;               /* body limit */
+	uint8_t *ev_lim;            /* end - GR_EV_MAX: room for any event while
+	                               pos <= ev_lim (the fast path's one compare) */
 	uint8_t *size_at;           /* 10-byte padded size field */
 	uint8_t *body;
 	uint32_t kind;              /* GR_CHUNK_* */
@@ -129,7 +133,13 @@ typedef struct gr_tthread {
 	                               implies cur_gen == gen. It also implies the
 	                               G is running: every move away from running
 	                               clears it (block_begin's fast path; the
-	                               others go through gr_begin_at). */
+	                               others go through gr_begin_at).
+	                               GR_GEN_NEVER when unset, so that it never
+	                               matches, not even gen 0 (tracing off). */
+	uint64_t site_base;         /* fast_gen << 16 while fast_gen is a
+	                               generation (gr_fast_set): a call-site word of
+	                               that generation minus site_base is below
+	                               1 << 16 (api.c) */
 	uint64_t wait_gen;          /* the same for block_end's fast path: set when
 	                               block_begin leaves the G waiting with the
 	                               fast conditions true, cleared with fast_gen
@@ -479,6 +489,21 @@ static inline __attribute__((always_inline)) bool gr_try_open(gr_tthread *t, uin
 	return false;
 }
 
+/* Allow the API fast path on t in generation gen (inside a section): fast_gen
+** and the call-site base derived from it. */
+static inline void gr_fast_set(gr_tthread *t, uint64_t gen)
+{
+	t->site_base = gen << 16;
+	t->fast_gen = gen;
+}
+
+/* No fast path of any kind on t (see gr_tthread.fast_gen; site_base only
+** matters while fast_gen is a generation). */
+static inline void gr_fast_reset(gr_tthread *t)
+{
+	t->fast_gen = t->wait_gen = t->stk_gen = GR_GEN_NEVER;
+}
+
 /* Open a section on the calling thread and make sure its buffer for the
 ** current generation has room for one event. Returns the thread (section
 ** open, *gen set) or NULL (tracing off, dropped; no section open). api_fp is
@@ -488,7 +513,7 @@ static inline __attribute__((always_inline)) gr_tthread *gr_begin_at(uint64_t *g
 {
 	gr_tthread *t = _gr_tl.t;
 	if (t)
-		t->fast_gen = t->wait_gen = t->stk_gen = 0;   /* see gr_tthread.fast_gen */
+		gr_fast_reset(t);   /* see gr_tthread.fast_gen */
 	if (__builtin_expect(t != NULL, 1) && gr_try_open(t, gen))
 		return t;
 	return _gr_tr_begin_slow(gen, api_fp);
@@ -496,10 +521,35 @@ static inline __attribute__((always_inline)) gr_tthread *gr_begin_at(uint64_t *g
 /* gr_begin_at with the frame of the function gr_begin is expanded in. */
 #define gr_begin(gen) gr_begin_at((gen), __builtin_frame_address(0))
 
-static inline void gr_end(gr_tthread *t)
+#if defined(__x86_64__) && !defined(__SANITIZE_THREAD__)
+#if defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define GR_SEQ_PLAIN 1
+#endif
+#endif
+#else
+#define GR_SEQ_PLAIN 1
+#endif
+
+/* seq + 1 (open or close a section), by t's own thread. */
+static inline void gr_seq_step(gr_tthread *t)
 {
+#ifndef GR_SEQ_PLAIN
+	/* One instruction, not an atomic RMW: only t's thread stores seq, and a
+	** signal handler runs between instructions (one that opens and closes a
+	** section between a test of seq and this step leaves seq odd after it,
+	** as it should be); x86 stores are release stores, and the clobber
+	** orders the section's accesses around it in the compiler. */
+	__asm__ volatile("addl $1, %0" : "+m"(*(volatile uint32_t *)&t->seq) : : "memory");
+#else
 	atomic_store_explicit(&t->seq, atomic_load_explicit(&t->seq, memory_order_relaxed) + 1,
 	                      memory_order_release);
+#endif
+}
+
+static inline void gr_end(gr_tthread *t)
+{
+	gr_seq_step(t);
 }
 
 /* Append the common prefix of an event at tick now: type byte and dt. */
