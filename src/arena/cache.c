@@ -33,7 +33,6 @@
 
 #include <errno.h>
 #include <pthread.h>
-#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <linux/futex.h>
@@ -45,6 +44,7 @@
 
 #include "internal/os.h"
 #include "internal/panic.h"
+#include "internal/trace.h"
 #include "track.h"
 
 #define GR_REUSE_MAX 4
@@ -348,6 +348,7 @@ static bool produce_one(void)
 static void *trimmer(void *arg)
 {
 	(void)arg;
+	_gr_trace_thread_set_internal();
 	uint64_t next_trim = _gr_os_now_ns() + 1000000000u;
 	for (;;) {
 		unsigned seq = atomic_load_explicit(&bg_seq, memory_order_acquire);
@@ -369,26 +370,22 @@ static void *trimmer(void *arg)
 	return NULL;
 }
 
+/* The trimmer is gort's own thread: started through the tracer's spawn
+** (signals blocked, so they go to the program's threads; the creator marked
+** internal, so that under the preload library its pthread_create is not a
+** GoCreate and the thread never enters a trace). */
 static void start_trimmer(void)
 {
 	if (atomic_load_explicit(&trimmer_started, memory_order_relaxed) ||
 	    atomic_exchange(&trimmer_started, 1))
 		return;
 	pthread_t t;
-	pthread_attr_t at;
-	pthread_attr_init(&at);
-	pthread_attr_setdetachstate(&at, PTHREAD_CREATE_DETACHED);
-	pthread_attr_setstacksize(&at, 64 << 10);
-	/* Signals go to user threads, not to the trimmer. */
-	sigset_t all, old;
-	sigfillset(&all);
-	pthread_sigmask(SIG_SETMASK, &all, &old);
-	if (pthread_create(&t, &at, trimmer, NULL) == 0)
+	if (_gr_trace_spawn(&t, trimmer) == 0) {
+		pthread_detach(t);
 		pthread_setname_np(t, "gort-arena-trim");
-	else
+	} else {
 		atomic_store(&trimmer_started, 0);
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
-	pthread_attr_destroy(&at);
+	}
 }
 
 void _gr_cache_fork_prepare(void)
