@@ -89,17 +89,18 @@ GORT_API void gort_trace_syscall_end(void);
 GORT_API extern int gort_trace_on_;
 
 /* Call-site entries (private ABI; do not use these names): the macros below
-** route a call whose strings are literals here, with a word of storage that
-** belongs to that call site and those literals (GORT_TRACE_SITE_), so that
-** the string ids of the current generation are one load away. */
+** route a call whose strings are literals here, with the address of a site
+** that belongs to that call site and those literals (GORT_TRACE_SITE_): a
+** word that keeps the strings' ids of the current generation, then the
+** literals themselves, so that the call passes nothing else. */
 typedef struct gort__trace_site {
 	uint64_t w;
+	const char *a, *b;   /* type, category or reason; message */
 } gort__trace_site;
-GORT_API void gort__trace_region_begin_site(uint64_t task, const char *type, gort__trace_site *site);
-GORT_API void gort__trace_region_end_site(uint64_t task, const char *type, gort__trace_site *site);
-GORT_API void gort__trace_block_begin_site(const char *reason, gort__trace_site *site);
-GORT_API void gort__trace_log_site(uint64_t task, const char *category, const char *message,
-                                   gort__trace_site *site);
+GORT_API void gort__trace_region_begin_site(uint64_t task, gort__trace_site *site);
+GORT_API void gort__trace_region_end_site(uint64_t task, gort__trace_site *site);
+GORT_API void gort__trace_block_begin_site(gort__trace_site *site);
+GORT_API void gort__trace_log_site(uint64_t task, gort__trace_site *site);
 
 /* Outside the library, the annotation calls below first test gort_trace_on_
 ** inline, so that with tracing off they cost one load and a branch and no
@@ -110,11 +111,12 @@ GORT_API void gort__trace_log_site(uint64_t task, const char *category, const ch
 #define GORT_TRACE_ON_() __builtin_expect(__atomic_load_n(&gort_trace_on_, __ATOMIC_RELAXED), 0)
 #define gort_trace_task_end(task) (GORT_TRACE_ON_() ? (gort_trace_task_end)(task) : (void)0)
 #if defined(__x86_64__) && !defined(__cplusplus)
-/* Call sites (x86-64, C). GORT_TRACE_SITE_(a, b): the address of a word in
-** .bss that the asm statement emits itself (no C object, so that a macro in
-** an extern inline function stays valid C), with the literals it serves as
-** operands, so that the compiler can merge two sites only when they serve
-** the same literals. GORT_TRACE_LIT_(s): s is a string literal (or a null
+/* Call sites (x86-64, C). GORT_TRACE_SITE_(a, b): the address of a site
+** (gort__trace_site: a word, then pointers to literals a and b) in .data
+** that the asm statement emits itself (no C object, so that a macro in an
+** extern inline function stays valid C), with the literals as operands, so
+** that the compiler can merge two sites only when they serve the same
+** literals. GORT_TRACE_LIT_(s): s is a string literal (or a null
 ** pointer constant) in the macro's argument, decided while parsing
 ** (__builtin_choose_expr), so that a site is used exactly where it is bound
 ** to its literals; a variable, even one pointing to a literal, is not. */
@@ -124,10 +126,9 @@ GORT_API void gort__trace_log_site(uint64_t task, const char *category, const ch
 #define GORT_TRACE_SITE_(a, b)                                                                  \
 	__extension__({                                                                          \
 		gort__trace_site *gort__site;                                                    \
-		__asm__("# gort trace site for %c1 %c2\n\t"                                     \
-		        ".pushsection .bss.gort_trace_site,\"aw\",@nobits\n\t"                \
+		__asm__(".pushsection .data.gort_trace_site,\"aw\",@progbits\n\t"          \
 		        ".balign 8\n"                                                          \
-		        "1:\t.zero 8\n\t"                                                     \
+		        "1:\t.quad 0, %c1, %c2\n\t"                                           \
 		        ".popsection\n\t"                                                      \
 		        "lea 1b(%%rip), %0"                                                     \
 		        : "=r"(gort__site)                                                      \
@@ -142,20 +143,19 @@ GORT_API void gort__trace_log_site(uint64_t task, const char *category, const ch
 	(GORT_TRACE_ON_() ? __builtin_choose_expr((lit), site_call, plain_call) : (void)0)
 #define gort_trace_region_begin(task, type)                                                       \
 	GORT_TRACE_CALL_(GORT_TRACE_LIT_(type),                                                   \
-	                 gort__trace_region_begin_site((task), (type), GORT_TRACE_SITE_(type, "")), \
+	                 gort__trace_region_begin_site((task), GORT_TRACE_SITE_(type, "")),         \
 	                 (gort_trace_region_begin)((task), (type)))
 #define gort_trace_region_end(task, type)                                                         \
 	GORT_TRACE_CALL_(GORT_TRACE_LIT_(type),                                                   \
-	                 gort__trace_region_end_site((task), (type), GORT_TRACE_SITE_(type, "")),   \
+	                 gort__trace_region_end_site((task), GORT_TRACE_SITE_(type, "")),           \
 	                 (gort_trace_region_end)((task), (type)))
 #define gort_trace_log(task, category, message)                                                   \
 	GORT_TRACE_CALL_(GORT_TRACE_LIT_(category) && GORT_TRACE_LIT_(message),                   \
-	                 gort__trace_log_site((task), (category), (message),                      \
-	                                      GORT_TRACE_SITE_(category, message)),               \
+	                 gort__trace_log_site((task), GORT_TRACE_SITE_(category, message)),       \
 	                 (gort_trace_log)((task), (category), (message)))
 #define gort_trace_block_begin(reason)                                                            \
 	GORT_TRACE_CALL_(GORT_TRACE_LIT_(reason),                                                 \
-	                 gort__trace_block_begin_site((reason), GORT_TRACE_SITE_(reason, "")),    \
+	                 gort__trace_block_begin_site(GORT_TRACE_SITE_(reason, "")),              \
 	                 (gort_trace_block_begin)(reason))
 #else
 #define gort_trace_block_begin(reason) (GORT_TRACE_ON_() ? (gort_trace_block_begin)(reason) : (void)0)
@@ -196,7 +196,7 @@ static inline gort_trace_region_scope gort_trace_region_scope_begin_at_(uint64_t
 #ifdef GORT_TRACE_SITES_
 	if (site) {
 		if (GORT_TRACE_ON_())
-			gort__trace_region_begin_site(task, type, site);
+			gort__trace_region_begin_site(task, site);
 		return s;
 	}
 #endif
@@ -212,7 +212,7 @@ static inline void gort_trace_region_scope_end(gort_trace_region_scope *s)
 #ifdef GORT_TRACE_SITES_
 	if (s->site) {
 		if (GORT_TRACE_ON_())
-			gort__trace_region_end_site(s->task, s->type, s->site);
+			gort__trace_region_end_site(s->task, s->site);
 		return;
 	}
 #endif

@@ -257,9 +257,10 @@ INLINE void fast_event_w(const fast *f, uint8_t type, int n, uint64_t w)
 }
 
 /* ---- Call sites ----
-** The header's macros pass a call whose strings are literals with a word
-** that belongs to that call site and those literals (GORT_TRACE_SITE_ in
-** <gort/trace.h>; NULL for other calls): gen << 16 | ids, the ids of the
+** The header's macros pass a call whose strings are literals as a site that
+** belongs to that call site and those literals (GORT_TRACE_SITE_ in
+** <gort/trace.h>): the literals, for the general path, and a word (the
+** general path's own calls pass NULL): gen << 16 | ids, the ids of the
 ** literals' texts in generation gen, one byte each (a region's type; a log's
 ** category | message << 8), all below 128. Any thread may store it, in one
 ** store, with the ids of its section's generation; the texts behind a site
@@ -392,8 +393,8 @@ INLINE void region(uint8_t type, uint64_t task, const char *name)
 }
 
 /* region for a call site (see "Call sites" above): its word answers the
-** string id, without a lookup. */
-INLINE void region_site(uint8_t type, uint64_t task, const char *name, gort__trace_site *site)
+** string id, without a lookup; its literal is for the general path. */
+INLINE void region_site(uint8_t type, uint64_t task, gort__trace_site *site)
 {
 	fast f;
 	if (__builtin_expect(fast_open(&f, FAST_RUN), 1)) {   /* the G is running */
@@ -407,17 +408,17 @@ INLINE void region_site(uint8_t type, uint64_t task, const char *name, gort__tra
 		}
 		fast_abort(&f);
 	}
-	region_slow(type, task, name, site, FP);
+	region_slow(type, task, site->a, site, FP);
 }
 
-void gort__trace_region_begin_site(uint64_t task, const char *type, gort__trace_site *site)
+void gort__trace_region_begin_site(uint64_t task, gort__trace_site *site)
 {
-	region_site(GR_EV_USER_REGION_BEGIN, task, type, site);
+	region_site(GR_EV_USER_REGION_BEGIN, task, site);
 }
 
-void gort__trace_region_end_site(uint64_t task, const char *type, gort__trace_site *site)
+void gort__trace_region_end_site(uint64_t task, gort__trace_site *site)
 {
-	region_site(GR_EV_USER_REGION_END, task, type, site);
+	region_site(GR_EV_USER_REGION_END, task, site);
 }
 
 void gort_trace_region_begin(uint64_t task, const char *type)
@@ -532,7 +533,7 @@ INLINE void user_log(uint64_t task, const char *cat, const char *msg)
 
 /* user_log for a call site: its word answers both string ids, packed as
 ** fast_event_w takes them. */
-INLINE void user_log_site(uint64_t task, const char *cat, const char *msg, gort__trace_site *site)
+INLINE void user_log_site(uint64_t task, gort__trace_site *site)
 {
 	fast f;
 	if (__builtin_expect(fast_open(&f, FAST_RUN), 1)) {   /* the G is running */
@@ -546,12 +547,12 @@ INLINE void user_log_site(uint64_t task, const char *cat, const char *msg, gort_
 		}
 		fast_abort(&f);
 	}
-	user_log_slow(task, cat, msg, site, FP);
+	user_log_slow(task, site->a, site->b, site, FP);
 }
 
-void gort__trace_log_site(uint64_t task, const char *category, const char *message, gort__trace_site *site)
+void gort__trace_log_site(uint64_t task, gort__trace_site *site)
 {
-	user_log_site(task, category, message, site);
+	user_log_site(task, site);
 }
 
 void gort_trace_log(uint64_t task, const char *category, const char *message)
@@ -651,7 +652,7 @@ void gort_trace_block_begin(const char *reason)
 	block_begin_slow(reason, NULL, FP);
 }
 
-void gort__trace_block_begin_site(const char *reason, gort__trace_site *site)
+void gort__trace_block_begin_site(gort__trace_site *site)
 {
 	fast f;
 	if (__builtin_expect(fast_open(&f, FAST_RUN), 1)) {   /* the G is running */
@@ -662,6 +663,7 @@ void gort__trace_block_begin_site(const char *reason, gort__trace_site *site)
 		}
 		fast_abort(&f);
 	}
+	const char *reason = site->a;
 	block_begin_slow(reason && *reason ? reason : "blocked", site, FP);
 }
 
