@@ -69,7 +69,7 @@ MODEL=$(lscpu | sed -n 's/^Model name:[[:space:]]*//p' | head -1)
 			for op in region log block floor; do
 				for which in before after; do
 					if [ $which = before ]; then b=$BEFORE; else b=$BIN; fi
-					"$b" $ITERS 1 $op | awk -F' [|] ' -v op=$op -v w=$which '{ print op, w, $4 }' >> "$BA"
+					"$b" $ITERS 1 $op | awk -F' [|] ' -v op=$op -v w=$which -v r=$r '{ print op, w, $4, r }' >> "$BA"
 				done
 			done
 			r=$((r + 1))
@@ -83,10 +83,12 @@ MODEL=$(lscpu | sed -n 's/^Model name:[[:space:]]*//p' | head -1)
 		echo "floor runs: the same loop), ratio of the minimum to the floor's minimum, instructions/event"
 		echo "(callgrind)"
 		echo
-		echo "(min = the fastest round: interference from other processes only adds time)."
+		echo "(min = the fastest round: interference from other processes only adds time; per round = the"
+		echo "median over rounds of each round's time over the mean of that round's two floor runs, which"
+		echo "follows the machine's slow and quiet phases)."
 		echo
-		echo "| operation | before ns | after ns | before / floor | after / floor | min before / floor | min after / floor | before instr | after instr |"
-		echo "|---|---|---|---|---|---|---|---|---|"
+		echo "| operation | before ns | after ns | before / floor | after / floor | min before / floor | min after / floor | per round before / floor | per round after / floor | before instr | after instr |"
+		echo "|---|---|---|---|---|---|---|---|---|---|---|"
 		med() { sort -n | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'; }
 		fmed=$(awk '$1 == "floor" { print $3 }' "$BA" | med)
 		fmin=$(awk '$1 == "floor" { print $3 }' "$BA" | sort -n | head -1)
@@ -97,8 +99,14 @@ MODEL=$(lscpu | sed -n 's/^Model name:[[:space:]]*//p' | head -1)
 			na=$(awk -v op=$op '$1 == op && $2 == "after" { print $3 }' "$BA" | sort -n | head -1)
 			ib=$(echo "$IC_BEFORE" | awk -F' [|] ' -v op=$op '$1 == op { print $2 }')
 			ia=$(echo "$IC_AFTER" | awk -F' [|] ' -v op=$op '$1 == op { print $2 }')
+			# per-round ratio: this op's time over the mean of the round's floor runs
+			rb=$(awk -v op=$op -v w=before '$1 == "floor" { f[$4] += $3 / 2 } $1 == op && $2 == w { t[$4] = $3 }
+				END { for (r in t) print t[r] / f[r] }' "$BA" | med)
+			ra=$(awk -v op=$op -v w=after '$1 == "floor" { f[$4] += $3 / 2 } $1 == op && $2 == w { t[$4] = $3 }
+				END { for (r in t) print t[r] / f[r] }' "$BA" | med)
 			awk -v op=$op -v mb="$mb" -v ma="$ma" -v nb="$nb" -v na="$na" -v f="$fmed" -v fm="$fmin" -v ib="$ib" -v ia="$ia" \
-				'BEGIN { printf "| %s | %.2f | %.2f | %.2fx | %.2fx | %.2fx | %.2fx | %s | %s |\n", op, mb, ma, mb / f, ma / f, nb / fm, na / fm, ib, ia }'
+				-v rb="$rb" -v ra="$ra" \
+				'BEGIN { printf "| %s | %.2f | %.2f | %.2fx | %.2fx | %.2fx | %.2fx | %.2fx | %.2fx | %s | %s |\n", op, mb, ma, mb / f, ma / f, nb / fm, na / fm, rb, ra, ib, ia }'
 		done
 		rm -f "$BA"
 	fi
