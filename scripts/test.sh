@@ -5,18 +5,21 @@
 # 2. main build (-Wall -Wextra -Werror), all tests under ctest, including the
 #    install test that builds examples/consumer against the installed package
 # 3. ASan+UBSan build, all tests except those labelled no-asan
+#    3b. unoptimised build without sanitizers, the tests labelled no-asan
+#        (the preload library and crash tests: they must hold at -O0 too,
+#        where the compiler makes no tail calls)
 # 4. TSan build (clang), the tests labelled threads
 # 5. clang fuzz build: short fuzzer runs (label fuzz), when tests/fuzz exists
 # 6. Release build (-O3, -Werror: gcc warns differently at -O3), the tests
 #    not labelled slow
 #
 # Environment: GORT_TEST_JOBS (default: number of CPUs), GORT_TEST_STAGES
-# (default "main asan tsan fuzz release"), GORT_BUILD_ROOT (default ./build).
+# (default "main asan debug tsan fuzz release"), GORT_BUILD_ROOT (default ./build).
 set -eu
 cd "$(dirname "$0")/.."
 root=$(pwd)
 jobs=${GORT_TEST_JOBS:-$(nproc)}
-stages=${GORT_TEST_STAGES:-main asan tsan fuzz release}
+stages=${GORT_TEST_STAGES:-main asan debug tsan fuzz release}
 broot=${GORT_BUILD_ROOT:-$root/build}
 
 scripts/install-deps.sh
@@ -35,6 +38,7 @@ for s in $stages; do
 	case $s in
 	main) stage main "" -DCMAKE_BUILD_TYPE=RelWithDebInfo ;;
 	asan) stage asan "-LE no-asan" -DCMAKE_BUILD_TYPE=Debug -DGORT_SANITIZE=address,undefined -DGORT_BUILD_BENCH=OFF ;;
+	debug) stage debug "-L no-asan" -DCMAKE_BUILD_TYPE=Debug -DGORT_BUILD_BENCH=OFF ;;
 	# clang's TSan: gcc's rejects the standalone fences of the tracer's
 	# sequence lock and the arena's per-thread caches (-Wtsan).
 	tsan) CC=clang stage tsan "-L threads" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DGORT_SANITIZE=thread -DGORT_BUILD_BENCH=OFF ;;
