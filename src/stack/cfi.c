@@ -145,6 +145,14 @@ typedef struct cie_info {
 	const uint8_t *insns, *insns_end;
 } cie_info;
 
+/* v factored by the CIE's data alignment, wrapping like the machine does: a
+** corrupt CFI's huge factor must give a useless offset (rejected later),
+** not signed overflow (found by tests/fuzz/fuzz_cfi.c). */
+static int64_t by_align(uint64_t v, const cie_info *cie)
+{
+	return (int64_t)(v * (uint64_t)cie->data_align);
+}
+
 static int track_index(uint64_t reg, uint64_t ra_reg)
 {
 	if (reg == REG_BP)
@@ -177,7 +185,7 @@ static bool run_cfa(const uint8_t *p, const uint8_t *end, uintptr_t loc, uintptr
 			continue;
 		}
 		if (hi == 0x80) {             /* DW_CFA_offset */
-			off = (int64_t)rd_uleb(&r) * cie->data_align;
+			off = by_align(rd_uleb(&r), cie);
 			if ((ix = track_index(lo, cie->ra_reg)) >= 0) {
 				row->rule[ix] = RULE_OFFSET;
 				row->off[ix] = off;
@@ -206,8 +214,7 @@ static bool run_cfa(const uint8_t *p, const uint8_t *end, uintptr_t loc, uintptr
 			break;
 		case 0x05: case 0x11:                               /* offset_extended(_sf) */
 			reg = rd_uleb(&r);
-			off = op == 0x05 ? (int64_t)rd_uleb(&r) * cie->data_align
-			                 : rd_sleb(&r) * cie->data_align;
+			off = by_align(op == 0x05 ? rd_uleb(&r) : (uint64_t)rd_sleb(&r), cie);
 			if ((ix = track_index(reg, cie->ra_reg)) >= 0) {
 				row->rule[ix] = RULE_OFFSET;
 				row->off[ix] = off;
@@ -248,7 +255,7 @@ static bool run_cfa(const uint8_t *p, const uint8_t *end, uintptr_t loc, uintptr
 			break;
 		case 0x12:                                          /* def_cfa_sf */
 			row->cfa_reg = (int)rd_uleb(&r);
-			row->cfa_off = rd_sleb(&r) * cie->data_align;
+			row->cfa_off = by_align((uint64_t)rd_sleb(&r), cie);
 			row->cfa_expr = false;
 			break;
 		case 0x0d:                                          /* def_cfa_register */
@@ -258,7 +265,7 @@ static bool run_cfa(const uint8_t *p, const uint8_t *end, uintptr_t loc, uintptr
 			row->cfa_off = (int64_t)rd_uleb(&r);
 			break;
 		case 0x13:                                          /* def_cfa_offset_sf */
-			row->cfa_off = rd_sleb(&r) * cie->data_align;
+			row->cfa_off = by_align((uint64_t)rd_sleb(&r), cie);
 			break;
 		case 0x0f:                                          /* def_cfa_expression */
 			row->cfa_expr = true;
@@ -290,7 +297,7 @@ static bool run_cfa(const uint8_t *p, const uint8_t *end, uintptr_t loc, uintptr
 			break;
 		case 0x2f:                                          /* GNU_negative_offset_extended */
 			reg = rd_uleb(&r);
-			off = -(int64_t)rd_uleb(&r) * cie->data_align;
+			off = by_align(0 - rd_uleb(&r), cie);
 			if ((ix = track_index(reg, cie->ra_reg)) >= 0) {
 				row->rule[ix] = RULE_OFFSET;
 				row->off[ix] = off;
