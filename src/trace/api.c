@@ -34,6 +34,11 @@ static _Atomic uint64_t task_ids;
 #define FP __builtin_frame_address(0)
 #define OFF() __builtin_expect(atomic_load_explicit(&gr_tr.gen, memory_order_relaxed) == 0, 1)
 
+/* The general path's section, opened in an exported function (inlined:
+** FP there is that function's frame): the calling thread with a section of
+** *gen open, or NULL (tracing off, or the event is dropped). */
+#define API_BEGIN(gen) (OFF() ? (gr_tthread *)NULL : gr_begin(gen))
+
 /* Stack id (in gen) of the API function's caller: fp is the API function's
 ** frame (__builtin_frame_address(0) there), so the first pc is the return
 ** address into its caller. Out of line (in stack.c), so that the 1 KiB pc
@@ -298,10 +303,8 @@ static inline bool g_running(gr_tthread *t)
 uint64_t gort_trace_task_begin(uint64_t parent, const char *type)
 {
 	uint64_t id = atomic_fetch_add_explicit(&task_ids, 1, memory_order_relaxed) + 1;
-	if (OFF())
-		return id;
 	uint64_t gen;
-	gr_tthread *t = gr_begin(&gen);
+	gr_tthread *t = API_BEGIN(&gen);
 	if (!t || !g_running(t))
 		return id;
 	uint64_t name = _gr_tr_string_cached(t, gen, type);
@@ -318,10 +321,8 @@ uint64_t gort_trace_task_begin(uint64_t parent, const char *type)
 
 void gort_trace_task_end(uint64_t task)
 {
-	if (OFF())
-		return;
 	uint64_t gen;
-	gr_tthread *t = gr_begin(&gen);
+	gr_tthread *t = API_BEGIN(&gen);
 	if (!t || !g_running(t))
 		return;
 	uint64_t stk = stack_id(t, FP, gen, 0);
@@ -787,10 +788,8 @@ void gort_trace_block_end(void)
 
 void gort_trace_syscall_begin(void)
 {
-	if (OFF())
-		return;
 	uint64_t gen;
-	gr_tthread *t = gr_begin(&gen);
+	gr_tthread *t = API_BEGIN(&gen);
 	if (!t)
 		return;
 	if (t->gstate == GR_GO_STATUS_RUNNING) {
@@ -813,10 +812,8 @@ void gort_trace_syscall_begin(void)
 ** exact duration and stack, the sync/net/sched profiles are unchanged. */
 void gort_trace_syscall_end(void)
 {
-	if (OFF())
-		return;
 	uint64_t gen;
-	gr_tthread *t = gr_begin(&gen);
+	gr_tthread *t = API_BEGIN(&gen);
 	if (!t)
 		return;
 	if (t->gstate == GR_GO_STATUS_SYSCALL) {
