@@ -358,6 +358,21 @@ static int not_state(gort_tp_reader *r, const tp_base *ev, const char *state)
 	return _gr_tp_fail(r, GORT_TP_EINVALID, ev->off, "%s event for goroutine that's not %s", ename(ev->typ), state);
 }
 
+/* The current goroutine g's state if it exists and has status want, else
+** NULL with the reader failed as Go's order.go fails (name: the state the
+** message names, which Go spells "Running" for some Syscall checks). */
+static tp_gstate *cur_g_in(gort_tp_reader *r, const tp_base *ev, int64_t g, uint8_t want, const char *name)
+{
+	tp_gstate *s = gget(&r->ord, g);
+	if (!s)
+		no_g(r, ev, g);
+	else if (s->status != want)
+		not_state(r, ev, name);
+	else
+		return s;
+	return NULL;
+}
+
 static int no_p(gort_tp_reader *r, const tp_base *ev, int64_t p)
 {
 	return _gr_tp_fail(r, GORT_TP_EINVALID, ev->off, "uninitialized proc %" PRId64 " found during %s", p,
@@ -566,11 +581,9 @@ static int adv_go(gort_tp_reader *r, tp_base *ev, tp_ctx *cur, tp_ctx *nw, uint6
 	case GR_EV_GO_BLOCK: {
 		if (check_ctx(r, ev, *cur, USER_GO_REQS))
 			return r->state;
-		tp_gstate *s = gget(o, cur->g);
+		tp_gstate *s = cur_g_in(r, ev, cur->g, GR_GO_STATUS_RUNNING, "Running");
 		if (!s)
-			return no_g(r, ev, cur->g);
-		if (s->status != GR_GO_STATUS_RUNNING)
-			return not_state(r, ev, "Running");
+			return r->state;
 		if (ev->typ == GR_EV_GO_DESTROY) {
 			if (s->ranges.n && r->validate)   /* Go's validator: "died with active ranges" */
 				return _gr_tp_fail(r, GORT_TP_EINVALID, ev->off, "goroutine %" PRId64 " died with active ranges",
@@ -609,11 +622,9 @@ static int adv_go(gort_tp_reader *r, tp_base *ev, tp_ctx *cur, tp_ctx *nw, uint6
 	case GR_EV_GO_SYSCALL_BEGIN: {
 		if (check_ctx(r, ev, *cur, USER_GO_REQS))
 			return r->state;
-		tp_gstate *s = gget(o, cur->g);
+		tp_gstate *s = cur_g_in(r, ev, cur->g, GR_GO_STATUS_RUNNING, "Running");
 		if (!s)
-			return no_g(r, ev, cur->g);
-		if (s->status != GR_GO_STATUS_RUNNING)
-			return not_state(r, ev, "Running");
+			return r->state;
 		s->status = GR_GO_STATUS_SYSCALL;
 		tp_pstate *p = pget(o, cur->p);
 		if (!p)
@@ -630,11 +641,9 @@ static int adv_go(gort_tp_reader *r, tp_base *ev, tp_ctx *cur, tp_ctx *nw, uint6
 	case GR_EV_GO_SYSCALL_END: {
 		if (check_ctx(r, ev, *cur, USER_GO_REQS))
 			return r->state;
-		tp_gstate *s = gget(o, cur->g);
+		tp_gstate *s = cur_g_in(r, ev, cur->g, GR_GO_STATUS_SYSCALL, "Running");
 		if (!s)
-			return no_g(r, ev, cur->g);
-		if (s->status != GR_GO_STATUS_SYSCALL)
-			return not_state(r, ev, "Running");
+			return r->state;
 		s->status = GR_GO_STATUS_RUNNING;
 		tp_pstate *p = pget(o, cur->p);
 		if (!p)
@@ -656,11 +665,9 @@ static int adv_go(gort_tp_reader *r, tp_base *ev, tp_ctx *cur, tp_ctx *nw, uint6
 		}
 		if (check_ctx(r, ev, *cur, MUST, MAY, MUST))
 			return r->state;
-		tp_gstate *s = gget(o, cur->g);
+		tp_gstate *s = cur_g_in(r, ev, cur->g, GR_GO_STATUS_SYSCALL, "Running");
 		if (!s)
-			return no_g(r, ev, cur->g);
-		if (s->status != GR_GO_STATUS_SYSCALL)
-			return not_state(r, ev, "Running");
+			return r->state;
 		nw->g = NONE;
 		s->status = GR_GO_STATUS_RUNNABLE;
 		return 1;
@@ -680,11 +687,9 @@ static int adv_go(gort_tp_reader *r, tp_base *ev, tp_ctx *cur, tp_ctx *nw, uint6
 	case GR_EV_GO_DESTROY_SYSCALL: {
 		if (check_ctx(r, ev, *cur, MUST, MAY, MUST))
 			return r->state;
-		tp_gstate *s = gget(o, cur->g);
+		tp_gstate *s = cur_g_in(r, ev, cur->g, GR_GO_STATUS_SYSCALL, "Syscall");
 		if (!s)
-			return no_g(r, ev, cur->g);
-		if (s->status != GR_GO_STATUS_SYSCALL)
-			return not_state(r, ev, "Syscall");
+			return r->state;
 		if (s->ranges.n && r->validate)
 			return _gr_tp_fail(r, GORT_TP_EINVALID, ev->off, "goroutine %" PRId64 " died with active ranges", cur->g);
 		_gr_tp_map_del(&o->gs, (uint64_t)cur->g);
