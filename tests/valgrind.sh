@@ -1,10 +1,10 @@
 #!/bin/sh
-# tests/arena/valgrind.sh PROGRAM: run PROGRAM under memcheck; fail on any
+# tests/valgrind.sh PROGRAM [ARGS]: run PROGRAM under memcheck; fail on any
 # error or leak (definite or indirect; the detached trimmer thread's own
 # glibc thread block shows as "possibly lost" at exit, as for any detached thread). Exit 77 (skip) when valgrind is not installed.
 command -v valgrind >/dev/null 2>&1 || { echo "valgrind not installed"; exit 77; }
 out=$(valgrind --error-exitcode=3 --leak-check=full --show-leak-kinds=definite,indirect \
-      --errors-for-leak-kinds=definite,indirect "$1" 2>&1)
+      --errors-for-leak-kinds=definite,indirect "$@" 2>&1)
 rc=$?
 echo "$out"
 # valgrind 3.19 cannot read clang 14's DWARF 5: that is valgrind's limit, not ours.
