@@ -273,7 +273,7 @@ static char env_pattern[4096];
 static bool env_has_pid;
 static pid_t env_owner;   /* process whose exit stops the env trace */
 
-static void env_start(void)
+static void env_start_file(void)
 {
 	char path[4096];
 	bool has_pid = false;
@@ -287,6 +287,20 @@ static void env_start(void)
 		return;
 	}
 	env_owner = getpid();
+}
+
+/* Start the GORT_TRACE trace from a constructor or a fork child. The
+** calling thread counts as gort's own meanwhile: starting takes the
+** tracer's locks, and under the preload library a contended one (the new
+** writer thread may hold rd.mu) would be traced as the first event of this
+** thread, entering it with a stack rooted in this constructor instead of at
+** main (seen in CI: preload_churn, a goroutine rooted at trace_ctor). */
+static void env_start(void)
+{
+	uint32_t internal = _gr_tl.internal;
+	_gr_tl.internal = 1;
+	env_start_file();
+	_gr_tl.internal = internal;
 }
 
 static void env_stop(void)
