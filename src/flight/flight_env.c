@@ -325,7 +325,9 @@ __attribute__((constructor)) static void flight_env_init(void)
 		cfg.max_bytes = (size_t)v;
 	else if (r == -EINVAL)
 		_gr_warn("GORT_FLIGHT_MAX: malformed size '%s'; using 64M", getenv("GORT_FLIGHT_MAX"));
+	uint32_t internal = _gr_trace_internal_swap(1);   /* as GORT_TRACE's start (trace/reader.c) */
 	r = gort_flight_start(&cfg);
+	_gr_trace_internal_swap(internal);
 	if (r) {
 		_gr_warn("GORT_FLIGHT: flight recorder not started: %s", strerror(-r));
 		return;

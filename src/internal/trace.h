@@ -32,6 +32,12 @@ bool _gr_trace_thread_internal(void);
 ** Call before the thread emits anything. */
 void _gr_trace_thread_set_internal(void);
 
+/* Count the calling thread as gort's own (1) or not (0) for a while: what it
+** does meanwhile (e.g. the tracer's locks, taken through the preload
+** library's wrappers) is not traced as its events. Returns the previous
+** value, to be given back. */
+uint32_t _gr_trace_internal_swap(uint32_t internal);
+
 /* pthread_create for gort's own threads (flight recorder helper, arena
 ** trimmer...): every signal blocked in the new thread, the creating thread
 ** counted as internal meanwhile (preload's pthread_create wrapper leaves it

@@ -297,10 +297,9 @@ static void env_start_file(void)
 ** main (seen in CI: preload_churn, a goroutine rooted at trace_ctor). */
 static void env_start(void)
 {
-	uint32_t internal = _gr_tl.internal;
-	_gr_tl.internal = 1;
+	uint32_t internal = _gr_trace_internal_swap(1);
 	env_start_file();
-	_gr_tl.internal = internal;
+	_gr_trace_internal_swap(internal);
 }
 
 static void env_stop(void)

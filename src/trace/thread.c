@@ -305,6 +305,13 @@ void _gr_trace_thread_set_internal(void)
 	_gr_tl.internal = 1;
 }
 
+uint32_t _gr_trace_internal_swap(uint32_t internal)
+{
+	uint32_t old = _gr_tl.internal;
+	_gr_tl.internal = internal;
+	return old;
+}
+
 /* The calling thread's record, created if needed (NULL after its exit). */
 gr_tthread *_gr_tr_thread_get(void)
 {
