@@ -65,11 +65,22 @@ MODEL=$(lscpu | sed -n 's/^Model name:[[:space:]]*//p' | head -1)
 		ROUNDS=$((2 * REPS + 1))
 		BA=$(mktemp)
 		r=0
+		one() { "$1" $ITERS 1 $2 | awk -F' [|] ' '{ print $4 }'; }
 		while [ $r -lt $ROUNDS ]; do
-			for op in region log block floor; do
-				for which in before after; do
-					if [ $which = before ]; then b=$BEFORE; else b=$BIN; fi
-					"$b" $ITERS 1 $op | awk -F' [|] ' -v op=$op -v w=$which -v r=$r '{ print op, w, $4, r }' >> "$BA"
+			# each operation run between two floor runs of the same binary
+			# (its ratio to their mean follows the machine's phases); which
+			# binary goes first alternates by round
+			if [ $((r % 2)) -eq 0 ]; then order="before after"; else order="after before"; fi
+			for which in $order; do
+				if [ $which = before ]; then b=$BEFORE; else b=$BIN; fi
+				f=$(one "$b" floor)
+				echo "floor $which $f $r $f $f" >> "$BA"
+				for op in region log block; do
+					x=$(one "$b" $op)
+					g=$(one "$b" floor)
+					echo "$op $which $x $r $f $g" >> "$BA"
+					echo "floor $which $g $r $g $g" >> "$BA"
+					f=$g
 				done
 			done
 			r=$((r + 1))
@@ -84,8 +95,8 @@ MODEL=$(lscpu | sed -n 's/^Model name:[[:space:]]*//p' | head -1)
 		echo "(callgrind)"
 		echo
 		echo "(min = the fastest round: interference from other processes only adds time; per round = the"
-		echo "median over rounds of each round's time over the mean of that round's two floor runs, which"
-		echo "follows the machine's slow and quiet phases)."
+		echo "median over rounds of each run's time over the mean of the floor runs just before and after"
+		echo "it, by the same binary: it follows the machine's slow and quiet phases)."
 		echo
 		echo "| operation | before ns | after ns | before / floor | after / floor | min before / floor | min after / floor | per round before / floor | per round after / floor | before instr | after instr |"
 		echo "|---|---|---|---|---|---|---|---|---|---|---|"
@@ -100,10 +111,8 @@ MODEL=$(lscpu | sed -n 's/^Model name:[[:space:]]*//p' | head -1)
 			ib=$(echo "$IC_BEFORE" | awk -F' [|] ' -v op=$op '$1 == op { print $2 }')
 			ia=$(echo "$IC_AFTER" | awk -F' [|] ' -v op=$op '$1 == op { print $2 }')
 			# per-round ratio: this op's time over the mean of the round's floor runs
-			rb=$(awk -v op=$op -v w=before '$1 == "floor" { f[$4] += $3 / 2 } $1 == op && $2 == w { t[$4] = $3 }
-				END { for (r in t) print t[r] / f[r] }' "$BA" | med)
-			ra=$(awk -v op=$op -v w=after '$1 == "floor" { f[$4] += $3 / 2 } $1 == op && $2 == w { t[$4] = $3 }
-				END { for (r in t) print t[r] / f[r] }' "$BA" | med)
+			rb=$(awk -v op=$op -v w=before '$1 == op && $2 == w { print $3 / (($5 + $6) / 2) }' "$BA" | med)
+			ra=$(awk -v op=$op -v w=after '$1 == op && $2 == w { print $3 / (($5 + $6) / 2) }' "$BA" | med)
 			awk -v op=$op -v mb="$mb" -v ma="$ma" -v nb="$nb" -v na="$na" -v f="$fmed" -v fm="$fmin" -v ib="$ib" -v ia="$ia" \
 				-v rb="$rb" -v ra="$ra" \
 				'BEGIN { printf "| %s | %.2f | %.2f | %.2fx | %.2fx | %.2fx | %.2fx | %.2fx | %.2fx | %s | %s |\n", op, mb, ma, mb / f, ma / f, nb / fm, na / fm, rb, ra, ib, ia }'
