@@ -110,8 +110,8 @@ GORT_API void gort__trace_log_site(uint64_t task, gort__trace_site *site);
 #if (defined(__GNUC__) || defined(__clang__)) && !defined(GORT_BUILDING) && !defined(GORT_TRACE_NO_INLINE)
 #define GORT_TRACE_ON_() __builtin_expect(__atomic_load_n(&gort_trace_on_, __ATOMIC_RELAXED), 0)
 #define gort_trace_task_end(task) (GORT_TRACE_ON_() ? (gort_trace_task_end)(task) : (void)0)
-#if defined(__x86_64__) && !defined(__cplusplus)
-/* Call sites (x86-64, C). GORT_TRACE_SITE_(a, b): the address of a site
+#if defined(__x86_64__) && defined(__ELF__) && !defined(__cplusplus)
+/* Call sites (x86-64 ELF, C). GORT_TRACE_SITE_(a, b): the address of a site
 ** (gort__trace_site: a word, then pointers to literals a and b) in .data
 ** that the asm statement emits itself (no C object, so that a macro in an
 ** extern inline function stays valid C), with the literals as operands, so
