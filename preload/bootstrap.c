@@ -36,7 +36,6 @@
 
 bool _gr_preload_on;
 __thread int _gr_preload_depth __attribute__((tls_model("initial-exec")));
-__thread const void *_gr_pl_caller __attribute__((tls_model("initial-exec")));
 
 /* Runs early (priority 101) but need not run first: wrappers reached before
 ** it simply do not trace. Reads the environment the tracer reads. */

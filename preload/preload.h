@@ -66,9 +66,24 @@ void *_gr_preload_sym(const char *name, const char *version);
 ** as "name.gort" (the frame that stands for the libc call in traced stacks).
 ** The slow path resolves the real function with GR_PL_NEXT(name) or
 ** GR_PL_NEXT_V(name, version). */
-#define GR_PL_WRAPPER(ret, name, params, args)                                \
+#define GR_PL_WRAPPER(ret, name, params, args) \
+	GR_PL_WRAPPER_(ret, name, params, args, params, args)
+
+/* GR_PL_WRAPPER_CALLER(ret, name, params, args) { slow path }
+** GR_PL_WRAPPER whose slow path also gets gr_pl_caller: the return address
+** of the exported wrapper, i.e. its caller in the program (or in gort),
+** taken there. In the slow path itself __builtin_return_address(0) is that
+** address only when the wrapper reaches it with a tail call, which -O0 and
+** sanitizer builds do not make. params must not be (void). */
+#define GR_PL_ARGS_(...) __VA_ARGS__
+#define GR_PL_WRAPPER_CALLER(ret, name, params, args)                         \
+	GR_PL_WRAPPER_(ret, name, params, args, (const void *gr_pl_caller, GR_PL_ARGS_ params), \
+	               (__builtin_return_address(0), GR_PL_ARGS_ args))
+
+/* Both: the slow path takes slow_params and is called with slow_args. */
+#define GR_PL_WRAPPER_(ret, name, params, args, slow_params, slow_args)       \
 	static ret (*gr_pl_real_##name) params;                               \
-	static ret gr_pl_slow_##name params __asm__(#name ".gort")            \
+	static ret gr_pl_slow_##name slow_params __asm__(#name ".gort")       \
 		__attribute__((noinline, used));                              \
 	ret name params;                                                      \
 	GR_PL_EXPORT ret name params                                          \
@@ -77,21 +92,9 @@ void *_gr_preload_sym(const char *name, const char *version);
 			__atomic_load_n(&gr_pl_real_##name, __ATOMIC_RELAXED); \
 		if (GORT_LIKELY(f_ != NULL && !_gr_preload_on))               \
 			return f_ args;                                       \
-		_gr_pl_caller = __builtin_return_address(0);                  \
-		return gr_pl_slow_##name args;                                \
+		return gr_pl_slow_##name slow_args;                           \
 	}                                                                     \
-	static ret gr_pl_slow_##name params
-
-/* The return address of the latest call into an exported wrapper's slow
-** path on this thread: its caller in the program (or in gort). Read it
-** first thing in the slow path (GR_PL_CALLER): __builtin_return_address
-** there gives the wrapper's own address when the call to the slow path is
-** not a tail call (-O0, sanitizers). A signal handler that calls a wrapper
-** between the store and the read leaves its own caller there: a program
-** address for a program address, so the one use (is it gort's own call?,
-** preload/signal.c) answers the same. */
-extern __thread const void *_gr_pl_caller __attribute__((tls_model("initial-exec")));
-#define GR_PL_CALLER() _gr_pl_caller
+	static ret gr_pl_slow_##name slow_params
 #define GR_PL_NEXT(name) GR_PL_REAL(gr_pl_real_##name, #name)
 #define GR_PL_NEXT_V(name, version) GR_PL_REAL_V(gr_pl_real_##name, #name, version)
 

@@ -83,30 +83,30 @@ static __sighandler_t gr_pl_sigprof_handler(const void *caller, __sighandler_t h
 	return old.sa_handler;
 }
 
-GR_PL_WRAPPER(int, sigaction, (int sig, const struct sigaction *restrict act,
+GR_PL_WRAPPER_CALLER(int, sigaction, (int sig, const struct sigaction *restrict act,
               struct sigaction *restrict old), (sig, act, old))
 {
-	if (sig == SIGPROF && gr_pl_sigprof_user(GR_PL_CALLER(), act, old))
+	if (sig == SIGPROF && gr_pl_sigprof_user(gr_pl_caller, act, old))
 		return 0;
 	return GR_PL_NEXT(sigaction)(sig, act, old);
 }
 
-GR_PL_WRAPPER(__sighandler_t, signal, (int sig, __sighandler_t h), (sig, h))
+GR_PL_WRAPPER_CALLER(__sighandler_t, signal, (int sig, __sighandler_t h), (sig, h))
 {
 	if (sig == SIGPROF && h != SIG_ERR) {
-		__sighandler_t prev = gr_pl_sigprof_handler(GR_PL_CALLER(), h);
+		__sighandler_t prev = gr_pl_sigprof_handler(gr_pl_caller, h);
 		if (prev != SIG_ERR)
 			return prev;
 	}
 	return GR_PL_NEXT(signal)(sig, h);
 }
 
-GR_PL_WRAPPER(__sighandler_t, sigset, (int sig, __sighandler_t h), (sig, h))
+GR_PL_WRAPPER_CALLER(__sighandler_t, sigset, (int sig, __sighandler_t h), (sig, h))
 {
 	if (sig == SIGPROF && h == SIG_HOLD) {
-		gr_pl_sigprof_held(GR_PL_CALLER());
+		gr_pl_sigprof_held(gr_pl_caller);
 	} else if (sig == SIGPROF && h != SIG_ERR) {
-		__sighandler_t prev = gr_pl_sigprof_handler(GR_PL_CALLER(), h);
+		__sighandler_t prev = gr_pl_sigprof_handler(gr_pl_caller, h);
 		if (prev != SIG_ERR) {
 			sigset_t m;
 			sigemptyset(&m);
