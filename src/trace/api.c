@@ -261,6 +261,17 @@ INLINE void fast_event_w(const fast *f, uint8_t type, int n, uint64_t w)
 	fast_close(f, p + n + 1);
 }
 
+/* fast_event for a task id and n - 1 string ids already packed one byte
+** each (all below 128, the first in the low byte): one packed word when
+** the task id fits a byte too, else out of line. */
+INLINE void fast_event_task(const fast *f, uint8_t type, int n, uint64_t task, uint64_t ids)
+{
+	if (__BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__ || __builtin_expect(task >= 0x80, 0))
+		fast_event_any(f->t, FAST_TN(type, n), task, ids & 0xff, ids >> 8, 0);
+	else
+		fast_event_w(f, type, n, task | ids << 8);
+}
+
 /* ---- Call sites ----
 ** The header's macros pass a call whose strings are literals as a site that
 ** belongs to that call site and those literals (GORT_TRACE_SITE_ in
@@ -401,10 +412,7 @@ INLINE void region_site(uint8_t type, uint64_t task, gort__trace_site *site)
 	if (__builtin_expect(fast_open(&f, FAST_RUN), 1)) {   /* the G is running */
 		uint64_t sid = site_ids(f.t, site);
 		if (__builtin_expect(sid < 0x80, 1)) {
-			if (__BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__ || __builtin_expect(task >= 0x80, 0))
-				fast_event_any(f.t, FAST_TN(type, 2), task, sid, 0, 0);
-			else
-				fast_event_w(&f, type, 2, task | sid << 8);
+			fast_event_task(&f, type, 2, task, sid);
 			return;
 		}
 		fast_abort(&f);
@@ -520,10 +528,7 @@ INLINE void user_log(uint64_t task, const char *cat, const char *msg)
 		                     *(const u64_any *)(const void *)cat == e->wc &&
 		                     *(const u64_any *)(const void *)msg == e->wm, 1)) {
 			uint64_t kv = e->kv;
-			if (__BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__ || __builtin_expect(task >= 0x80, 0))
-				fast_event_any(f.t, FAST_TN(GR_EV_USER_LOG, 3), task, kv & 0xff, kv >> 8, 0);
-			else
-				fast_event_w(&f, GR_EV_USER_LOG, 3, task | kv << 8);
+			fast_event_task(&f, GR_EV_USER_LOG, 3, task, kv);
 			return;
 		}
 		t = f.t;
@@ -540,10 +545,7 @@ INLINE void user_log_site(uint64_t task, gort__trace_site *site)
 	if (__builtin_expect(fast_open(&f, FAST_RUN), 1)) {   /* the G is running */
 		uint64_t kv = site_ids(f.t, site);
 		if (__builtin_expect(kv < 0x8000, 1)) {
-			if (__BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__ || __builtin_expect(task >= 0x80, 0))
-				fast_event_any(f.t, FAST_TN(GR_EV_USER_LOG, 3), task, kv & 0xff, kv >> 8, 0);
-			else
-				fast_event_w(&f, GR_EV_USER_LOG, 3, task | kv << 8);
+			fast_event_task(&f, GR_EV_USER_LOG, 3, task, kv);
 			return;
 		}
 		fast_abort(&f);
