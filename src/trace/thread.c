@@ -376,10 +376,9 @@ void _gr_trace_enter_main(void)
 	if (entry == 0) {
 		/* main not exported: the symbol table. Reading it makes system
 		** calls that the preload wrappers would trace: internal meanwhile */
-		uint32_t internal = _gr_tl.internal;
-		_gr_tl.internal = 1;
+		uint32_t internal = _gr_trace_internal_swap(1);
 		entry = _gr_stack_main_address();
-		_gr_tl.internal = internal;
+		_gr_trace_internal_swap(internal);
 	}
 	if (entry == 0)
 		entry = (uintptr_t)getauxval(AT_ENTRY);
@@ -407,15 +406,14 @@ int _gr_tr_spawn(pthread_t *th, void *(*fn)(void *))
 	sigset_t all, old;
 	sigfillset(&all);
 	pthread_sigmask(SIG_SETMASK, &all, &old);
-	uint32_t internal = _gr_tl.internal;
-	_gr_tl.internal = 1;
+	uint32_t internal = _gr_trace_internal_swap(1);
 	int r = pthread_create(th, NULL, spawn_main, &a);
 	/* Wait until the thread runs its own code: its start-up in libc and a
 	** sanitizer runtime (which allocates) is over before the caller can
 	** fork (see _gr_tr_fork_prepare). */
 	while (r == 0 && sem_wait(&a.started) != 0 && errno == EINTR)
 		;
-	_gr_tl.internal = internal;
+	_gr_trace_internal_swap(internal);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	sem_destroy(&a.started);
 	return r;
