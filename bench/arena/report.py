@@ -34,7 +34,7 @@ def sh(c):
 model = sh("lscpu | sed -n 's/^Model name: *//p'")
 ncpu = sh("nproc")
 load = sh("cut -d' ' -f1-3 /proc/loadavg")
-order = ["gort", "gort-prefault", "gort-hugepages", "gort-strict", "go-arena", "glibc", "mimalloc", "jemalloc",
+order = ["gort", "gort-noslide", "gort-prefault", "gort-hugepages", "gort-strict", "go-arena", "glibc", "mimalloc", "jemalloc",
          "talloc", "apr", "obstack", "bump"]
 o = []
 o.append("# Arena benchmark results\n")
@@ -51,7 +51,8 @@ o.append("- W2: %s x (new arena, 100 objects of 16..128 B, free) (ns/iteration; 
 o.append("- W3: %s x (new arena, 64 MiB as 32 KiB objects, first byte written, free) "
          "(ms/iteration; Go runs a quarter of the iterations); RSS columns in MiB" % w3n)
 o.append("- gort = default mode (non-strict), gort-hugepages = GORT_ARENA_HUGEPAGES=1, "
-         "gort-strict = GORT_ARENA_STRICT arenas; gort-prefault = GORT_ARENA_PREFAULT=1 (W1 only: the "
+         "gort-strict = GORT_ARENA_STRICT arenas; gort-noslide = GORT_ARENA_SLIDE=0 (W2, W3, two threads: "
+         "no sliding of chained arenas' freed heads); gort-prefault = GORT_ARENA_PREFAULT=1 (W1 only: the "
          "background thread faults in the next fresh chunk; its CPU time is included); bump = raw bump pointer (fresh mmap per arena "
          "in W1/W3, one reused 1 MiB buffer in W2); glibc frees object by object; mimalloc "
          "mi_heap_destroy; jemalloc arenas.create + MALLOCX_ARENA + arena.<i>.destroy.")
@@ -88,7 +89,7 @@ o.append("| allocator | 1 thread ns/iter | 2 threads ns/iter (wall / per-thread 
 o.append("|---|---:|---:|---:|---:|")
 scal = {}
 eff = {}
-for n in ["gort", "gort-strict", "glibc", "mimalloc", "zeroing-loop"]:
+for n in ["gort", "gort-noslide", "gort-strict", "glibc", "mimalloc", "zeroing-loop"]:
     t1, t2 = med(vals, (n, "W2T1")), med(vals, (n, "W2T2"))
     pr = [2 * a / b for a, b in zip(vals.get((n, "W2T1"), []), vals.get((n, "W2T2"), [])) if b]
     c1, c2 = med(cpu, (n, "W2T1")), med(cpu, (n, "W2T2"))
@@ -145,6 +146,13 @@ s2 = scal.get("gort")
 if s2:
     o.append("| 2 threads >= 1.8x one | %.2fx | CPU efficiency %.2f (-> %.2fx on 2 idle cores) | %s / %s |"
              % (s2, eff.get("gort", 0), 2 * eff.get("gort", 0), yn(s2 >= 1.8), yn(2 * eff.get("gort", 0) >= 1.8)))
+o.append("\n## Sliding (gort / gort-noslide, same rounds; below 1 = sliding is faster)\n")
+for w in ("W2", "W3", "W2T1", "W2T2"):
+    r = ratio("gort", w, "gort-noslide", w)
+    rc = ratio("gort", w, "gort-noslide", w, cpu)
+    if r:
+        o.append("- %s: %.2fx wall, %.2fx CPU; peak RSS %s / %s MiB" % (
+            w, r, rc or 0, f((med(peak, ("gort", w)) or 0) / 1024, 1), f((med(peak, ("gort-noslide", w)) or 0) / 1024, 1)))
 o.append("\n## Strict mode cost (gort-strict / gort, same rounds)\n")
 for w in ("W1", "W2", "W3"):
     r = ratio("gort-strict", w, "gort", w)

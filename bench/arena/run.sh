@@ -77,6 +77,7 @@ run_one() {   # name workload args... -> appends "name workload value rss_peak r
 	envs=""
 	if [ "$name" = gort-hugepages ]; then bin=$work/bench-gort; envs="GORT_ARENA_HUGEPAGES=1"; fi
 	if [ "$name" = gort-prefault ]; then bin=$work/bench-gort; envs="GORT_ARENA_PREFAULT=1"; fi
+	if [ "$name" = gort-noslide ]; then bin=$work/bench-gort; envs="GORT_ARENA_SLIDE=0"; fi
 	if [ "$name" = zeroing-loop ]; then bin=$work/bench-bump; fi
 	[ -x "$bin" ] || return 0
 	line=$(env $envs "$bin" "$@" 2>/dev/null) || { echo "$name $* failed" >&2; return 0; }
@@ -96,9 +97,17 @@ while [ $r -le $rounds ]; do
 	done
 	# jemalloc's arena create/destroy (~150 us) and Go's W3 (~40-80 ms) are
 	# slow: fewer iterations for them (the figure is per iteration anyway).
-	for n in $list; do W=W2; k=$w2n; [ $n = jemalloc ] && k=$((w2n / 10)); run_one $n W2 $k; done
-	for n in $list; do W=W3; k=$w3n; [ $n = go-arena ] && k=$((w3n / 4)); run_one $n W3 $k; done
-	for n in gort gort-strict glibc mimalloc; do
+	# gort-noslide (GORT_ARENA_SLIDE=0): what sliding buys, where arenas
+	# continue one another's chunks (W2, W3).
+	for n in $list; do
+		W=W2; k=$w2n; [ $n = jemalloc ] && k=$((w2n / 10)); run_one $n W2 $k
+		if [ $n = gort ]; then run_one gort-noslide W2 $k; fi
+	done
+	for n in $list; do
+		W=W3; k=$w3n; [ $n = go-arena ] && k=$((w3n / 4)); run_one $n W3 $k
+		if [ $n = gort ]; then run_one gort-noslide W3 $k; fi
+	done
+	for n in gort gort-noslide gort-strict glibc mimalloc; do
 		W=W2T1; run_one $n W2T $w2n 1
 		W=W2T2; run_one $n W2T $w2n 2
 	done

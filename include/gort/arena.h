@@ -34,6 +34,11 @@
 **                              (default 0: it saves wall time only when a core
 **                              is idle, and its CPU time is the process's; see
 **                              docs/arena.md)
+**   GORT_ARENA_SLIDE=size      when arenas continue one another in a chunk (the
+**                              reuse list), move the pages of the freed ones
+**                              ahead of the cursor once this many have piled
+**                              up, and make their old addresses fault (512K;
+**                              0: never; see docs/arena.md, "Sliding")
 */
 #ifndef GORT_ARENA_H
 #define GORT_ARENA_H
@@ -158,6 +163,9 @@ struct gort_arena_stats {
 	uint64_t faults_reported;     /* use-after-free faults reported */
 	uint64_t chunks_prefaulted;   /* fresh chunks faulted in ahead of use by the background
 	                                 thread (GORT_ARENA_PREFAULT; also counted in chunks_fresh) */
+	uint64_t slid_bytes;          /* physical memory moved from the faulted-behind head of a
+	                                 chunk (freed arenas' bytes) to the pages its cursor needed
+	                                 next (GORT_ARENA_SLIDE) */
 };
 typedef struct gort_arena_stats gort_arena_stats;
 GORT_API void gort_arena_stats_get(gort_arena_stats *out);

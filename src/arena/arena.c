@@ -140,11 +140,108 @@ static void populate_until(gr_chunk *c, uintptr_t need)
 	c->zend = to;
 }
 
+/*
+** Sliding: recycling a chunk's dead head into the pages its cursor needs
+** next. Arenas that continue in a chunk's tail (the reuse list) leave the
+** bytes before their start, [rw, live), to freed arenas only. When the cursor
+** needs pages beyond all the chunk holds and at least GORT_ARENA_SLIDE bytes
+** of dead head have piled up, those pages move to the cursor's side (mremap)
+** instead of fresh ones being faulted in, and the head faults. The pages
+** zeroed next are then the last ones written (still in L2, where a recycled
+** 8 MiB chunk's are not), the chunk holds about that many bytes of pages
+** however long the chain of arenas in it, and a use-after-free into the head
+** faults as it would in strict mode. Chunks that hold all their pages (as
+** recycled full chunks do) never slide: there is nowhere to move to.
+**
+** A move changes page tables: with another thread of the process running on
+** the other CPU, it costs a TLB-shootdown interrupt there and a wait here,
+** which on some machines (VMs: ~25 us each) costs more than the zeroing it
+** saves. So a thread does not slide while another thread has taken a chunk
+** or slid within the last GR_SLIDE_PEER_NS (arena-using threads that run at
+** the same time); it faults in fresh pages instead, and chunks recycled from
+** then on hold all their pages, the cheapest state when every move
+** interrupts another CPU. When sliding resumes, a full chunk whose dead head
+** is over GR_SLIDE_SHED x GORT_ARENA_SLIDE bytes sheds it at refill (the
+** head faults, its pages go back to the OS), so that the chunks recycled
+** after it hold few pages and slide again. Threads that do not use arenas
+** are not seen: see docs/arena.md for when to set GORT_ARENA_SLIDE=0.
+*/
+#define GR_SLIDE_PEER_NS    100000000u
+#define GR_SLIDE_SHED       4u
+
+static int slide_off;   /* the kernel cannot move pages: never slide */
+
+static bool slide_on(void)
+{
+	if (_gr_arena_cfg.slide == 0 || __atomic_load_n(&slide_off, __ATOMIC_RELAXED))
+		return false;
+	return !_gr_cache_peers_active(_gr_os_now_ns(), GR_SLIDE_PEER_NS);
+}
+
+/* Fault [c->rw, c->rw + len) (dead head bytes): the slot word first, so a
+** stale access is reported as soon as it can fault. */
+static void fault_head(gr_chunk *c, uintptr_t len)
+{
+	size_t idx = (size_t)_gr_region_slot_of(c->base);
+	uint64_t w = _gr_slot_load(idx);
+	c->rw += len;
+	_gr_slot_store(idx, gr_slot_word(gr_slot_state(w), (unsigned)((c->rw - c->base) / _gr_arena_cfg.page),
+	                                 gr_slot_live_pages(w), gr_slot_rec(w)));
+	_gr_arena_mapped_add(-(int64_t)len);
+}
+
+/* The dead head's length, page-aligned. */
+static uintptr_t dead_head(const gr_chunk *c)
+{
+	uintptr_t dead = c->live & ~(uintptr_t)(_gr_arena_cfg.page - 1);
+	return dead > c->rw ? dead - c->rw : 0;
+}
+
+/* Move the dead head to [zend, ...) when the cursor needs pages the chunk
+** does not hold yet; true when moved ([zend, dend) is then dirty). */
+static bool slide_head(gr_chunk *c)
+{
+	uintptr_t from = c->rw, to = c->zend, end = c->base + GR_CHUNK;
+	uintptr_t len = dead_head(c);
+	if (len == 0 || len < _gr_arena_cfg.slide || to < c->dend || to >= end ||
+	    (to & (_gr_arena_cfg.page - 1)) || !slide_on())
+		return false;
+	if (len > end - to)
+		len = end - to;
+	fault_head(c, len);
+	int err = _gr_os_move(from, to, len);
+	if (err != 0) {
+		/* Not moved: fault the head anyway, as the slot word says. */
+		_gr_os_decommit(from, len);
+		GR_STAT_ADD(released_bytes, len);
+		if (err == -ENOSYS)
+			__atomic_store_n(&slide_off, 1, __ATOMIC_RELAXED);
+		return false;
+	}
+	GR_STAT_ADD(slid_bytes, len);
+	_gr_cache_note_active(_gr_os_now_ns());
+	c->dend = to + len;
+	return true;
+}
+
+/* A full chunk leaving the active slot: shed a big dead head (see above). */
+static void shed_head(gr_chunk *c)
+{
+	uintptr_t len = dead_head(c);
+	if (len < GR_SLIDE_SHED * _gr_arena_cfg.slide || len == 0 || !slide_on())
+		return;
+	uintptr_t from = c->rw;
+	fault_head(c, len);
+	_gr_os_decommit(from, len);
+	GR_STAT_ADD(released_bytes, len);
+}
+
 /* Make [act.cur, need) zero and present; need <= chunk end. */
 static void zero_until(gr_chunk *c, uintptr_t need)
 {
 	if (need <= c->zend)
 		return;
+	slide_head(c);
 	if (c->zend < c->dend) {
 		uintptr_t to = need + GR_ZERO_BLOCK - 1;
 		to -= (to - c->base) % GR_ZERO_BLOCK;
@@ -221,6 +318,7 @@ static int refill(gort_arena *a)
 		return err;
 	if (a->has_act) {
 		a->act.cur = cursor(a);
+		shed_head(&a->act);
 		push_range(a, (gr_range){ a->act.base, a->act.rw, gr_chunk_dirty_end(&a->act), 1, 0 });
 	}
 	a->act = c;
@@ -491,6 +589,7 @@ void gort_arena_stats_get(gort_arena_stats *out)
 	out->released_bytes = LD(released_bytes);
 	out->faults_reported = LD(faults_reported);
 	out->chunks_prefaulted = LD(chunks_prefaulted);
+	out->slid_bytes = LD(slid_bytes);
 #undef LD
 	out->quarantine_budget = _gr_arena_cfg.budget;
 	out->ready_limit = _gr_arena_cfg.ready_limit;

@@ -72,6 +72,7 @@ typedef struct gr_tcache {
 	unsigned fresh_streak;       /* owner: fresh chunks taken in a row */
 	_Atomic int pf_state;        /* PF_*: see the file comment */
 	gr_chunk pf;
+	_Atomic uint64_t active_ns;  /* owner: when it last took a chunk or slid (0: exited) */
 } gr_tcache;
 
 static pthread_mutex_t reg_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -160,6 +161,7 @@ static void tc_unlock(gr_tcache *c)   /* owner */
 static void thread_exit(void *p)
 {
 	gr_tcache *c = p;
+	atomic_store_explicit(&c->active_ns, 0, memory_order_relaxed);
 	pthread_mutex_lock(&reg_lock);
 	c->orphan = true;
 	pthread_mutex_unlock(&reg_lock);
@@ -189,7 +191,7 @@ static gr_tcache *cache(void)
 		if (!c)
 			_gr_panic("arena: out of memory for a thread cache");
 		c->next = reg_head;
-		reg_head = c;
+		__atomic_store_n(&reg_head, c, __ATOMIC_RELEASE);   /* read lock-free by peers_active */
 	}
 	pthread_mutex_unlock(&reg_lock);
 	pthread_setspecific(exit_key, c);
@@ -313,7 +315,7 @@ static int make_prefaulted(gr_chunk *out)
 	_gr_slots_mark(base, 1, gr_slot_word(GR_SLOT_SPARE, 0, 0, 0));
 	_gr_arena_mapped_add((int64_t)GR_CHUNK);
 	/* All of it zero and present: the taker's zero limit is the chunk end. */
-	*out = (gr_chunk){ base, base, base, base + GR_CHUNK, base };
+	*out = (gr_chunk){ base, base, base, base + GR_CHUNK, base, base };
 	return 0;
 }
 
@@ -414,6 +416,24 @@ void _gr_cache_fork_child(void)
 	}
 }
 
+/* ---- activity ---- */
+
+void _gr_cache_note_active(uint64_t now)
+{
+	atomic_store_explicit(&cache()->active_ns, now, memory_order_relaxed);
+}
+
+bool _gr_cache_peers_active(uint64_t now, uint64_t window)
+{
+	gr_tcache *me = cache();
+	for (gr_tcache *c = __atomic_load_n(&reg_head, __ATOMIC_ACQUIRE); c; c = c->next) {
+		uint64_t t = atomic_load_explicit(&c->active_ns, memory_order_relaxed);
+		if (c != me && t != 0 && t + window > now)
+			return true;
+	}
+	return false;
+}
+
 /* ---- chunks ---- */
 
 static void bump_tick(gr_tcache *c)
@@ -424,6 +444,7 @@ static void bump_tick(gr_tcache *c)
 
 static void own(gr_chunk *out)
 {
+	out->live = out->cur;
 	size_t idx = (size_t)_gr_region_slot_of(out->base);
 	uint64_t w = _gr_slot_load(idx);
 	_gr_slot_store(idx, gr_slot_word(GR_SLOT_LIVE, gr_slot_fault_pages(w),
@@ -517,6 +538,7 @@ int _gr_cache_get_chunk(gr_chunk *out, bool *reused)
 		_gr_arena_chunk_prepare(out->rw, out->base + GR_CHUNK - out->rw);
 		own(out);
 		c->fresh_streak = 0;
+		_gr_cache_note_active(_gr_os_now_ns());
 		return 0;
 	}
 	tc_unlock(c);
@@ -539,9 +561,10 @@ int _gr_cache_get_chunk(gr_chunk *out, bool *reused)
 	}
 	GR_STAT_ADD(chunks_fresh, 1);
 	_gr_arena_mapped_add((int64_t)GR_CHUNK);
-	*out = (gr_chunk){ base, base, base, base, base };
+	*out = (gr_chunk){ base, base, base, base, base, base };
 	_gr_arena_chunk_prepare(base, GR_CHUNK);
 	own(out);
+	_gr_cache_note_active(_gr_os_now_ns());
 	return 0;
 }
 
@@ -609,7 +632,7 @@ static bool retire_move(gr_tcache *c, const gr_range *r)
 	size_t page = _gr_arena_cfg.page;
 	uintptr_t used = r->used > r->rw ? r->used - r->rw : 0;
 	used = (used + page - 1) & ~(uintptr_t)(page - 1);
-	gr_chunk k = { to, to, to, to, to + used };
+	gr_chunk k = { to, to, to, to, to + used, to };
 	_gr_slots_mark(to, 1, gr_slot_word(GR_SLOT_SPARE, 0, 0, 0));
 	GR_STAT_ADD(ready_bytes, GR_CHUNK);
 	tc_lock(c);

@@ -88,6 +88,9 @@ static void do_init(void)
 	c->ready_limit = (uint64_t)64 << 20;
 	if (_gr_env_size("GORT_ARENA_READY", &v) == 0)
 		c->ready_limit = v;
+	c->slide = (uint64_t)512 << 10;
+	if (_gr_env_size("GORT_ARENA_SLIDE", &v) == 0)
+		c->slide = v;
 	c->valgrind = gr_on_valgrind();
 	c->checked = GR_ASAN || c->valgrind;
 

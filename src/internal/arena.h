@@ -46,6 +46,7 @@ static inline uint32_t gr_slot_rec(uint64_t w) { return (uint32_t)(w >> 32); }
 
 typedef struct gr_chunk {
 	uintptr_t base, rw, cur, zend, dend;
+	uintptr_t live;   /* where the owning arena began in it (own()); [rw, live) is dead */
 } gr_chunk;
 
 /* End of the bytes of c that may be non-zero (handed out, or dirty from a
@@ -76,6 +77,7 @@ typedef struct gr_config {
 	bool valgrind;        /* running on valgrind: describe arenas as mempools */
 	uint64_t budget;      /* quarantine budget, bytes */
 	uint64_t ready_limit; /* bound of ready lists, bytes */
+	uint64_t slide;       /* GORT_ARENA_SLIDE: smallest dead head moved ahead (0: never) */
 	uint64_t page;
 } gr_config;
 extern gr_config _gr_arena_cfg;
@@ -88,7 +90,7 @@ typedef struct gr_stats {
 	_Atomic uint64_t chunks_fresh, chunks_recycled, large_allocs;
 	_Atomic uint64_t live_bytes, quarantine_bytes, quarantine_recycled;
 	_Atomic uint64_t ready_bytes, released_bytes, faults_reported;
-	_Atomic uint64_t chunks_prefaulted;
+	_Atomic uint64_t chunks_prefaulted, slid_bytes;
 } gr_stats;
 extern gr_stats _gr_arena_stats;
 #define GR_STAT_ADD(f, v) atomic_fetch_add_explicit(&_gr_arena_stats.f, (uint64_t)(v), memory_order_relaxed)
@@ -128,6 +130,11 @@ void _gr_cache_retire(const gr_range *r, uint32_t rec);
 ** ranges that go back to the OS are decommitted with one call; one
 ** quarantine lock for the batch. */
 void _gr_cache_retire_ranges(gr_range *r, uint32_t n, uint32_t rec);
+/* This thread took a chunk or moved pages at time now (ns). */
+void _gr_cache_note_active(uint64_t now);
+/* Did another thread take a chunk or move pages within window ns of now?
+** Lock-free; O(threads that used arenas). */
+bool _gr_cache_peers_active(uint64_t now, uint64_t window);
 /* Per-thread counts summed over every cache (O(threads that used arenas)). */
 void _gr_cache_counts(uint64_t *created, uint64_t *freed, uint64_t *reused, uint64_t *reuse_bytes);
 /* Accessible arena memory changed by d bytes (chunks mapped or faulted). */

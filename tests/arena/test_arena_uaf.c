@@ -239,6 +239,43 @@ static void env_signals_off(void)
 	CHECKF(has(out, "Segmentation fault") || st == 128 + SIGSEGV || st == 139, "status %d: %s", st, out);
 }
 
+/* A chain of small arenas, each continuing in the last one's tail, until the
+** first one's bytes have been slid ahead of the cursor (GORT_ARENA_SLIDE):
+** with sliding on (default) a stale pointer into the first arena faults and
+** is reported; with GORT_ARENA_SLIDE=0 it stays readable (the documented
+** default-mode non-guarantee). The child prints how far the chain got. */
+static void child_chain_head(void)
+{
+	gort_arena *a = gort_arena_new();
+	char *first = gort_arena_alloc(a, 100, 8);
+	first[0] = 1;
+	gort_arena_free(a);
+	gort_arena_stats st;
+	int i = 0;
+	bool same_chunk;
+	do {
+		/* Stop before the chain leaves first's chunk: a full chunk faults
+		** when retired, slid or not. */
+		a = gort_arena_new();
+		char *p = gort_arena_alloc(a, (size_t)40 << 10, 64);
+		p[0] = 1;
+		same_chunk = chunk_of(p + (2 << 16) + (40 << 10)) == chunk_of(first);   /* the next fits */
+		gort_arena_free(a);
+		gort_arena_stats_get(&st);
+	} while (++i < 2000 && same_chunk && st.slid_bytes < ((uint64_t)2 << 20));
+	fprintf(stderr, "chain %d arenas, slid %llu\n", i, (unsigned long long)st.slid_bytes);
+	sink = *(volatile char *)first;
+}
+
+static void uaf_slid_head(void)
+{
+	char out[4096];
+	int st = gort_test_sh(out, sizeof out, "%s chain-head", self);
+	CHECKF(st != 0 && has(out, "gort: use-after-free: read of 0x"), "status %d: %s", st, out);
+	st = gort_test_sh(out, sizeof out, "GORT_ARENA_SLIDE=0 %s chain-head", self);
+	CHECKF(st == 0 && has(out, "slid 0\n"), "status %d: %s", st, out);
+}
+
 static void env_strict(void)
 {
 	char out[4096];
@@ -253,6 +290,8 @@ int main(int argc, char **argv)
 	if (argc > 1) {
 		if (strcmp(argv[1], "read-full") == 0)
 			child_read_full(NULL);
+		else if (strcmp(argv[1], "chain-head") == 0)
+			child_chain_head();
 		else if (strcmp(argv[1], "small") == 0) {
 			gort_arena *a = gort_arena_new();
 			int *p = GORT_NEW(a, int);
@@ -275,5 +314,6 @@ int main(int argc, char **argv)
 	RUN(chain_to_previous);
 	RUN(env_signals_off);
 	RUN(env_strict);
+	RUN(uaf_slid_head);
 	return gort_test_summary();
 }

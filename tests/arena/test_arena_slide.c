@@ -1,0 +1,128 @@
+/*
+** tests/arena/test_arena_slide.c: sliding (docs/arena.md, "Sliding").
+**
+** A chain of small arenas, each continuing in the previous one's tail, moves
+** the pages of the freed ones ahead of its cursor: every allocation must
+** still be zero although the moved pages held the freed arenas' bytes, the
+** stats must show the bytes moved, and a chunk's accessible memory must stay
+** near GORT_ARENA_SLIDE instead of growing to the whole chunk. While another
+** thread keeps taking chunks, nothing slides (the gate against TLB-shootdown
+** interrupts); once it stops, sliding resumes. The use-after-free side (the
+** head faults) is in test_arena_uaf.c.
+*/
+#include <pthread.h>
+#include <stdatomic.h>
+#include <string.h>
+#include <time.h>
+
+#include "arena/util.h"
+#include "testhelper.h"
+
+#define LINK_BYTES ((size_t)48 << 10)
+
+static uint64_t slid(void)
+{
+	gort_arena_stats st;
+	gort_arena_stats_get(&st);
+	return st.slid_bytes;
+}
+
+static uint64_t live(void)
+{
+	gort_arena_stats st;
+	gort_arena_stats_get(&st);
+	return st.live_bytes;
+}
+
+/* n arenas in a row, each one allocation of LINK_BYTES (plus a few small
+** ones) filled with a pattern, then freed. Counts non-zero allocations. */
+static int chain(int n)
+{
+	int dirty = 0;
+	for (int i = 0; i < n; i++) {
+		gort_arena *a = gort_arena_new();
+		CHECK(a != NULL);
+		if (!a)
+			return -1;
+		unsigned char *p = gort_arena_alloc(a, LINK_BYTES, 64);
+		unsigned char *q = gort_arena_alloc(a, 100 + (size_t)i % 300, 8);
+		if (!p || !q || !all_zero(p, LINK_BYTES) || !all_zero(q, 100 + (size_t)i % 300))
+			dirty++;
+		if (p)
+			memset(p, 0xa5, LINK_BYTES);
+		if (q)
+			memset(q, 0x5a, 100 + (size_t)i % 300);
+		gort_arena_free(a);
+	}
+	return dirty;
+}
+
+static void slides_and_zeroes(void)
+{
+	uint64_t s0 = slid();
+	/* 1000 x ~48 KiB: about six chunks' worth through one chain. */
+	int dirty = chain(1000);
+	uint64_t s1 = slid();
+	CHECKF(dirty == 0, "%d allocations were not zero", dirty);
+	CHECKF(s1 - s0 >= ((uint64_t)16 << 20), "slid only %llu bytes over ~47 MiB of chained arenas",
+	       (unsigned long long)(s1 - s0));
+	/* The chain's chunk holds about GORT_ARENA_SLIDE of pages plus what the
+	** live arena uses, not a whole chunk (plus the ready list's bound). */
+	gort_arena *a = gort_arena_new();
+	CHECK(a != NULL);
+	uint64_t held = live();
+	gort_arena_free(a);
+	gort_arena_stats st;
+	gort_arena_stats_get(&st);
+	CHECKF(held <= st.ready_bytes + st.reuse_bytes + ((uint64_t)4 << 20),
+	       "live %llu bytes with ready %llu, reuse %llu", (unsigned long long)held,
+	       (unsigned long long)st.ready_bytes, (unsigned long long)st.reuse_bytes);
+}
+
+static atomic_int peer_state;   /* 0 starting, 1 busy taking chunks, 2 told to stop, 3 stopped */
+
+static void *busy_peer(void *arg)
+{
+	(void)arg;
+	while (atomic_load(&peer_state) < 2) {
+		/* Strict arenas leave no dead head to slide: this thread only takes
+		** chunks, which is what makes it a peer. */
+		gort_arena *a = gort_arena_new_ex(GORT_ARENA_STRICT);
+		for (int i = 0; i < 12 && a; i++)
+			(void)!gort_arena_alloc(a, (size_t)1 << 20, 64);
+		gort_arena_free(a);
+		int s = 0;
+		atomic_compare_exchange_strong(&peer_state, &s, 1);
+	}
+	atomic_store(&peer_state, 3);
+	return NULL;
+}
+
+static void no_slide_while_peer_busy(void)
+{
+	pthread_t t;
+	atomic_store(&peer_state, 0);
+	CHECK(pthread_create(&t, NULL, busy_peer, NULL) == 0);
+	while (atomic_load(&peer_state) == 0)
+		sched_yield();
+	uint64_t s0 = slid();
+	int dirty = chain(400);
+	uint64_t s1 = slid();
+	atomic_store(&peer_state, 2);
+	pthread_join(t, NULL);
+	CHECKF(dirty == 0, "%d allocations were not zero", dirty);
+	CHECKF(s1 == s0, "slid %llu bytes while another thread took chunks", (unsigned long long)(s1 - s0));
+	/* The peer is idle now: after the gate's window, the chain slides again. */
+	struct timespec ts = { 0, 250 * 1000 * 1000 };
+	nanosleep(&ts, NULL);
+	dirty = chain(400);
+	CHECKF(dirty == 0, "%d allocations were not zero", dirty);
+	CHECKF(slid() > s1, "no sliding after the peer stopped");
+}
+
+int main(void)
+{
+	RUN(slides_and_zeroes);
+	RUN(no_slide_while_peer_busy);
+	return gort_test_summary();
+}
