@@ -410,6 +410,9 @@ void _gr_cache_fork_child(void)
 	for (gr_tcache *c = reg_head; c; c = c->next) {
 		atomic_store(&c->busy, 0);
 		atomic_store(&c->trimming, 0);
+		/* The parent's other threads do not exist here: not peers. */
+		if (c != tc)
+			atomic_store_explicit(&c->active_ns, 0, memory_order_relaxed);
 		/* No background thread here yet: a wish it never saw is dropped. */
 		int s = PF_WANTED;
 		atomic_compare_exchange_strong(&c->pf_state, &s, PF_EMPTY);

@@ -14,6 +14,7 @@
 #include <stdatomic.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "arena/util.h"
 #include "testhelper.h"
@@ -133,9 +134,38 @@ static void no_slide_while_peer_busy(void)
 	CHECKF(slid() > s1, "no sliding after the peer stopped");
 }
 
+static void child_chain_slides(void *arg)
+{
+	(void)arg;
+	uint64_t s0 = slid();
+	if (chain(400) != 0 || slid() == s0)
+		_exit(1);
+}
+
+/* A child forked while another thread takes chunks has only the forking
+** thread: nothing holds it back from sliding. */
+static void fork_child_has_no_peers(void)
+{
+	if (!kernel_moves())
+		SKIP("the kernel does not move pages here (MREMAP_DONTUNMAP)");
+	pthread_t t;
+	atomic_store(&peer_state, 0);
+	CHECK(pthread_create(&t, NULL, busy_peer, NULL) == 0);
+	while (atomic_load(&peer_state) == 0)
+		sched_yield();
+	gort_test_child out;
+	int r = gort_test_fork(child_chain_slides, NULL, &out);
+	atomic_store(&peer_state, 2);
+	pthread_join(t, NULL);
+	CHECK(r == 0);
+	CHECKF(!out.signaled && out.exit_code == 0, "child: signal %d, exit %d: %s", out.signo, out.exit_code,
+	       out.err);
+}
+
 int main(void)
 {
 	RUN(slides_and_zeroes);
 	RUN(no_slide_while_peer_busy);
+	RUN(fork_child_has_no_peers);
 	return gort_test_summary();
 }
