@@ -30,6 +30,16 @@ extern int gort_test_case_skipped;  /* set by SKIP */
 	do { gort_test_skip(__VA_ARGS__); return; } while (0)
 #define RUN(fn) gort_test_run(#fn, fn)
 
+/* GORT_TEST_UNDER_TSAN: defined in a ThreadSanitizer build (gcc or clang),
+** which cannot start threads in the child of a threaded process's fork. */
+#if defined(__SANITIZE_THREAD__)
+#define GORT_TEST_UNDER_TSAN 1
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define GORT_TEST_UNDER_TSAN 1
+#endif
+#endif
+
 void gort_test_fail(const char *file, int line, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 void gort_test_skip(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

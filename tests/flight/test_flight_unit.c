@@ -26,12 +26,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#if defined(__has_feature)
-#define FT_HAS_TSAN __has_feature(thread_sanitizer)
-#else
-#define FT_HAS_TSAN 0
-#endif
-
 /* ---- the fake producer ---- */
 
 static pthread_mutex_t fk_mu = PTHREAD_MUTEX_INITIALIZER;  /* = "the sink thread" */
@@ -418,7 +412,7 @@ static void fork_child(void *arg)
 
 static void test_fork_child(void)
 {
-#if defined(__SANITIZE_THREAD__) || FT_HAS_TSAN
+#ifdef GORT_TEST_UNDER_TSAN
 	SKIP("TSan cannot start threads in a fork child of a threaded process");
 #endif
 	_gr_flight_set_backend(&fake);

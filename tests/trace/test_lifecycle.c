@@ -73,17 +73,9 @@ static void test_env_start_stop_at_exit(void)
 	CHECKF(second < 0 || second == 1, "second image's log: %ld", second);
 }
 
-#if defined(__SANITIZE_THREAD__)
-#define UNDER_TSAN 1
-#elif defined(__has_feature)
-#if __has_feature(thread_sanitizer)
-#define UNDER_TSAN 1
-#endif
-#endif
-
 static void test_fork_with_pid_pattern(void)
 {
-#ifdef UNDER_TSAN
+#ifdef GORT_TEST_UNDER_TSAN
 	SKIP("ThreadSanitizer does not support threads started after fork()");
 #endif
 	const char *bin = getenv("TRACE_ENV_CHILD");
