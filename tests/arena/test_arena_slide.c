@@ -153,6 +153,62 @@ static void no_slide_while_peer_busy(void)
 	CHECKF(slid() > s1, "no sliding after the peer stopped");
 }
 
+/* Many arenas alive at once, created, grown and freed in random order, so
+** that chunks pass between them through the reuse list while heads slide:
+** every allocation must be zero, and every live arena's bytes must stay as
+** written until it is freed (a slide must never take a live arena's page). */
+enum { LIVE_ARENAS = 8, RECS = 48 };
+typedef struct { unsigned char *p; size_t n; unsigned char v; } rec;
+
+static bool recs_intact(const rec *r, int n)
+{
+	for (int i = 0; i < n; i++)
+		for (size_t k = 0; k < r[i].n; k += 61)
+			if (r[i].p[k] != r[i].v || r[i].p[r[i].n - 1] != r[i].v)
+				return false;
+	return true;
+}
+
+static void random_arenas_keep_their_bytes(void)
+{
+	gort_arena *a[LIVE_ARENAS] = { 0 };
+	static rec r[LIVE_ARENAS][RECS];
+	int nr[LIVE_ARENAS] = { 0 };
+	uint64_t seed = 0x9e3779b97f4a7c15u, s0 = slid();
+	int dirty = 0, broken = 0;
+	for (int step = 0; step < 60000; step++) {
+		int i = (int)(rng_next(&seed) % LIVE_ARENAS);
+		unsigned op = (unsigned)(rng_next(&seed) % 16);
+		if (!a[i]) {
+			a[i] = gort_arena_new();
+			nr[i] = 0;
+		} else if (op == 0 || nr[i] == RECS) {
+			broken += !recs_intact(r[i], nr[i]);
+			gort_arena_free(a[i]);
+			a[i] = NULL;
+		} else {
+			size_t n = 16 + (size_t)(rng_next(&seed) % (op < 12 ? 4096 : 96 << 10));
+			unsigned char *p = gort_arena_alloc(a[i], n, 16);
+			CHECK(p != NULL);
+			if (!p)
+				break;
+			dirty += !all_zero(p, n);
+			unsigned char v = (unsigned char)(1 + step % 251);
+			memset(p, v, n);
+			r[i][nr[i]++] = (rec){ p, n, v };
+		}
+	}
+	for (int i = 0; i < LIVE_ARENAS; i++)
+		if (a[i]) {
+			broken += !recs_intact(r[i], nr[i]);
+			gort_arena_free(a[i]);
+		}
+	CHECKF(dirty == 0, "%d allocations were not zero", dirty);
+	CHECKF(broken == 0, "%d arenas found their bytes changed at free", broken);
+	if (kernel_moves())
+		CHECKF(slid() > s0, "nothing slid: the test no longer exercises sliding");
+}
+
 static void child_chain_slides(void *arg)
 {
 	(void)arg;
@@ -189,5 +245,6 @@ int main(void)
 	RUN(slides_and_zeroes);
 	RUN(no_slide_while_peer_busy);
 	RUN(fork_child_has_no_peers);
+	RUN(random_arenas_keep_their_bytes);
 	return gort_test_summary();
 }
