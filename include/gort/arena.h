@@ -37,8 +37,9 @@
 **   GORT_ARENA_SLIDE=size      when arenas continue one another in a chunk (the
 **                              reuse list), move the pages of the freed ones
 **                              ahead of the cursor once this many have piled
-**                              up, and make their old addresses fault (512K;
-**                              0: never; see docs/arena.md, "Sliding")
+**                              up, and make their old addresses fault
+**                              (default a quarter of the L2 cache, 512K on
+**                              2 MiB; 0: never; docs/arena.md, "Sliding")
 */
 #ifndef GORT_ARENA_H
 #define GORT_ARENA_H

@@ -22,6 +22,7 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <sys/mman.h>
+#include <unistd.h>
 
 #include "internal/env.h"
 #include "internal/os.h"
@@ -88,7 +89,14 @@ static void do_init(void)
 	c->ready_limit = (uint64_t)64 << 20;
 	if (_gr_env_size("GORT_ARENA_READY", &v) == 0)
 		c->ready_limit = v;
-	c->slide = (uint64_t)512 << 10;
+	/* A quarter of the per-core L2 (512 KiB where 2 MiB), the size of a
+	** window whose lines are still cached when the program reaches them:
+	** the populate window's bound and sliding's default. */
+	long l2 = sysconf(_SC_LEVEL2_CACHE_SIZE);
+	uint64_t q = l2 > 0 ? (uint64_t)l2 / 4 : (uint64_t)512 << 10;
+	q = q < ((uint64_t)128 << 10) ? (uint64_t)128 << 10 : q > ((uint64_t)2 << 20) ? (uint64_t)2 << 20 : q;
+	c->cache_window = q & ~(c->page - 1);
+	c->slide = c->cache_window;
 	if (_gr_env_size("GORT_ARENA_SLIDE", &v) == 0)
 		c->slide = v;
 	c->valgrind = gr_on_valgrind();

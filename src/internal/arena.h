@@ -78,6 +78,7 @@ typedef struct gr_config {
 	uint64_t budget;      /* quarantine budget, bytes */
 	uint64_t ready_limit; /* bound of ready lists, bytes */
 	uint64_t slide;       /* GORT_ARENA_SLIDE: smallest dead head moved ahead (0: never) */
+	uint64_t cache_window; /* L2 / 4, in [128 KiB, 2 MiB]: bytes still cached when reached */
 	uint64_t page;
 } gr_config;
 extern gr_config _gr_arena_cfg;
