@@ -14,10 +14,12 @@
 ** In any state, the first fault_pages pages of a chunk may already be faulted
 ** by strict frees (that prefix only grows while the slot is handed out).
 **
-** Chunk memory invariants (gr_chunk): base <= rw <= cur <= zend <= end;
+** Chunk memory invariants (gr_chunk): base <= rw <= live <= cur <= zend <= end
+** (live: where the owning arena began; what lies before it belongs to freed
+** arenas, and sliding may move those pages ahead and advance rw up to it);
 ** [rw, end) accessible; [cur, zend) zero and not handed out; [zend, dend)
-** dirty (recycled pages, zeroed lazily in blocks before use); [max(zend,dend),
-** end) never touched since mapped (zero).
+** dirty (recycled or slid pages, zeroed lazily in blocks before use);
+** [max(zend,dend), end) never touched since mapped (zero).
 */
 #ifndef GORT_INTERNAL_ARENA_H
 #define GORT_INTERNAL_ARENA_H
@@ -149,6 +151,13 @@ void _gr_cache_fork_prepare(void);   /* pthread_atfork handlers */
 void _gr_cache_fork_parent(void);
 void _gr_cache_fork_child(void);
 
+/* ---- filling the active chunk (fill.c), by the arena's owner ---- */
+/* Make [c->cur, need) zero and present (need <= chunk end): slide the dead
+** head ahead, zero dirty pages, or fault in fresh ones. */
+void _gr_chunk_fill(gr_chunk *c, uintptr_t need);
+/* c leaves the active slot full: fault a big dead head (its pages go back to
+** the OS) so that the pages recycled from c are few and slide again. */
+void _gr_chunk_shed_head(gr_chunk *c);
 /* Zero [p, p+n) (sanitizer-aware). */
 void _gr_arena_zero(uintptr_t p, size_t n);
 /* Make [rw, end) of a freshly taken chunk ready for use (hugepages, poison). */
