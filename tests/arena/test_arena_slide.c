@@ -12,6 +12,7 @@
 */
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -123,21 +124,34 @@ static void *busy_peer(void *arg)
 	return NULL;
 }
 
+/* Start busy_peer and return once it has taken its first chunks. */
+static pthread_t peer_start(void)
+{
+	pthread_t t;
+	atomic_store(&peer_state, 0);
+	if (pthread_create(&t, NULL, busy_peer, NULL) != 0)
+		abort();
+	while (atomic_load(&peer_state) == 0)
+		sched_yield();
+	atomic_store(&peer_gap_ns, 0);
+	return t;
+}
+
+static void peer_stop(pthread_t t)
+{
+	atomic_store(&peer_state, 2);
+	pthread_join(t, NULL);
+}
+
 static void no_slide_while_peer_busy(void)
 {
 	if (!kernel_moves())
 		SKIP("the kernel does not move pages here (MREMAP_DONTUNMAP)");
-	pthread_t t;
-	atomic_store(&peer_state, 0);
-	CHECK(pthread_create(&t, NULL, busy_peer, NULL) == 0);
-	while (atomic_load(&peer_state) == 0)
-		sched_yield();
-	atomic_store(&peer_gap_ns, 0);
+	pthread_t t = peer_start();
 	uint64_t s0 = slid();
 	int dirty = chain(400);
 	uint64_t s1 = slid();
-	atomic_store(&peer_state, 2);
-	pthread_join(t, NULL);
+	peer_stop(t);
 	CHECKF(dirty == 0, "%d allocations were not zero", dirty);
 	/* The gate counts a thread as a peer for 100 ms after it took a chunk:
 	** only a peer that never paused that long (sanitizer builds on a loaded
@@ -226,15 +240,10 @@ static void fork_child_has_no_peers(void)
 #endif
 	if (!kernel_moves())
 		SKIP("the kernel does not move pages here (MREMAP_DONTUNMAP)");
-	pthread_t t;
-	atomic_store(&peer_state, 0);
-	CHECK(pthread_create(&t, NULL, busy_peer, NULL) == 0);
-	while (atomic_load(&peer_state) == 0)
-		sched_yield();
+	pthread_t t = peer_start();
 	gort_test_child out;
 	int r = gort_test_fork(child_chain_slides, NULL, &out);
-	atomic_store(&peer_state, 2);
-	pthread_join(t, NULL);
+	peer_stop(t);
 	CHECK(r == 0);
 	CHECKF(!out.signaled && out.exit_code == 0, "child: signal %d, exit %d: %s", out.signo, out.exit_code,
 	       out.err);
