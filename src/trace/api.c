@@ -404,20 +404,30 @@ INLINE void region(uint8_t type, uint64_t task, const char *name)
 	region_slow(type, task, name, NULL, FP);
 }
 
-/* region for a call site (see "Call sites" above): its word answers the
-** string id, without a lookup; its literal is for the general path. */
-INLINE void region_site(uint8_t type, uint64_t task, gort__trace_site *site)
+/* The fast path of an event with a task and a call site's strings (see "Call
+** sites" above): the site's word answers the string ids, packed as
+** fast_event_task takes them, without a lookup, when they are of this
+** thread's fast generation and below lim. False: the caller takes its
+** general path, with the site's literals. */
+INLINE bool site_event(uint8_t type, int n, uint64_t task, gort__trace_site *site, uint64_t lim)
 {
 	fast f;
 	if (__builtin_expect(fast_open(&f, FAST_RUN), 1)) {   /* the G is running */
-		uint64_t sid = site_ids(f.t, site);
-		if (__builtin_expect(sid < 0x80, 1)) {
-			fast_event_task(&f, type, 2, task, sid);
-			return;
+		uint64_t ids = site_ids(f.t, site);
+		if (__builtin_expect(ids < lim, 1)) {
+			fast_event_task(&f, type, n, task, ids);
+			return true;
 		}
 		fast_abort(&f);
 	}
-	region_slow(type, task, site->a, site, FP);
+	return false;
+}
+
+/* region for a call site: one string id, one byte. */
+INLINE void region_site(uint8_t type, uint64_t task, gort__trace_site *site)
+{
+	if (!site_event(type, 2, task, site, 0x80))
+		region_slow(type, task, site->a, site, FP);
 }
 
 void gort__trace_region_begin_site(uint64_t task, gort__trace_site *site)
@@ -537,20 +547,11 @@ INLINE void user_log(uint64_t task, const char *cat, const char *msg)
 	user_log_miss(task, cat, msg, FP, t, gen);
 }
 
-/* user_log for a call site: its word answers both string ids, packed as
-** fast_event_w takes them. */
+/* user_log for a call site: both string ids, one byte each. */
 INLINE void user_log_site(uint64_t task, gort__trace_site *site)
 {
-	fast f;
-	if (__builtin_expect(fast_open(&f, FAST_RUN), 1)) {   /* the G is running */
-		uint64_t kv = site_ids(f.t, site);
-		if (__builtin_expect(kv < 0x8000, 1)) {
-			fast_event_task(&f, GR_EV_USER_LOG, 3, task, kv);
-			return;
-		}
-		fast_abort(&f);
-	}
-	user_log_slow(task, site->a, site->b, site, FP);
+	if (!site_event(GR_EV_USER_LOG, 3, task, site, 0x8000))
+		user_log_slow(task, site->a, site->b, site, FP);
 }
 
 void gort__trace_log_site(uint64_t task, gort__trace_site *site)
