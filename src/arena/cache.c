@@ -20,6 +20,10 @@
 **           pf is written only in BUSY (by the background thread) and read
 **           only after the CAS out of READY. Counted in ready_bytes, so it
 **           stays under the ready bound.
+**   active_ns when the owner last took a chunk or slid one's head (0: its
+**           thread exited); other threads read it, lock-free, walking the
+**           registry (nodes are published with a release store and never
+**           unlinked), to tell whether a peer runs arenas now (fill.c).
 ** No global lock on any of this, and no locked instruction on the owner's
 ** side: see tc_lock below for the owner/trimmer protocol. Caches are never
 ** freed: an exiting thread orphans its cache and the next new thread adopts

@@ -12,7 +12,8 @@
 **   SPARE   accessible, on a reuse or ready list, owned by no arena
 **   QUAR    faulted and in quarantine (any access is a use-after-free)
 ** In any state, the first fault_pages pages of a chunk may already be faulted
-** by strict frees (that prefix only grows while the slot is handed out).
+** by strict frees or by sliding (fill.c); that prefix only grows while the
+** slot is handed out.
 **
 ** Chunk memory invariants (gr_chunk): base <= rw <= live <= cur <= zend <= end
 ** (live: where the owning arena began; what lies before it belongs to freed
